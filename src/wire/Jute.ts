@@ -1,0 +1,299 @@
+/**
+ * Jute binary archive: the big-endian encoding every ZooKeeper record uses (client.md §1).
+ * Hand-written over DataView because it sits on the per-request hot path; records are plain
+ * functions built from these primitives.
+ */
+import { WireError } from "./WireError.js"
+
+const utf8Decoder = new TextDecoder("utf-8")
+const utf8Encoder = new TextEncoder()
+
+/** Largest epoch whose zxid still fits a JS number exactly (zxid = epoch·2^32 + counter < 2^53). */
+const MAX_SAFE_HIGH = 0x1fffff
+
+/** Sequential reader over one complete record; every read is bounds-checked and throws WireError. */
+export class JuteReader {
+  readonly view: DataView
+  pos: number
+  constructor(
+    readonly bytes: Uint8Array,
+    start = 0,
+    readonly end = bytes.length,
+    /** Largest buffer/string length accepted (jute.maxbuffer + extrasize in ZooKeeper). */
+    readonly maxField = 0x1ffffe
+  ) {
+    this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+    this.pos = start
+  }
+
+  get remaining(): number {
+    return this.end - this.pos
+  }
+
+  private need(n: number): void {
+    if (this.pos + n > this.end) throw new WireError({ reason: "Truncated", detail: `need ${n} bytes at ${this.pos}` })
+  }
+
+  byte(): number {
+    this.need(1)
+    return this.view.getInt8(this.pos++)
+  }
+
+  bool(): boolean {
+    this.need(1)
+    return this.bytes[this.pos++] !== 0
+  }
+
+  int(): number {
+    this.need(4)
+    const v = this.view.getInt32(this.pos)
+    this.pos += 4
+    return v
+  }
+
+  /** A long that must fit a JS number exactly (zxids, times, ttls); larger values are a WireError. */
+  long(): number {
+    this.need(8)
+    const hi = this.view.getInt32(this.pos)
+    const lo = this.view.getUint32(this.pos + 4)
+    this.pos += 8
+    if (hi > MAX_SAFE_HIGH || hi < -MAX_SAFE_HIGH - 1) {
+      throw new WireError({ reason: "LongOutOfRange", detail: `0x${(hi >>> 0).toString(16)}${lo.toString(16).padStart(8, "0")}` })
+    }
+    return hi * 4294967296 + lo
+  }
+
+  /** A full 64-bit long (session ids, ephemeral owners). */
+  bigLong(): bigint {
+    this.need(8)
+    const v = this.view.getBigInt64(this.pos)
+    this.pos += 8
+    return v
+  }
+
+  private length(): number {
+    const n = this.int()
+    if (n < -1 || n > this.maxField) throw new WireError({ reason: "BadLength", detail: `length ${n} at ${this.pos - 4}` })
+    if (n > 0) this.need(n)
+    return n
+  }
+
+  /** A buffer as a copy (so it may outlive the frame it came from); -1 length is null. */
+  buffer(): Uint8Array | null {
+    const n = this.length()
+    if (n < 0) return null
+    const out = this.bytes.slice(this.pos, this.pos + n)
+    this.pos += n
+    return out
+  }
+
+  ustring(): string | null {
+    const n = this.length()
+    if (n < 0) return null
+    const start = this.pos
+    this.pos += n
+    return decodeUtf8(this.bytes, start, start + n)
+  }
+
+  /** A string that must not be null (paths, schemes); null is read as "". */
+  string(): string {
+    return this.ustring() ?? ""
+  }
+
+  vector<A>(item: (r: JuteReader) => A): Array<A> | null {
+    const n = this.int()
+    if (n < 0) {
+      if (n === -1) return null
+      throw new WireError({ reason: "BadLength", detail: `vector count ${n}` })
+    }
+    // Every element takes at least one byte, so a count larger than what is left is a lie.
+    if (n > this.remaining) throw new WireError({ reason: "BadLength", detail: `vector count ${n} > ${this.remaining} bytes left` })
+    const out = new Array<A>(n)
+    for (let i = 0; i < n; i++) out[i] = item(this)
+    return out
+  }
+
+  /** Fails unless the record consumed exactly its bytes. */
+  done(): void {
+    if (this.pos !== this.end) throw new WireError({ reason: "TrailingBytes", detail: `${this.end - this.pos} bytes left` })
+  }
+}
+
+/** Decodes UTF-8 with a fast path for the short ASCII strings that paths usually are. */
+export const decodeUtf8 = (bytes: Uint8Array, start: number, end: number): string => {
+  const n = end - start
+  if (n <= 64) {
+    let ascii = true
+    for (let i = start; i < end; i++) {
+      if (bytes[i]! >= 0x80) {
+        ascii = false
+        break
+      }
+    }
+    if (ascii) {
+      let s = ""
+      for (let i = start; i < end; i++) s += String.fromCharCode(bytes[i]!)
+      return s
+    }
+  }
+  return utf8Decoder.decode(bytes.subarray(start, end))
+}
+
+/** Bytes needed to encode s as UTF-8 (surrogate pairs as one 4-byte sequence). */
+export const utf8Length = (s: string): number => {
+  let n = 0
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i)
+    if (c < 0x80) n += 1
+    else if (c < 0x800) n += 2
+    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length) {
+      const d = s.charCodeAt(i + 1)
+      if (d >= 0xdc00 && d <= 0xdfff) {
+        n += 4
+        i++
+      } else n += 3
+    } else n += 3
+  }
+  return n
+}
+
+export const encodeUtf8 = (s: string): Uint8Array => utf8Encoder.encode(s)
+
+/**
+ * Growable writer. The hot path reuses one instance: `reset()`, write a record, then `copy()`
+ * (or `frame()` for a length-prefixed copy) and hand that to the socket.
+ */
+export class JuteWriter {
+  bytes: Uint8Array
+  view: DataView
+  pos = 0
+
+  constructor(initial = 1024) {
+    this.bytes = new Uint8Array(initial)
+    this.view = new DataView(this.bytes.buffer)
+  }
+
+  reset(): this {
+    this.pos = 0
+    return this
+  }
+
+  ensure(n: number): void {
+    if (this.pos + n <= this.bytes.length) return
+    let size = this.bytes.length * 2
+    while (size < this.pos + n) size *= 2
+    const next = new Uint8Array(size)
+    next.set(this.bytes.subarray(0, this.pos))
+    this.bytes = next
+    this.view = new DataView(next.buffer)
+  }
+
+  byte(v: number): this {
+    this.ensure(1)
+    this.view.setInt8(this.pos++, v)
+    return this
+  }
+
+  bool(v: boolean): this {
+    this.ensure(1)
+    this.bytes[this.pos++] = v ? 1 : 0
+    return this
+  }
+
+  int(v: number): this {
+    this.ensure(4)
+    this.view.setInt32(this.pos, v)
+    this.pos += 4
+    return this
+  }
+
+  /** A long given as a JS number (must be an exact integer within ±2^53). */
+  long(v: number): this {
+    this.ensure(8)
+    const hi = Math.floor(v / 4294967296)
+    this.view.setInt32(this.pos, hi)
+    this.view.setUint32(this.pos + 4, v - hi * 4294967296)
+    this.pos += 8
+    return this
+  }
+
+  bigLong(v: bigint): this {
+    this.ensure(8)
+    this.view.setBigInt64(this.pos, v)
+    this.pos += 8
+    return this
+  }
+
+  buffer(b: Uint8Array | null): this {
+    if (b === null) return this.int(-1)
+    this.ensure(4 + b.length)
+    this.view.setInt32(this.pos, b.length)
+    this.bytes.set(b, this.pos + 4)
+    this.pos += 4 + b.length
+    return this
+  }
+
+  raw(b: Uint8Array): this {
+    this.ensure(b.length)
+    this.bytes.set(b, this.pos)
+    this.pos += b.length
+    return this
+  }
+
+  ustring(s: string | null): this {
+    if (s === null) return this.int(-1)
+    const n = s.length
+    this.ensure(4 + n * 3)
+    const at = this.pos + 4
+    let i = 0
+    // ASCII fast path; fall back to TextEncoder at the first wider character.
+    for (; i < n; i++) {
+      const c = s.charCodeAt(i)
+      if (c >= 0x80) break
+      this.bytes[at + i] = c
+    }
+    let len = i
+    if (i < n) len = i + utf8Encoder.encodeInto(s.slice(i), this.bytes.subarray(at + i)).written
+    this.view.setInt32(this.pos, len)
+    this.pos = at + len
+    return this
+  }
+
+  vector<A>(items: ReadonlyArray<A> | null, item: (w: JuteWriter, a: A) => void): this {
+    if (items === null) return this.int(-1)
+    this.int(items.length)
+    for (const a of items) item(this, a)
+    return this
+  }
+
+  /** Reserves 4 bytes for a length prefix and returns where they are. */
+  mark(): number {
+    this.int(0)
+    return this.pos - 4
+  }
+
+  /** Fills a reserved length prefix with the number of bytes written after it. */
+  patch(mark: number): void {
+    this.view.setInt32(mark, this.pos - mark - 4)
+  }
+
+  /** A copy of what was written since `from`. */
+  copy(from = 0): Uint8Array {
+    return this.bytes.slice(from, this.pos)
+  }
+}
+
+/** Encodes one record with a fresh writer; for cold paths and tests. */
+export const encodeWith = <A>(write: (w: JuteWriter, a: A) => void, a: A): Uint8Array => {
+  const w = new JuteWriter(256)
+  write(w, a)
+  return w.copy()
+}
+
+/** Decodes one record that must use every byte; for cold paths and tests. */
+export const decodeWith = <A>(read: (r: JuteReader) => A, bytes: Uint8Array): A => {
+  const r = new JuteReader(bytes)
+  const a = read(r)
+  r.done()
+  return a
+}
