@@ -1,0 +1,618 @@
+/**
+ * The request pipeline of a standalone server (a quorum of one): connect → prep → log → (group
+ * commit) → apply → reply. Synchronous and single-threaded; the Effect shell (Server.ts) feeds it
+ * socket events, runs the commit loop that makes batches durable, and drives the tick timers.
+ *
+ * Ordering contract: a write is acknowledged only after the batch holding it is on disk; the tree
+ * only ever holds durable txns; a connection's replies leave in request order, and a
+ * notification caused by a write leaves before that write's reply.
+ */
+import type { AuthProvidersShape } from "../auth/Digest.js"
+import * as SaslServer from "../auth/SaslDigestMd5.js"
+import type { DataTree } from "../tree/DataTree.js"
+import { kindOfOwner, ttlOfOwner } from "../tree/ZNode.js"
+import { type Request, readRequest, writeMultiResponse, type MultiResult } from "../wire/ClientRecords.js"
+import { Err, Op, opName, Xid } from "../wire/Codes.js"
+import { JuteReader, JuteWriter } from "../wire/Jute.js"
+import { type Txn, type TxnHeader, writeTxn, writeTxnHeader } from "../wire/TxnRecords.js"
+import { WireError } from "../wire/WireError.js"
+import { DIGEST_VERSION } from "../tree/Digest.js"
+import { writeNodeStat } from "../tree/ZNode.js"
+import { type ClientSocket, Connection, type QueuedRead } from "./Connection.js"
+import { Pending } from "./pipeline/Pending.js"
+import { isWriteOp, Prep, type Prepared } from "./pipeline/Prep.js"
+import { executeRead } from "./Reads.js"
+import { initialSessionId, nextSessionId, passwordMatches, sessionPassword } from "./sessions/SessionId.js"
+import { type SessionEntry, SessionTracker } from "./sessions/SessionTracker.js"
+
+/** Settings the pipeline needs (a slice of ZkConfig). */
+export interface CoreConfig {
+  readonly serverId: number
+  readonly tickTime: number
+  readonly minSessionTimeout: number
+  readonly maxSessionTimeout: number
+  /** Per remote IP; 0 = unlimited. */
+  readonly maxClientCnxns: number
+  readonly maxFrame: number
+  readonly extendedTypes: boolean
+  readonly digestEnabled: boolean
+  /** SASL users from the JAAS Server section, or null when SASL is not configured. */
+  readonly saslUsers: ReadonlyMap<string, string> | null
+  readonly saslSuperUser?: string | undefined
+  /** znode.container.maxNeverUsedIntervalMs (0 = never reap never-used containers). */
+  readonly containerMaxNeverUsedMs: number
+  /** znode.container.maxPerMinute */
+  readonly containerMaxPerMinute: number
+}
+
+/** Time as the pipeline sees it: wall clock for txn times, monotonic for session ids. */
+export interface CoreClock {
+  readonly nowMs: () => number
+  readonly monotonicMs: () => number
+}
+
+/** Where prepared txns go: buffered now, durable after the shell's next sync. */
+export interface TxnSink {
+  append(zxid: number, entry: Uint8Array): void
+}
+
+export interface CoreLogger {
+  readonly debug: (message: string) => void
+  readonly info: (message: string) => void
+  readonly warn: (message: string) => void
+  readonly error: (message: string) => void
+}
+
+const enum Kind {
+  Client,
+  CreateSession,
+  Expire,
+  Reap
+}
+
+/** A prepared txn waiting for its batch to become durable. */
+interface PendingWrite {
+  readonly header: TxnHeader
+  readonly txn: Txn
+  readonly kind: Kind
+  readonly conn: Connection | null
+  readonly xid: number
+  readonly receivedMs: number
+  /** Prospective digest after this txn (self-check against the tree after applying). */
+  readonly digestHi: number
+  readonly digestLo: number
+}
+
+const ZERO_PASSWD = new Uint8Array(16)
+const MAX_EARLY_FRAMES = 1000
+
+/** Server-wide counters for srvr/stat/mntr. */
+export class ServerStats {
+  received = 0
+  sent = 0
+  minLatencyMs = Number.MAX_SAFE_INTEGER
+  maxLatencyMs = 0
+  totalLatencyMs = 0
+  latencyCount = 0
+  digestMismatches = 0
+  fsyncCount = 0
+  lastFsyncMs = 0
+
+  record(latencyMs: number): void {
+    if (latencyMs < this.minLatencyMs) this.minLatencyMs = latencyMs
+    if (latencyMs > this.maxLatencyMs) this.maxLatencyMs = latencyMs
+    this.totalLatencyMs += latencyMs
+    this.latencyCount++
+  }
+
+  reset(): void {
+    this.received = 0
+    this.sent = 0
+    this.minLatencyMs = Number.MAX_SAFE_INTEGER
+    this.maxLatencyMs = 0
+    this.totalLatencyMs = 0
+    this.latencyCount = 0
+  }
+}
+
+export class ServerCore {
+  readonly tracker: SessionTracker
+  readonly pending: Pending
+  readonly prep: Prep
+  readonly connections = new Set<Connection>()
+  readonly stats = new ServerStats()
+  /** The connection currently attached to each session. */
+  private readonly owners = new Map<bigint, Connection>()
+  private readonly perIp = new Map<string, number>()
+  private nextZxid: number
+  private sessionIdSeq: bigint
+  private batch: Array<PendingWrite> = []
+  private readonly entry = new JuteWriter(64 * 1024)
+  private readonly dirty = new Set<Connection>()
+  /** Set by the shell: wakes the commit loop when a batch starts. */
+  wake: () => void = () => {}
+  /** Set by the shell: answers a four-letter word on a fresh connection. */
+  fourLetter: (conn: Connection, word: string) => void = (conn) => this.close(conn, "four-letter words unavailable")
+  /** Txns logged since the last snapshot (the shell decides when to snapshot). */
+  txnsSinceSnapshot = 0
+  /** False once shutting down: new connections and requests are refused. */
+  serving = true
+
+  constructor(
+    readonly config: CoreConfig,
+    readonly tree: DataTree,
+    private readonly sink: TxnSink,
+    readonly clock: CoreClock,
+    private readonly auth: AuthProvidersShape,
+    readonly logger: CoreLogger
+  ) {
+    this.tracker = new SessionTracker(config.tickTime)
+    this.pending = new Pending(tree)
+    this.prep = new Prep(this.pending, { extendedTypes: config.extendedTypes, saslEnabled: config.saslUsers !== null })
+    this.nextZxid = tree.lastProcessedZxid
+    this.sessionIdSeq = initialSessionId(config.serverId, clock.monotonicMs())
+    // Sessions restored from disk get a fresh deadline: their clients may still reconnect.
+    const now = clock.nowMs()
+    for (const [id, timeout] of tree.sessions) this.tracker.add(id, timeout, now)
+  }
+
+  /** Highest zxid handed out (prepared; may not be durable yet). */
+  get lastPreparedZxid(): number {
+    return this.nextZxid
+  }
+
+  get outstanding(): number {
+    return this.batch.length
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Connections
+
+  /** Registers a new socket; null if it was refused (maxClientCnxns, shutting down). */
+  accept(socket: ClientSocket): Connection | null {
+    const conn = new Connection(socket, this.config.maxFrame, this.clock.nowMs(), (c) => this.markDirty(c))
+    if (!this.serving) {
+      socket.destroy()
+      return null
+    }
+    const max = this.config.maxClientCnxns
+    const n = this.perIp.get(conn.remoteAddress) ?? 0
+    if (max > 0 && n >= max) {
+      this.logger.warn(`Too many connections from /${conn.remoteAddress} - max is ${max}`)
+      socket.destroy()
+      return null
+    }
+    this.perIp.set(conn.remoteAddress, n + 1)
+    this.connections.add(conn)
+    return conn
+  }
+
+  private markDirty(c: Connection): void {
+    this.stats.sent++
+    this.dirty.add(c)
+  }
+
+  /** Flushes every connection that has buffered output (end of a socket event or a commit batch). */
+  flushAll(): void {
+    for (const c of this.dirty) c.flush()
+    this.dirty.clear()
+  }
+
+  /** Socket data: split frames and handle each; a framing error closes the connection. */
+  onData(conn: Connection, chunk: Uint8Array): void {
+    if (conn.state === "closed") return
+    let frames: Array<Uint8Array>
+    try {
+      frames = conn.splitter.feed(chunk)
+    } catch (e) {
+      if (e instanceof WireError) return this.close(conn, `bad frame from /${conn.remoteAddress}:${conn.remotePort}: ${e.message}`)
+      throw e
+    }
+    const word = conn.splitter.fourLetterWord
+    if (word !== null) {
+      if (conn.state === "new") {
+        conn.state = "closing"
+        this.fourLetter(conn, word)
+      }
+      return
+    }
+    for (const f of frames) {
+      if (!conn.isOpen || conn.state === "closing") break
+      this.onFrame(conn, f)
+    }
+    this.flushAll()
+  }
+
+  private onFrame(conn: Connection, frame: Uint8Array): void {
+    switch (conn.state) {
+      case "new":
+        return this.onConnect(conn, frame)
+      case "connecting":
+        if (conn.early.length >= MAX_EARLY_FRAMES) return this.close(conn, "too many requests before the session was established")
+        conn.early.push(frame.slice())
+        return
+      case "established":
+        return this.onRequest(conn, frame)
+      default:
+        return
+    }
+  }
+
+  /** The socket ended or failed. Pending writes still commit; their replies are dropped. */
+  onClosed(conn: Connection): void {
+    if (conn.state === "closed") return
+    conn.state = "closed"
+    this.connections.delete(conn)
+    this.dirty.delete(conn)
+    const n = (this.perIp.get(conn.remoteAddress) ?? 1) - 1
+    if (n <= 0) this.perIp.delete(conn.remoteAddress)
+    else this.perIp.set(conn.remoteAddress, n)
+    if (conn.session !== null && this.owners.get(conn.session.id) === conn) this.owners.delete(conn.session.id)
+    this.tree.watches.removeWatcher(conn)
+  }
+
+  /** Closes a connection after flushing what it has buffered; `reason` is logged once. */
+  close(conn: Connection, reason?: string): void {
+    if (conn.state === "closed") return
+    if (reason !== undefined) this.logger.info(`Closing connection /${conn.remoteAddress}:${conn.remotePort}${conn.session ? ` session 0x${conn.session.id.toString(16)}` : ""}: ${reason}`)
+    conn.flush()
+    conn.socket.end()
+    this.onClosed(conn)
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Session establishment (client.md §3.3)
+
+  private onConnect(conn: Connection, frame: Uint8Array): void {
+    let timeOut: number, sessionId: bigint, passwd: Uint8Array, readOnly: boolean | null, lastZxidSeen: bigint
+    try {
+      const r = new JuteReader(frame)
+      r.int() // protocolVersion
+      lastZxidSeen = r.bigLong()
+      timeOut = r.int()
+      sessionId = r.bigLong()
+      passwd = r.buffer() ?? ZERO_PASSWD
+      readOnly = r.remaining > 0 ? r.bool() : null
+    } catch (e) {
+      if (e instanceof WireError) return this.close(conn, `malformed ConnectRequest: ${e.message}`)
+      throw e
+    }
+    if (!this.serving) return this.close(conn, "server is shutting down")
+    const lastZxid = this.tree.lastProcessedZxid
+    if (lastZxidSeen > BigInt(lastZxid)) {
+      return this.close(conn, `client has seen zxid 0x${lastZxidSeen.toString(16)}, our last zxid is 0x${lastZxid.toString(16)}: client must try another server`)
+    }
+    conn.readOnlyByte = readOnly !== null
+    const timeout = Math.min(Math.max(timeOut, this.config.minSessionTimeout), this.config.maxSessionTimeout)
+    const now = this.clock.nowMs()
+    if (sessionId === 0n) {
+      const id = this.sessionIdSeq
+      this.sessionIdSeq = nextSessionId(id)
+      conn.session = this.tracker.add(id, timeout, now)
+      conn.state = "connecting"
+      const zxid = ++this.nextZxid
+      this.enqueue(this.prep.createSession(id, timeout, zxid, now), Kind.CreateSession, conn, 0, now)
+      return
+    }
+    const s = this.tracker.get(sessionId)
+    if (s === undefined || s.closing || !passwordMatches(sessionId, passwd)) {
+      this.sendConnectResponse(conn, 0, 0n, ZERO_PASSWD)
+      return this.close(conn, `invalid session 0x${sessionId.toString(16)} (expired, unknown or wrong password)`)
+    }
+    const previous = this.owners.get(sessionId)
+    if (previous !== undefined && previous !== conn) this.close(previous, "session moved to a new connection")
+    s.timeout = timeout
+    this.tracker.touch(s, now)
+    this.attach(conn, s)
+    this.sendConnectResponse(conn, timeout, sessionId, sessionPassword(sessionId))
+  }
+
+  private attach(conn: Connection, s: SessionEntry): void {
+    conn.session = s
+    conn.state = "established"
+    this.owners.set(s.id, conn)
+  }
+
+  private sendConnectResponse(conn: Connection, timeout: number, sessionId: bigint, passwd: Uint8Array): void {
+    const w = conn.out
+    const mark = w.mark()
+    w.int(0).int(timeout).bigLong(sessionId).buffer(passwd)
+    if (conn.readOnlyByte) w.bool(false)
+    conn.endFrame(mark)
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Requests
+
+  private onRequest(conn: Connection, frame: Uint8Array): void {
+    if (frame.length < 8) return this.close(conn, "request shorter than its header")
+    const xid = (frame[0]! << 24) | (frame[1]! << 16) | (frame[2]! << 8) | frame[3]!
+    const type = (frame[4]! << 24) | (frame[5]! << 16) | (frame[6]! << 8) | frame[7]!
+    const now = this.clock.nowMs()
+    conn.received++
+    this.stats.received++
+    const s = conn.session!
+    this.tracker.touch(s, now)
+    if (type === Op.auth) return this.onAuth(conn, frame)
+    if (type === Op.sasl) return this.onSasl(conn, xid, frame)
+    let q: Request | null
+    try {
+      q = readRequest(new JuteReader(frame, 8, frame.length, this.config.maxFrame), type)
+    } catch (e) {
+      if (!(e instanceof WireError)) throw e
+      this.logger.warn(`Malformed ${opName(type)} request from session 0x${s.id.toString(16)}: ${e.message}`)
+      return this.replyInOrder(conn, xid, Err.MarshallingError)
+    }
+    if (q === null) {
+      conn.replyHeader(xid, -1, Err.Unimplemented)
+      return this.close(conn, `unknown opcode ${type}`)
+    }
+    conn.lastOp = opName(type)
+    conn.lastCxid = xid
+    if (isWriteOp(type)) return this.submitWrite(conn, xid, q, now)
+    if (conn.queued > 0) conn.queue.push({ xid, request: q, err: 0 })
+    else executeRead(this.tree, conn, xid, q)
+  }
+
+  /** An error reply that still respects the connection's order. */
+  private replyInOrder(conn: Connection, xid: number, err: number): void {
+    if (conn.queued === 0) return conn.replyHeader(xid, this.tree.lastProcessedZxid, err)
+    conn.queue.push({ xid, request: null, err })
+  }
+
+  private onAuth(conn: Connection, frame: Uint8Array): void {
+    let scheme: string, auth: Uint8Array
+    try {
+      const r = new JuteReader(frame, 8)
+      r.int()
+      scheme = r.string()
+      auth = r.buffer() ?? new Uint8Array(0)
+    } catch (e) {
+      if (!(e instanceof WireError)) throw e
+      conn.replyHeader(Xid.auth, 0, Err.AuthFailed)
+      return this.close(conn, "malformed auth packet")
+    }
+    const res = this.auth.authenticate(scheme, auth, conn.remoteAddress)
+    if (!res.ok) {
+      conn.replyHeader(Xid.auth, 0, Err.AuthFailed)
+      return this.close(conn, `authentication with scheme '${scheme}' failed`)
+    }
+    for (const id of res.ids) if (!conn.ids.some((x) => x.scheme === id.scheme && x.id === id.id)) conn.ids.push(id)
+    if (res.isSuper) conn.isSuper = true
+    conn.replyHeader(Xid.auth, 0, 0)
+  }
+
+  private onSasl(conn: Connection, xid: number, frame: Uint8Array): void {
+    let token: Uint8Array | null
+    try {
+      token = new JuteReader(frame, 8).buffer()
+    } catch (e) {
+      if (!(e instanceof WireError)) throw e
+      return this.saslFailed(conn, xid, "malformed SASL request")
+    }
+    const users = this.config.saslUsers
+    if (users === null) return this.saslFailed(conn, xid, "SASL is not configured on this server (no jaasLoginConfig)")
+    conn.sasl ??= SaslServer.start({ users, superUser: this.config.saslSuperUser })
+    const step = conn.sasl.evaluateResponse(token ?? new Uint8Array(0))
+    if (step._tag === "Failure") return this.saslFailed(conn, xid, `SASL authentication failed: ${step.reason}`)
+    if (step._tag === "Success") {
+      for (const id of step.ids) conn.ids.push(id)
+      if (step.isSuper) conn.isSuper = true
+      this.logger.info(`Successfully authenticated client: authenticationID=${step.user}; session 0x${conn.sessionId.toString(16)}`)
+    }
+    const mark = conn.beginReply(xid, 0, 0)
+    conn.out.buffer(step.token)
+    conn.endFrame(mark)
+  }
+
+  private saslFailed(conn: Connection, xid: number, reason: string): void {
+    const mark = conn.beginReply(xid, 0, Err.AuthFailed)
+    conn.out.buffer(null)
+    conn.endFrame(mark)
+    this.close(conn, reason)
+  }
+
+  private submitWrite(conn: Connection, xid: number, q: Request, now: number): void {
+    const s = conn.session!
+    const zxid = ++this.nextZxid
+    let prepared: Prepared
+    if (s.closing) {
+      prepared = { header: { clientId: s.id, cxid: xid, zxid, time: now, type: Op.error }, txn: { type: Op.error, err: Err.SessionExpired } }
+    } else {
+      prepared = this.prep.write(conn, xid, zxid, now, q)
+      if (q.type === Op.closeSession) s.closing = true
+    }
+    conn.queue.push(null)
+    this.enqueue(prepared, Kind.Client, conn, xid, now)
+  }
+
+  /** Serialises a prepared txn into the log's batch and remembers who to answer once it is durable. */
+  private enqueue(p: Prepared, kind: Kind, conn: Connection | null, xid: number, receivedMs: number): void {
+    const w = this.entry.reset()
+    writeTxnHeader(w, p.header)
+    writeTxn(w, p.txn)
+    const d = this.pending.digest
+    if (this.config.digestEnabled && p.txn.type !== Op.error) w.int(DIGEST_VERSION).int(d.hi | 0).int(d.lo | 0)
+    this.sink.append(p.header.zxid, w.bytes.subarray(0, w.pos))
+    this.txnsSinceSnapshot++
+    if (this.batch.length === 0) this.wake()
+    this.batch.push({ header: p.header, txn: p.txn, kind, conn, xid, receivedMs, digestHi: d.hi, digestLo: d.lo })
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Commit (called by the shell's commit loop)
+
+  /** Takes the writes appended so far; the shell must sync the log right after, with no await between. */
+  takeBatch(): Array<PendingWrite> {
+    const b = this.batch
+    this.batch = []
+    return b
+  }
+
+  /** Applies a durable batch in zxid order and answers its clients. */
+  commit(batch: ReadonlyArray<PendingWrite>): void {
+    const now = this.clock.nowMs()
+    for (const w of batch) this.commitOne(w, now)
+    this.flushAll()
+  }
+
+  private commitOne(w: PendingWrite, now: number): void {
+    const res = this.tree.processTxn(w.header, w.txn)
+    this.pending.retire(w.header.zxid)
+    if (this.config.digestEnabled && w.txn.type !== Op.error && (this.tree.digest.hi !== w.digestHi || this.tree.digest.lo !== w.digestLo)) {
+      this.stats.digestMismatches++
+      this.logger.error(`Digest mismatch after zxid 0x${w.header.zxid.toString(16)}: tree ${this.tree.digest.value}, expected from prep`)
+    }
+    const conn = w.conn
+    if (conn !== null && conn.isOpen) {
+      if (w.kind === Kind.CreateSession) this.sessionCreated(conn, w)
+      else if (w.kind === Kind.Client) this.answerWrite(conn, w, res, now)
+    }
+    if (w.txn.type === Op.closeSession) {
+      // After the reply to a client's own closeSession, so that reply still goes out.
+      this.tracker.remove(w.header.clientId)
+      this.sessionClosed(w.header.clientId)
+    }
+  }
+
+  private sessionCreated(conn: Connection, w: PendingWrite): void {
+    if (conn.state !== "connecting") return
+    this.attach(conn, conn.session!)
+    this.sendConnectResponse(conn, (w.txn as { timeOut: number }).timeOut, w.header.clientId, sessionPassword(w.header.clientId))
+    for (const f of conn.early.splice(0)) {
+      if (!conn.isOpen) break
+      this.onFrame(conn, f)
+    }
+  }
+
+  private answerWrite(conn: Connection, w: PendingWrite, res: ReturnType<DataTree["processTxn"]>, now: number): void {
+    conn.queueHead++
+    this.replyToWrite(conn, w, res)
+    conn.recordLatency(now, w.receivedMs)
+    this.stats.record(now - w.receivedMs)
+    conn.lastZxid = w.header.zxid
+    if (w.txn.type !== Op.closeSession) this.drainReads(conn)
+  }
+
+  /** Runs the reads that waited behind the write just answered, up to the next write. */
+  private drainReads(conn: Connection): void {
+    const q = conn.queue
+    while (conn.queueHead < q.length) {
+      const r = q[conn.queueHead] as QueuedRead | null
+      if (r === null) break
+      conn.queueHead++
+      if (r.request === null) conn.replyHeader(r.xid, this.tree.lastProcessedZxid, r.err)
+      else executeRead(this.tree, conn, r.xid, r.request)
+    }
+    if (conn.queueHead === q.length) {
+      q.length = 0
+      conn.queueHead = 0
+    }
+  }
+
+  private replyToWrite(conn: Connection, w: PendingWrite, res: ReturnType<DataTree["processTxn"]>): void {
+    const zxid = w.header.zxid
+    if (res.err !== 0 && w.txn.type !== Op.multi) return conn.replyHeader(w.xid, zxid, res.err)
+    const out = conn.out
+    const mark = conn.beginReply(w.xid, zxid, 0)
+    switch (w.txn.type) {
+      case Op.create:
+        out.ustring(res.path)
+        break
+      case Op.create2:
+      case Op.createContainer:
+      case Op.createTTL:
+        out.ustring(res.path)
+        writeNodeStat(out, res.node!)
+        break
+      case Op.setData:
+      case Op.setACL:
+        writeNodeStat(out, res.node!)
+        break
+      case Op.check: {
+        const node = this.tree.get(res.path)
+        if (node !== undefined) writeNodeStat(out, node)
+        break
+      }
+      case Op.multi:
+        writeMultiResponse(out, multiResults(res))
+        break
+      default:
+        break
+    }
+    conn.endFrame(mark)
+  }
+
+  private sessionClosed(id: bigint): void {
+    const owner = this.owners.get(id)
+    if (owner !== undefined) {
+      this.owners.delete(id)
+      this.close(owner)
+    }
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Timers (driven by the shell)
+
+  /** Expires sessions whose deadline passed: each gets a closeSession txn with cxid 0. */
+  expireSessions(): number {
+    const now = this.clock.nowMs()
+    const expired = this.tracker.expire(now)
+    for (const s of expired) {
+      this.logger.info(`Expiring session 0x${s.id.toString(16)}, timeout of ${s.timeout}ms exceeded`)
+      const zxid = ++this.nextZxid
+      this.enqueue(this.prep.closeSession(s.id, 0, zxid, now), Kind.Expire, null, 0, now)
+    }
+    return expired.length
+  }
+
+  /** Deletes empty containers that once had children and expired TTL nodes (ContainerManager). */
+  reapContainers(): number {
+    const now = this.clock.nowMs()
+    const candidates: Array<string> = []
+    for (const path of this.tree.containers) {
+      const node = this.tree.get(path)
+      if (node === undefined || node.children !== null) continue
+      if (node.cversion > 0 || (this.config.containerMaxNeverUsedMs > 0 && now - node.mtime > this.config.containerMaxNeverUsedMs)) candidates.push(path)
+    }
+    for (const path of this.tree.ttls) {
+      const node = this.tree.get(path)
+      if (node === undefined || node.children !== null) continue
+      if (kindOfOwner(node.owner, this.config.extendedTypes) === "ttl" && now - node.mtime > ttlOfOwner(node.owner)) candidates.push(path)
+    }
+    const limit = Math.min(candidates.length, this.config.containerMaxPerMinute)
+    for (let i = 0; i < limit; i++) {
+      const zxid = ++this.nextZxid
+      this.enqueue(this.prep.deleteContainer(candidates[i]!, zxid, now), Kind.Reap, null, 0, now)
+    }
+    return limit
+  }
+
+  /** Stops accepting work; existing connections are closed by the shell after the last commit. */
+  closeAll(reason: string): void {
+    for (const c of [...this.connections]) this.close(c, reason)
+  }
+}
+
+/** Multi results from the applied sub-txns (client.md §7.2). */
+const multiResults = (res: ReturnType<DataTree["processTxn"]>): Array<MultiResult> => {
+  const subs = res.multi ?? []
+  const failed = subs.some((r) => r.type === Op.error)
+  return subs.map((r): MultiResult => {
+    if (failed) return { type: Op.error, err: r.err }
+    switch (r.type) {
+      case Op.create:
+        return { type: Op.create, path: r.path }
+      case Op.create2:
+      case Op.createContainer:
+      case Op.createTTL:
+        return { type: Op.create2, path: r.path, stat: r.stat! }
+      case Op.setData:
+        return { type: Op.setData, stat: r.stat! }
+      case Op.delete:
+        return { type: Op.delete }
+      default:
+        return { type: Op.check }
+    }
+  })
+}

@@ -1,0 +1,321 @@
+/**
+ * The in-memory database: znodes by path, ACL cache, ephemerals, containers, TTL nodes, the
+ * sessions table and the running digest. Applying a txn is idempotent in the way fuzzy-snapshot
+ * recovery needs (storage.md §5) and fires watches through the WatchManager.
+ */
+import type { ACL, Stat } from "../wire/ClientRecords.js"
+import { Err, Op } from "../wire/Codes.js"
+import type { Txn, TxnHeader } from "../wire/TxnRecords.js"
+import { AclCache, OPEN_ACL_REF } from "./AclCache.js"
+import { nodeDigest, TreeDigest } from "./Digest.js"
+import { childPath, nameOf, parentOf } from "./Paths.js"
+import { WatchManager } from "./WatchManager.js"
+import { CONTAINER_OWNER, kindOfOwner, NO_OWNER, nodeStat, ttlOwner, ZNode } from "./ZNode.js"
+
+/** The outcome of applying one txn, from which the reply is built. */
+export interface ApplyResult {
+  readonly type: number
+  readonly err: number
+  /** The node's path (for create: the final path incl. sequence suffix). */
+  readonly path: string
+  /** The node a create/setData/setACL left behind (single ops: the reply reads its stat at once). */
+  readonly node: ZNode | null
+  /** For ops inside a multi: the stat right after the op, since later ops may change the node. */
+  readonly stat: Stat | null
+  /** Per-op results of a multi. */
+  readonly multi: ReadonlyArray<ApplyResult> | null
+}
+
+export interface DataTreeOptions {
+  /** zookeeper.extendedTypesEnabled: TTL nodes. */
+  readonly extendedTypes: boolean
+  /** zookeeper.digest.enabled: maintain the tree digest logged with every txn. */
+  readonly digestEnabled: boolean
+}
+
+const WORLD_READ: ReadonlyArray<ACL> = [{ perms: 1, id: { scheme: "world", id: "anyone" } }]
+
+class TreeError {
+  constructor(readonly code: number) {}
+}
+
+export class DataTree {
+  readonly nodes = new Map<string, ZNode>()
+  readonly acls = new AclCache()
+  /** Paths of ephemeral nodes by owning session. */
+  readonly ephemerals = new Map<bigint, Set<string>>()
+  readonly containers = new Set<string>()
+  readonly ttls = new Set<string>()
+  /** Global sessions and their timeouts (ZKDatabase.sessionsWithTimeouts). */
+  readonly sessions = new Map<bigint, number>()
+  readonly watches = new WatchManager()
+  readonly digest = new TreeDigest()
+  lastProcessedZxid = 0
+
+  constructor(readonly options: DataTreeOptions) {
+    this.nodes.set("/", new ZNode(new Uint8Array(0), OPEN_ACL_REF, 0, 0, 0, 0, 0, 0, 0, NO_OWNER, 0))
+    this.addSystemNode("/zookeeper", OPEN_ACL_REF, 0)
+    this.addSystemNode("/zookeeper/quota", OPEN_ACL_REF, 0)
+    this.addSystemNode("/zookeeper/config", this.acls.add(WORLD_READ), -1)
+    this.digest.add(nodeDigest("/", this.nodes.get("/")!))
+  }
+
+  private addSystemNode(path: string, aclRef: number, aversion: number): void {
+    const node = new ZNode(new Uint8Array(0), aclRef, 0, 0, 0, 0, 0, 0, aversion, NO_OWNER, 0)
+    this.nodes.set(path, node)
+    this.attach(path, node)
+    this.digest.add(nodeDigest(path, node))
+  }
+
+  /** Links a node into its parent's child set (snapshot loading and creation). */
+  attach(path: string, _node: ZNode): void {
+    const parent = this.nodes.get(parentOf(path))
+    if (parent === undefined) throw new Error(`parent of ${path} missing`)
+    if (parent.children === null) parent.children = new Set()
+    parent.children.add(nameOf(path))
+  }
+
+  get(path: string): ZNode | undefined {
+    return this.nodes.get(path)
+  }
+
+  aclOf(node: ZNode): ReadonlyArray<ACL> {
+    return this.acls.get(node.aclRef)
+  }
+
+  get nodeCount(): number {
+    return this.nodes.size
+  }
+
+  /** Number of descendants of a path (getAllChildrenNumber). */
+  countDescendants(path: string): number {
+    if (path === "/") return this.nodes.size - 1
+    const node = this.nodes.get(path)
+    if (node === undefined || node.children === null) return 0
+    let n = 0
+    for (const name of node.children) n += 1 + this.countDescendants(childPath(path, name))
+    return n
+  }
+
+  /** Ephemeral paths of a session (getEphemerals, closeSession). */
+  ephemeralsOf(sessionId: bigint): ReadonlySet<string> {
+    return this.ephemerals.get(sessionId) ?? new Set()
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Txn application
+
+  /** Applies a committed txn; errors a replay can hit (NoNode, NodeExists) are reported, not thrown. */
+  processTxn(header: TxnHeader, txn: Txn): ApplyResult {
+    const result = this.apply(header, txn, false)
+    // A fuzzy snapshot may already contain this create; still move the parent's cversion forward (storage.md §5).
+    if (txn.type === Op.create && result.err === Err.NodeExists) this.bumpParent(parentOf(txn.path), txn.parentCVersion, header.zxid)
+    if (header.zxid > this.lastProcessedZxid) this.lastProcessedZxid = header.zxid
+    return result
+  }
+
+  private apply(header: TxnHeader, txn: Txn, inMulti: boolean): ApplyResult {
+    const { zxid, time } = header
+    const ok = (type: number, path: string, node: ZNode | null): ApplyResult => ({
+      type,
+      err: 0,
+      path,
+      node,
+      stat: inMulti && node !== null ? nodeStat(node) : null,
+      multi: null
+    })
+    try {
+      switch (txn.type) {
+        case Op.create:
+        case Op.create2: {
+          const owner = txn.ephemeral ? header.clientId : NO_OWNER
+          const node = this.createNode(txn.path, txn.data, txn.acl, owner, txn.parentCVersion, zxid, time)
+          return ok(txn.type, txn.path, node)
+        }
+        case Op.createContainer: {
+          return ok(txn.type, txn.path, this.createNode(txn.path, txn.data, txn.acl, CONTAINER_OWNER, txn.parentCVersion, zxid, time))
+        }
+        case Op.createTTL: {
+          return ok(txn.type, txn.path, this.createNode(txn.path, txn.data, txn.acl, ttlOwner(txn.ttl), txn.parentCVersion, zxid, time))
+        }
+        case Op.delete:
+        case Op.deleteContainer:
+          this.deleteNode(txn.path, zxid)
+          return ok(txn.type, txn.path, null)
+        case Op.setData:
+        case Op.reconfig:
+          return ok(txn.type, txn.path, this.setData(txn.path, txn.data, txn.version, zxid, time))
+        case Op.setACL:
+          return ok(txn.type, txn.path, this.setACL(txn.path, txn.acl, txn.version))
+        case Op.check:
+          return ok(txn.type, txn.path, null)
+        case Op.error:
+          return { type: txn.type, err: txn.err, path: "", node: null, stat: null, multi: null }
+        case Op.createSession:
+          this.sessions.set(header.clientId, txn.timeOut)
+          return ok(txn.type, "", null)
+        case Op.closeSession:
+          this.killSession(header.clientId, txn.paths, zxid)
+          return ok(txn.type, "", null)
+        case Op.multi:
+          return this.applyMulti(header, txn.txns)
+      }
+    } catch (e) {
+      if (e instanceof TreeError) return { type: txn.type, err: e.code, path: "path" in txn ? txn.path : "", node: null, stat: null, multi: null }
+      throw e
+    }
+  }
+
+  private applyMulti(header: TxnHeader, txns: ReadonlyArray<Txn>): ApplyResult {
+    const failed = txns.some((t) => t.type === Op.error)
+    const results: Array<ApplyResult> = []
+    let afterFailure = false
+    let err = 0
+    for (const sub of txns) {
+      let t = sub
+      if (sub.type === Op.error) afterFailure = true
+      // A failed multi applies nothing: ops before the failure report 0, after it RuntimeInconsistency.
+      else if (failed) t = { type: Op.error, err: afterFailure ? Err.RuntimeInconsistency : Err.Ok }
+      const r = this.apply(header, t, true)
+      results.push(r)
+      if (r.err !== 0 && err === 0) err = r.err
+    }
+    return { type: Op.multi, err, path: "", node: null, stat: null, multi: results }
+  }
+
+  private changeNode(path: string, node: ZNode): number {
+    return this.options.digestEnabled ? nodeDigest(path, node) : 0
+  }
+
+  private changed(path: string, node: ZNode, before: number): void {
+    if (!this.options.digestEnabled) return
+    this.digest.sub(before)
+    this.digest.add(nodeDigest(path, node))
+  }
+
+  private bumpParent(parentPath: string, parentCVersion: number, zxid: number): void {
+    const parent = this.nodes.get(parentPath)
+    if (parent === undefined) return
+    const next = parentCVersion === -1 ? parent.cversion + 1 : parentCVersion
+    if (next > parent.cversion) {
+      const before = this.changeNode(parentPath, parent)
+      parent.cversion = next
+      parent.pzxid = zxid
+      this.changed(parentPath, parent, before)
+    }
+  }
+
+  /** Creates a node; throws TreeError(NoNode/NodeExists). */
+  createNode(path: string, data: Uint8Array | null, acl: ReadonlyArray<ACL>, owner: bigint, parentCVersion: number, zxid: number, time: number): ZNode {
+    const parentPath = parentOf(path)
+    const parent = this.nodes.get(parentPath)
+    if (parent === undefined) throw new TreeError(Err.NoNode)
+    const name = nameOf(path)
+    if (parent.children !== null && parent.children.has(name)) throw new TreeError(Err.NodeExists)
+    const before = this.changeNode(parentPath, parent)
+    const next = parentCVersion === -1 ? parent.cversion + 1 : parentCVersion
+    if (next > parent.cversion) {
+      parent.cversion = next
+      parent.pzxid = zxid
+    }
+    const node = new ZNode(data, this.acls.add(acl), zxid, zxid, time, time, 0, 0, 0, owner, zxid)
+    if (parent.children === null) parent.children = new Set()
+    parent.children.add(name)
+    this.nodes.set(path, node)
+    this.changed(parentPath, parent, before)
+    if (this.options.digestEnabled) this.digest.add(nodeDigest(path, node))
+    this.indexOwner(path, owner)
+    this.watches.nodeCreated(path, this.acls.get(node.aclRef), this.acls.get(parent.aclRef))
+    return node
+  }
+
+  private indexOwner(path: string, owner: bigint): void {
+    if (owner === NO_OWNER) return
+    switch (kindOfOwner(owner, this.options.extendedTypes)) {
+      case "container":
+        this.containers.add(path)
+        return
+      case "ttl":
+        this.ttls.add(path)
+        return
+      case "ephemeral": {
+        const set = this.ephemerals.get(owner)
+        if (set === undefined) this.ephemerals.set(owner, new Set([path]))
+        else set.add(path)
+        return
+      }
+      default:
+        return
+    }
+  }
+
+  private unindexOwner(path: string, owner: bigint): void {
+    if (owner === NO_OWNER) return
+    this.containers.delete(path)
+    this.ttls.delete(path)
+    const set = this.ephemerals.get(owner)
+    if (set !== undefined) {
+      set.delete(path)
+      if (set.size === 0) this.ephemerals.delete(owner)
+    }
+  }
+
+  /** Deletes a node; throws TreeError(NoNode). The parent's cversion is unchanged (storage.md §5). */
+  deleteNode(path: string, zxid: number): void {
+    const node = this.nodes.get(path)
+    if (node === undefined) throw new TreeError(Err.NoNode)
+    const parentPath = parentOf(path)
+    const parent = this.nodes.get(parentPath)
+    if (parent === undefined) throw new TreeError(Err.NoNode)
+    if (this.options.digestEnabled) this.digest.sub(nodeDigest(path, node))
+    const acl = this.acls.get(node.aclRef)
+    this.nodes.delete(path)
+    this.acls.release(node.aclRef)
+    this.unindexOwner(path, node.owner)
+    const before = this.changeNode(parentPath, parent)
+    parent.children?.delete(nameOf(path))
+    if (parent.children !== null && parent.children.size === 0) parent.children = null
+    if (zxid > parent.pzxid) parent.pzxid = zxid
+    this.changed(parentPath, parent, before)
+    this.watches.nodeDeleted(path, acl, this.acls.get(parent.aclRef))
+  }
+
+  setData(path: string, data: Uint8Array | null, version: number, zxid: number, time: number): ZNode {
+    const node = this.nodes.get(path)
+    if (node === undefined) throw new TreeError(Err.NoNode)
+    const before = this.changeNode(path, node)
+    node.data = data
+    node.version = version
+    node.mzxid = zxid
+    node.mtime = time
+    this.changed(path, node, before)
+    this.watches.dataChanged(path, this.acls.get(node.aclRef))
+    return node
+  }
+
+  setACL(path: string, acl: ReadonlyArray<ACL>, version: number): ZNode {
+    const node = this.nodes.get(path)
+    if (node === undefined) throw new TreeError(Err.NoNode)
+    const before = this.changeNode(path, node)
+    const old = node.aclRef
+    node.aclRef = this.acls.add(acl)
+    this.acls.release(old)
+    node.aversion = version
+    this.changed(path, node, before)
+    return node
+  }
+
+  /** Removes a session and its ephemerals (the logged list if present, else all it owns). */
+  killSession(sessionId: bigint, paths: ReadonlyArray<string> | null, zxid: number): void {
+    this.sessions.delete(sessionId)
+    const owned = paths ?? [...this.ephemeralsOf(sessionId)]
+    for (const p of owned) {
+      try {
+        this.deleteNode(p, zxid)
+      } catch (e) {
+        if (!(e instanceof TreeError)) throw e
+      }
+    }
+    this.ephemerals.delete(sessionId)
+  }
+}

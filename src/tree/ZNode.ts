@@ -1,0 +1,86 @@
+/**
+ * One znode: data, ACL ref and the persisted stat (StatPersisted, storage.md §3.1). Kept as a
+ * flat class so a million of them stay small; client-visible Stat values are derived on write.
+ */
+import type { Stat } from "../wire/ClientRecords.js"
+import type { JuteWriter } from "../wire/Jute.js"
+
+/** Stored ephemeralOwner of a container node (Long.MIN_VALUE). */
+export const CONTAINER_OWNER = -0x8000000000000000n
+/** Shared value for persistent nodes, so they do not each hold a bigint. */
+export const NO_OWNER = 0n
+
+/** Largest TTL in ms (40 bits). */
+export const MAX_TTL = 0xff_ffff_ffff
+
+/** TTL owner encoding: top byte 0xFF, 16 zero bits, 40-bit ttl (storage.md §3.2). */
+export const ttlOwner = (ttl: number): bigint => BigInt.asIntN(64, 0xff00000000000000n | BigInt(ttl))
+
+export type NodeKind = "persistent" | "ephemeral" | "container" | "ttl"
+
+/** What kind of node a stored owner denotes; TTL encodings only count with extended types on. */
+export const kindOfOwner = (owner: bigint, extendedTypes: boolean): NodeKind => {
+  if (owner === 0n) return "persistent"
+  if (owner === CONTAINER_OWNER) return "container"
+  if (extendedTypes && owner < 0n && (owner >> 56n) === -1n && ((owner >> 40n) & 0xffffn) === 0n) return "ttl"
+  return "ephemeral"
+}
+
+/** TTL in ms of a TTL owner encoding. */
+export const ttlOfOwner = (owner: bigint): number => Number(owner & 0xff_ffff_ffffn)
+
+export class ZNode {
+  /** Child names; null for a leaf, to keep leaves small. */
+  children: Set<string> | null = null
+
+  constructor(
+    public data: Uint8Array | null,
+    public aclRef: number,
+    public czxid: number,
+    public mzxid: number,
+    public ctime: number,
+    public mtime: number,
+    public version: number,
+    /** Stored cversion: number of child creations (client.md §9). */
+    public cversion: number,
+    public aversion: number,
+    public owner: bigint,
+    public pzxid: number
+  ) {}
+
+  get numChildren(): number {
+    return this.children === null ? 0 : this.children.size
+  }
+}
+
+/** The ephemeralOwner clients see: 0 for containers and TTL nodes (client.md §9). */
+export const clientOwner = (owner: bigint): bigint => (owner < 0n && owner === CONTAINER_OWNER) || isTtlLike(owner) ? 0n : owner
+
+const isTtlLike = (owner: bigint): boolean => owner < 0n && (owner >> 56n) === -1n && ((owner >> 40n) & 0xffffn) === 0n
+
+/** Writes the 68-byte client Stat of a node straight from its fields (hot path: no Stat object). */
+export const writeNodeStat = (w: JuteWriter, n: ZNode): void => {
+  const numChildren = n.children === null ? 0 : n.children.size
+  w.long(n.czxid).long(n.mzxid).long(n.ctime).long(n.mtime)
+  w.int(n.version).int(n.cversion * 2 - numChildren).int(n.aversion)
+  w.bigLong(n.owner === NO_OWNER ? NO_OWNER : clientOwner(n.owner))
+  w.int(n.data === null ? 0 : n.data.length).int(numChildren).long(n.pzxid)
+}
+
+/** The client Stat of a node as a value (cold paths, multi results). */
+export const nodeStat = (n: ZNode): Stat => {
+  const numChildren = n.numChildren
+  return {
+    czxid: n.czxid,
+    mzxid: n.mzxid,
+    ctime: n.ctime,
+    mtime: n.mtime,
+    version: n.version,
+    cversion: n.cversion * 2 - numChildren,
+    aversion: n.aversion,
+    ephemeralOwner: clientOwner(n.owner),
+    dataLength: n.data === null ? 0 : n.data.length,
+    numChildren,
+    pzxid: n.pzxid
+  }
+}
