@@ -88,9 +88,14 @@ export interface ConnectRequest {
   readonly readOnly: boolean | null
 }
 
+/**
+ * lastZxidSeen is read with `looseLong`: a client may claim any 64-bit zxid, and ZooKeeper answers
+ * one ahead of the server by closing without a response (client.md §3.3) rather than by failing
+ * to parse (client_edge conn 8 sends 0x7fff000000000000).
+ */
 export const readConnectRequest = (r: JuteReader): ConnectRequest => ({
   protocolVersion: r.int(),
-  lastZxidSeen: r.long(),
+  lastZxidSeen: r.looseLong(),
   timeOut: r.int(),
   sessionId: r.bigLong(),
   passwd: r.buffer() ?? new Uint8Array(0),
@@ -136,6 +141,11 @@ export interface ReplyHeader {
   readonly xid: number
   readonly zxid: number
   readonly err: number
+}
+
+export const readRequestHeader = (r: JuteReader): RequestHeader => ({ xid: r.int(), type: r.int() })
+export const writeRequestHeader = (w: JuteWriter, h: RequestHeader): void => {
+  w.int(h.xid).int(h.type)
 }
 
 export const readReplyHeader = (r: JuteReader): ReplyHeader => ({ xid: r.int(), zxid: r.long(), err: r.int() })
@@ -251,7 +261,12 @@ export type Request =
 /** Ops allowed inside multi (14) and multiRead (22). */
 const multiOps = new Set<number>([Op.create, Op.create2, Op.createContainer, Op.createTTL, Op.delete, Op.setData, Op.check, Op.getData, Op.getChildren])
 
-/** Reads the body of a request of the given opcode; null for an opcode with no known body. */
+/**
+ * Reads the body of a request of the given opcode; null for an opcode with no known body (the
+ * server answers those with Unimplemented, client.md §5). Client-chosen longs (ttl, curConfigId,
+ * relativeZxid) use `looseLong` so that out-of-range values get ZooKeeper's error reply
+ * (BadArguments, ...) instead of a closed connection.
+ */
 export const readRequest = (r: JuteReader, type: number): Request | null => {
   switch (type) {
     case Op.create:
@@ -259,7 +274,7 @@ export const readRequest = (r: JuteReader, type: number): Request | null => {
     case Op.createContainer:
       return { type, path: r.string(), data: r.buffer(), acl: readACLs(r), flags: r.int(), ttl: -1 }
     case Op.createTTL:
-      return { type, path: r.string(), data: r.buffer(), acl: readACLs(r), flags: r.int(), ttl: r.long() }
+      return { type, path: r.string(), data: r.buffer(), acl: readACLs(r), flags: r.int(), ttl: r.looseLong() }
     case Op.delete:
       return { type, path: r.string(), version: r.int() }
     case Op.exists:
@@ -282,7 +297,7 @@ export const readRequest = (r: JuteReader, type: number): Request | null => {
     case Op.multiRead:
       return { type, ops: readMultiOps(r) }
     case Op.reconfig:
-      return { type, joiningServers: r.ustring(), leavingServers: r.ustring(), newMembers: r.ustring(), curConfigId: r.long() }
+      return { type, joiningServers: r.ustring(), leavingServers: r.ustring(), newMembers: r.ustring(), curConfigId: r.looseLong() }
     case Op.checkWatches:
     case Op.removeWatches:
       return { type, path: r.string(), watcherType: r.int() }
@@ -291,7 +306,7 @@ export const readRequest = (r: JuteReader, type: number): Request | null => {
     case Op.setWatches:
       return {
         type,
-        relativeZxid: r.long(),
+        relativeZxid: r.looseLong(),
         dataWatches: readStrings(r),
         existWatches: readStrings(r),
         childWatches: readStrings(r),
@@ -301,7 +316,7 @@ export const readRequest = (r: JuteReader, type: number): Request | null => {
     case Op.setWatches2:
       return {
         type,
-        relativeZxid: r.long(),
+        relativeZxid: r.looseLong(),
         dataWatches: readStrings(r),
         existWatches: readStrings(r),
         childWatches: readStrings(r),

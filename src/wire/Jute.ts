@@ -5,11 +5,16 @@
  */
 import { WireError } from "./WireError.js"
 
-const utf8Decoder = new TextDecoder("utf-8")
+// ignoreBOM: keep a leading U+FEFF as a character (Java does); the default would silently drop it.
+const utf8Decoder = new TextDecoder("utf-8", { ignoreBOM: true })
 const utf8Encoder = new TextEncoder()
 
 /** Largest epoch whose zxid still fits a JS number exactly (zxid = epoch·2^32 + counter < 2^53). */
 const MAX_SAFE_HIGH = 0x1fffff
+
+/** 2^32 and 2^63 as numbers, for splitting longs into halves. */
+const TWO_32 = 4294967296
+const TWO_63 = 9223372036854775808
 
 /** Sequential reader over one complete record; every read is bounds-checked and throws WireError. */
 export class JuteReader {
@@ -22,6 +27,10 @@ export class JuteReader {
     /** Largest buffer/string length accepted (jute.maxbuffer + extrasize in ZooKeeper). */
     readonly maxField = 0x1ffffe
   ) {
+    // A window past the array would turn bounds checks into DataView RangeErrors (a caller bug);
+    // a start past the end is just a record that is too short, as callers skipping a header expect.
+    if (start < 0 || end > bytes.length) throw new RangeError(`JuteReader window ${start}..${end} of ${bytes.length}`)
+    if (start > end) throw new WireError({ reason: "Truncated", detail: `record starts at ${start} of ${end}` })
     this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
     this.pos = start
   }
@@ -60,7 +69,21 @@ export class JuteReader {
     if (hi > MAX_SAFE_HIGH || hi < -MAX_SAFE_HIGH - 1) {
       throw new WireError({ reason: "LongOutOfRange", detail: `0x${(hi >>> 0).toString(16)}${lo.toString(16).padStart(8, "0")}` })
     }
-    return hi * 4294967296 + lo
+    return hi * TWO_32 + lo
+  }
+
+  /**
+   * A long as the nearest JS number: exact within ±2^53, rounded (but order-preserving) beyond.
+   * For client-controlled fields the server only compares or range-checks (lastZxidSeen, ttl,
+   * relativeZxid, curConfigId): ZooKeeper answers those with an error code instead of closing the
+   * connection, so they must not fail to decode. `JuteWriter.long` writes the value back exactly.
+   */
+  looseLong(): number {
+    this.need(8)
+    const hi = this.view.getInt32(this.pos)
+    const lo = this.view.getUint32(this.pos + 4)
+    this.pos += 8
+    return hi * TWO_32 + lo
   }
 
   /** A full 64-bit long (session ids, ephemeral owners). */
@@ -76,6 +99,15 @@ export class JuteReader {
     if (n < -1 || n > this.maxField) throw new WireError({ reason: "BadLength", detail: `length ${n} at ${this.pos - 4}` })
     if (n > 0) this.need(n)
     return n
+  }
+
+  /** A buffer as a view into the source bytes (no copy; valid while they are); -1 length is null. */
+  bufferView(): Uint8Array | null {
+    const n = this.length()
+    if (n < 0) return null
+    const out = this.bytes.subarray(this.pos, this.pos + n)
+    this.pos += n
+    return out
   }
 
   /** A buffer as a copy (so it may outlive the frame it came from); -1 length is null. */
@@ -180,7 +212,8 @@ export class JuteWriter {
 
   ensure(n: number): void {
     if (this.pos + n <= this.bytes.length) return
-    let size = this.bytes.length * 2
+    // max(.., 64): doubling a zero-sized buffer would loop forever.
+    let size = Math.max(this.bytes.length * 2, 64)
     while (size < this.pos + n) size *= 2
     const next = new Uint8Array(size)
     next.set(this.bytes.subarray(0, this.pos))
@@ -207,12 +240,25 @@ export class JuteWriter {
     return this
   }
 
-  /** A long given as a JS number (must be an exact integer within ±2^53). */
+  /**
+   * A long given as a JS number. Integers within ±2^53 are exact; larger ones (from `looseLong`)
+   * are written as the 64-bit value they stand for, saturating at Long.MAX_VALUE. A non-integer
+   * is a bug in the caller and throws instead of silently writing garbage.
+   */
   long(v: number): this {
+    if (!Number.isInteger(v)) throw new WireError({ reason: "LongOutOfRange", detail: `not an integer: ${v}` })
     this.ensure(8)
-    const hi = Math.floor(v / 4294967296)
-    this.view.setInt32(this.pos, hi)
-    this.view.setUint32(this.pos + 4, v - hi * 4294967296)
+    if (v >= TWO_63) {
+      this.view.setInt32(this.pos, 0x7fffffff)
+      this.view.setUint32(this.pos + 4, 0xffffffff)
+    } else if (v < -TWO_63) {
+      this.view.setInt32(this.pos, -0x80000000)
+      this.view.setUint32(this.pos + 4, 0)
+    } else {
+      const hi = Math.floor(v / TWO_32)
+      this.view.setInt32(this.pos, hi)
+      this.view.setUint32(this.pos + 4, v - hi * TWO_32)
+    }
     this.pos += 8
     return this
   }

@@ -52,6 +52,8 @@ export type Txn =
   | { readonly type: typeof Op.error; readonly err: number }
   | { readonly type: typeof Op.multi; readonly txns: ReadonlyArray<Txn> }
 
+const EMPTY = new Uint8Array(0)
+
 export type TxnOf<T extends Txn["type"]> = Extract<Txn, { readonly type: T }>
 
 /** Tree digest after a txn (storage.md §4): a 64-bit wrapping sum, kept as two 32-bit halves. */
@@ -110,7 +112,8 @@ export const readTxn = (r: JuteReader, type: number): Txn => {
       const txns =
         r.vector((x) => {
           const subType = x.int()
-          const body = x.buffer() ?? new Uint8Array(0)
+          // A view, not a copy: the sub-reader is done with it before this function returns.
+          const body = x.bufferView() ?? EMPTY
           if (subType === Op.multi) throw new WireError({ reason: "BadRecord", detail: "nested multi txn" })
           const sub = new JuteReader(body)
           const txn = readTxn(sub, subType)
@@ -193,35 +196,44 @@ export interface TxnEntry {
   readonly digest: TxnDigest | null
 }
 
-/** Reads a txnEntry buffer (storage.md §2.2): the digest is optional (EOF = none). */
+/** Digest version written by ZooKeeper 3.6+ (storage.md §2.3, §4); the only one we recognise. */
+const DIGEST_VERSION = 2
+
+/**
+ * Reads a txnEntry buffer (storage.md §2.2): the digest is optional (EOF = none).
+ * The record has no length of its own, so it ends where a 12-byte digest starts, if any: when
+ * the tail starts with digest version 2 and the record parses exactly up to it, the tail is the
+ * digest; otherwise the record must use every byte. Error txns never carry a digest.
+ * Only variable-shape records could parse both ways, and the one real case (a closeSession whose
+ * whole body is `00000002 00000000 00000000`, i.e. two empty paths) cannot be written by a server.
+ */
 export const readTxnEntry = (bytes: Uint8Array): TxnEntry => {
   const r = new JuteReader(bytes)
   const header = readTxnHeader(r)
-  // The record has no length of its own: it ends where the 12-byte digest starts, if any.
-  const hasDigest = header.type !== Op.error && r.remaining >= 12 && digestFits(bytes, r.pos, header.type)
-  const body = new JuteReader(bytes, r.pos, hasDigest ? bytes.length - 12 : bytes.length)
+  const tail = bytes.length - 12
+  if (header.type !== Op.error && tail >= r.pos && r.view.getInt32(tail) === DIGEST_VERSION) {
+    const txn = tryReadTxn(bytes, r.pos, tail, header.type)
+    if (txn !== undefined) return { header, txn, digest: readTxnDigest(new JuteReader(bytes, tail)) }
+  }
+  const body = new JuteReader(bytes, r.pos)
   const txn = readTxn(body, header.type)
   body.done()
-  const digest = hasDigest ? readTxnDigest(new JuteReader(bytes, bytes.length - 12)) : null
-  return { header, txn, digest }
+  return { header, txn, digest: null }
 }
 
-/**
- * Whether the last 12 bytes are a digest rather than part of the record. Records of a fixed
- * shape decide it by parsing without the tail; a digest starts with version 2.
- */
-const digestFits = (bytes: Uint8Array, start: number, type: number): boolean => {
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
-  if (view.getInt32(bytes.length - 12) !== 2) return false
+/** The record in bytes[start, end) if it parses exactly; undefined if it does not. */
+const tryReadTxn = (bytes: Uint8Array, start: number, end: number, type: number): Txn | undefined => {
   try {
-    const body = new JuteReader(bytes, start, bytes.length - 12)
-    readTxn(body, type)
-    return body.remaining === 0
-  } catch {
-    return false
+    const body = new JuteReader(bytes, start, end)
+    const txn = readTxn(body, type)
+    return body.remaining === 0 ? txn : undefined
+  } catch (e) {
+    if (e instanceof WireError) return undefined
+    throw e
   }
 }
 
+/** Writes a txnEntry buffer (no length, checksum or 0x42 marker: those belong to the log file). */
 export const writeTxnEntry = (w: JuteWriter, e: TxnEntry): void => {
   writeTxnHeader(w, e.header)
   writeTxn(w, e.txn)
