@@ -1,0 +1,709 @@
+/**
+ * The client's protocol engine: one session over a sequence of TCP connections ("links").
+ *
+ * Hot state (pending requests, watch tables, the frame buffer) lives in plain fields of one
+ * `Connection` object and is only touched from node's event loop callbacks and from
+ * synchronous sections of Effects, so no locking is needed. Frames are decoded synchronously in
+ * the socket's `data` callback; a request's Effect is resumed straight from there.
+ * The driver fiber (`runDriver`) owns the link lifecycle: connect, handshake, prime, ping, and
+ * reconnect to the next server when the link dies (ClientCnxn.SendThread in the Java client).
+ */
+import * as net from "node:net"
+import { type Clock, Deferred, Effect, Exit, FiberId, type Mailbox, Random, Schedule, type Scope, SubscriptionRef } from "effect"
+import {
+  type ConnectResponse,
+  readConnectResponse,
+  readWatcherEvent,
+  type Request,
+  type SetWatchesRequest,
+  writeConnectRequest,
+  writeRequest
+} from "../../wire/ClientRecords.js"
+import { EventType, Op, WatcherType, Xid } from "../../wire/Codes.js"
+import { JuteReader, JuteWriter } from "../../wire/Jute.js"
+import { type Server, toClientPath, toServerPath } from "../ConnectString.js"
+import { ConnectionLoss, KeeperError, SessionExpired, WatchOverflow, type ZkError } from "../ZooKeeperError.js"
+
+/** Observable session state (KeeperState as the Java client reports it to watchers). */
+export type SessionState = "Connected" | "ConnectedReadOnly" | "Disconnected" | "Expired" | "AuthFailed" | "Closed"
+
+/** Event types a watch can deliver (client.md §8.2); the *Removed ones come from removeWatches. */
+export type EventTypeName =
+  | "NodeCreated"
+  | "NodeDeleted"
+  | "NodeDataChanged"
+  | "NodeChildrenChanged"
+  | "DataWatchRemoved"
+  | "ChildWatchRemoved"
+  | "PersistentWatchRemoved"
+
+/** A watch notification; `path` is a client path (chroot stripped). */
+export interface WatchedEvent {
+  readonly type: EventTypeName
+  readonly path: string
+}
+
+/** Why a watch stopped without an event: the session expired or closed, or auth failed. */
+export type WatchError = SessionExpired | KeeperError
+
+const eventNames = new Map<number, EventTypeName>([
+  [EventType.NodeCreated, "NodeCreated"],
+  [EventType.NodeDeleted, "NodeDeleted"],
+  [EventType.NodeDataChanged, "NodeDataChanged"],
+  [EventType.NodeChildrenChanged, "NodeChildrenChanged"]
+])
+
+/** Turns a reply (ReplyHeader.err and the body reader) into the request's result. Runs synchronously. */
+export type Reply<A, E> = (err: number, r: JuteReader, zxid: number, xid: number) => Exit.Exit<A, E>
+
+interface Entry {
+  xid: number
+  readonly type: number
+  readonly body: Request | Uint8Array | null
+  readonly reply: Reply<unknown, unknown>
+  /** null once the caller is gone (interrupted) or has been answered. */
+  resume: ((exit: Exit.Exit<unknown, unknown>) => void) | null
+  /** Run `reply` even if the caller is gone (auth packets must be recorded either way). */
+  readonly always: boolean
+}
+
+/** A persistent / persistent-recursive watch subscriber. */
+export interface Subscriber {
+  readonly serverPath: string
+  readonly recursive: boolean
+  readonly mailbox: Mailbox.Mailbox<WatchedEvent, WatchError | WatchOverflow>
+}
+
+/** Everything the engine needs to know, already defaulted. */
+export interface Config {
+  readonly servers: ReadonlyArray<Server>
+  readonly chroot: string
+  readonly sessionTimeoutMs: number
+  readonly readOnly: boolean
+  readonly attemptTimeoutMs: number
+  readonly reconnectDelayMs: number
+  readonly maxPendingRequests: number
+  readonly maxFrameBytes: number
+  readonly watchBufferSize: number
+  readonly sessionId: bigint
+  readonly passwd: Uint8Array
+}
+
+/** One TCP connection to one server; replaced on every reconnect. */
+class Link {
+  connectResponse: ConnectResponse | null = null
+  dead = false
+  reason = "connection closed by server"
+  chunks: Array<Buffer> = []
+  buffered = 0
+  /** Bytes needed before it is worth parsing again (a length prefix, or a whole frame). */
+  want = 4
+  lastRecvAt: number
+  constructor(
+    readonly socket: net.Socket,
+    readonly server: Server,
+    readonly handshake: Deferred.Deferred<ConnectResponse, ConnectionLoss>,
+    readonly closed: Deferred.Deferred<string>,
+    now: number
+  ) {
+    this.lastRecvAt = now
+  }
+}
+
+/** Above this many bytes of paths, setWatches is split into several packets (Java client: 128 KiB). */
+const setWatchesBytesMax = 128 * 1024
+
+const pingFrame = new Uint8Array([0, 0, 0, 8, 0xff, 0xff, 0xff, 0xfe, 0, 0, 0, Op.ping])
+
+/** The session and its current link. See the module comment. */
+export class Connection {
+  sessionId: bigint
+  passwd: Uint8Array
+  negotiatedTimeoutMs = 0
+  lastZxid = 0
+  link: Link | null = null
+  /** Handshake done and primed: requests go straight to the socket. */
+  connected = false
+  /** close() started: the driver must not reconnect. */
+  closing = false
+  /** Set once the session is over; every request fails with it. */
+  terminal: SessionExpired | KeeperError | null = null
+  lastSendAt = 0
+
+  private xid = 0
+  private pending: Array<Entry | undefined> = []
+  private head = 0
+  private authPending: Array<Entry> = []
+  private queued: Array<Entry> = []
+  /** Auth packets that succeeded; replayed on every new link (auth is per connection). */
+  readonly auths: Array<{ readonly scheme: string; readonly auth: Uint8Array }> = []
+
+  readonly dataWatches = new Map<string, Array<Deferred.Deferred<WatchedEvent, WatchError>>>()
+  readonly existWatches = new Map<string, Array<Deferred.Deferred<WatchedEvent, WatchError>>>()
+  readonly childWatches = new Map<string, Array<Deferred.Deferred<WatchedEvent, WatchError>>>()
+  readonly persistent = new Map<string, Set<Subscriber>>()
+  readonly recursive = new Map<string, Set<Subscriber>>()
+
+  private readonly writer = new JuteWriter(4096)
+  readonly permits: Effect.Semaphore
+
+  constructor(readonly config: Config, private readonly clock: Clock.Clock) {
+    this.sessionId = config.sessionId
+    this.passwd = config.passwd
+    this.permits = Effect.unsafeMakeSemaphore(config.maxPendingRequests)
+  }
+
+  toServer(path: string): string {
+    return toServerPath(this.config.chroot, path)
+  }
+
+  toClient(path: string): string {
+    return toClientPath(this.config.chroot, path)
+  }
+
+  /** The SessionExpired error of this session. */
+  sessionExpired(reason: "Expired" | "Closed"): SessionExpired {
+    return new SessionExpired({ sessionId: this.sessionId, reason })
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Requests
+
+  /**
+   * Sends a request and waits for its reply. Bounded by `maxPendingRequests` permits; while
+   * the client is reconnecting the request waits in `queued` and goes out after the handshake.
+   */
+  submit<A, E>(type: number, body: Request | Uint8Array | null, reply: Reply<A, E>, always = false): Effect.Effect<A, E | ZkError> {
+    return this.permits.withPermits(1)(
+      Effect.async<A, E | ZkError>((resume) => {
+        const entry: Entry = { xid: 0, type, body, reply: reply as Reply<unknown, unknown>, resume: resume as Entry["resume"], always }
+        this.enqueue(entry)
+        return Effect.sync(() => {
+          entry.resume = null
+        })
+      })
+    )
+  }
+
+  /** Sends a request whose reply nobody waits for (cleanup on the way out). Dropped when offline. */
+  fireAndForget(type: number, body: Request): void {
+    if (this.connected && this.terminal === null) {
+      this.send({ xid: 0, type, body, reply: () => Exit.void, resume: null, always: false })
+    }
+  }
+
+  private enqueue(entry: Entry): void {
+    if (this.terminal !== null) return this.finish(entry, Exit.fail(this.terminal))
+    if (this.connected) this.send(entry)
+    else this.queued.push(entry)
+  }
+
+  private finish(entry: Entry, exit: Exit.Exit<unknown, unknown>): void {
+    const resume = entry.resume
+    entry.resume = null
+    if (resume !== null) resume(exit)
+  }
+
+  private send(entry: Entry): void {
+    if (entry.type === Op.auth) {
+      entry.xid = Xid.auth
+      this.authPending.push(entry)
+    } else {
+      // The Java client wraps from Integer.MAX_VALUE back to 1.
+      this.xid = this.xid >= 0x7fffffff ? 1 : this.xid + 1
+      entry.xid = this.xid
+      this.pending.push(entry)
+    }
+    this.write(this.encode(entry.xid, entry.type, entry.body))
+  }
+
+  private encode(xid: number, type: number, body: Request | Uint8Array | null): Uint8Array {
+    const w = this.writer.reset()
+    const mark = w.mark()
+    w.int(xid).int(type)
+    if (body instanceof Uint8Array) w.raw(body)
+    else if (body !== null) writeRequest(w, body)
+    w.patch(mark)
+    return w.copy()
+  }
+
+  private write(frame: Uint8Array): void {
+    const link = this.link
+    if (link === null || link.dead) return
+    link.socket.write(frame)
+    this.lastSendAt = this.clock.unsafeCurrentTimeMillis()
+  }
+
+  private shiftPending(): Entry | undefined {
+    if (this.head >= this.pending.length) return undefined
+    const entry = this.pending[this.head]
+    this.pending[this.head++] = undefined
+    if (this.head === this.pending.length) {
+      this.pending = []
+      this.head = 0
+    } else if (this.head > 1024 && this.head * 2 > this.pending.length) {
+      this.pending = this.pending.slice(this.head)
+      this.head = 0
+    }
+    return entry
+  }
+
+  /** Fails the requests already sent on the current link (their replies will never come). */
+  private failPending(error: ZkError): void {
+    const sent = this.pending
+    const head = this.head
+    this.pending = []
+    this.head = 0
+    for (let i = head; i < sent.length; i++) {
+      const entry = sent[i]
+      if (entry !== undefined) this.finish(entry, Exit.fail(error))
+    }
+    const auths = this.authPending
+    this.authPending = []
+    for (const entry of auths) this.finish(entry, Exit.fail(error))
+  }
+
+  /** Fails the requests that wait for a link (ClientCnxn: cleanup after a failed attempt). */
+  failQueued(error: ZkError): void {
+    const queued = this.queued
+    this.queued = []
+    for (const entry of queued) this.finish(entry, Exit.fail(error))
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Links
+
+  /** Opens a socket to `server` and sends the ConnectRequest (node buffers it until connected). */
+  open(server: Server): Link {
+    const now = this.clock.unsafeCurrentTimeMillis()
+    const socket = net.createConnection({ host: server.host, port: server.port, noDelay: true })
+    const link = new Link(socket, server, Deferred.unsafeMake(FiberId.none), Deferred.unsafeMake(FiberId.none), now)
+    this.link = link
+    this.connected = false
+    socket.on("data", (chunk: Buffer) => this.onData(link, chunk))
+    socket.on("error", (e) => {
+      if (!link.dead) link.reason = e.message
+    })
+    socket.on("close", () => this.detach(link, link.reason))
+    const w = this.writer.reset()
+    const mark = w.mark()
+    writeConnectRequest(w, {
+      protocolVersion: 0,
+      lastZxidSeen: this.lastZxid,
+      timeOut: this.config.sessionTimeoutMs,
+      sessionId: this.sessionId,
+      passwd: this.passwd,
+      readOnly: this.config.readOnly
+    })
+    w.patch(mark)
+    socket.write(w.copy())
+    this.lastSendAt = now
+    return link
+  }
+
+  /** Closes a link as if the network failed; the driver reconnects. */
+  drop(link: Link, reason: string): void {
+    if (link.dead) return
+    link.reason = reason
+    this.detach(link, reason)
+    link.socket.destroy()
+  }
+
+  private detach(link: Link, reason: string): void {
+    if (!link.dead) link.dead = true
+    if (this.link === link) {
+      this.link = null
+      this.connected = false
+      this.failPending(new ConnectionLoss({ reason }))
+    }
+    Deferred.unsafeDone(link.handshake, Exit.fail(new ConnectionLoss({ reason })))
+    Deferred.unsafeDone(link.closed, Exit.succeed(reason))
+  }
+
+  /**
+   * The handshake succeeded: adopt the session, then (before anything else, as the Java client
+   * does in primeConnection) replay auth packets and setWatches, then flush queued requests.
+   */
+  established(link: Link, response: ConnectResponse): boolean {
+    if (link.dead || this.link !== link) return false
+    this.sessionId = response.sessionId
+    this.passwd = response.passwd
+    this.negotiatedTimeoutMs = response.timeOut
+    this.connected = true
+    link.lastRecvAt = this.clock.unsafeCurrentTimeMillis()
+    for (const { auth, scheme } of this.auths) {
+      this.send({
+        xid: 0,
+        type: Op.auth,
+        body: { type: Op.auth, authType: 0, scheme, auth },
+        reply: () => Exit.void,
+        resume: null,
+        always: false
+      })
+    }
+    this.sendSetWatches()
+    const queued = this.queued
+    this.queued = []
+    for (const entry of queued) {
+      if (entry.resume !== null || entry.always) this.send(entry)
+    }
+    return true
+  }
+
+  private sendSetWatches(): void {
+    const lists = [
+      [...this.dataWatches.keys()],
+      [...this.existWatches.keys()],
+      [...this.childWatches.keys()],
+      [...this.persistent.keys()],
+      [...this.recursive.keys()]
+    ] as const
+    if (lists.every((l) => l.length === 0)) return
+    const type = lists[3].length > 0 || lists[4].length > 0 ? Op.setWatches2 : Op.setWatches
+    let batch: Array<Array<string>> = [[], [], [], [], []]
+    let bytes = 0
+    const flush = () => {
+      const body: SetWatchesRequest = {
+        type,
+        relativeZxid: this.lastZxid,
+        dataWatches: batch[0]!,
+        existWatches: batch[1]!,
+        childWatches: batch[2]!,
+        persistentWatches: batch[3]!,
+        persistentRecursiveWatches: batch[4]!
+      }
+      this.send({ xid: 0, type, body, reply: () => Exit.void, resume: null, always: false })
+      batch = [[], [], [], [], []]
+      bytes = 0
+    }
+    lists.forEach((list, i) => {
+      for (const path of list) {
+        if (bytes + path.length > setWatchesBytesMax && bytes > 0) flush()
+        batch[i]!.push(path)
+        bytes += path.length
+      }
+    })
+    if (bytes > 0) flush()
+  }
+
+  /** Pings when idle, drops a link that has been silent for 2/3 of the session timeout. */
+  tick(link: Link): void {
+    if (link.dead || this.link !== link || !this.connected) return
+    const now = this.clock.unsafeCurrentTimeMillis()
+    const timeout = this.negotiatedTimeoutMs
+    if (now - link.lastRecvAt >= (timeout * 2) / 3) {
+      return this.drop(link, `no frame from server for ${now - link.lastRecvAt}ms`)
+    }
+    if (now - this.lastSendAt >= Math.min(timeout / 3, 10_000)) this.write(pingFrame)
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Inbound frames (synchronous, per chunk)
+
+  private onData(link: Link, chunk: Buffer): void {
+    if (link.dead) return
+    link.lastRecvAt = this.clock.unsafeCurrentTimeMillis()
+    link.chunks.push(chunk)
+    link.buffered += chunk.length
+    if (link.buffered < link.want) return
+    const buf = link.chunks.length === 1 ? link.chunks[0]! : Buffer.concat(link.chunks, link.buffered)
+    const end = buf.length
+    let off = 0
+    let want = 4
+    while (end - off >= 4) {
+      const len = buf.readInt32BE(off)
+      if (len < 0 || len > this.config.maxFrameBytes) return this.drop(link, `bad frame length ${len}`)
+      if (end - off - 4 < len) {
+        want = 4 + len
+        break
+      }
+      this.onFrame(link, buf, off + 4, off + 4 + len)
+      if (link.dead) return
+      off += 4 + len
+    }
+    link.chunks = off === end ? [] : [buf.subarray(off)]
+    link.buffered = end - off
+    link.want = want
+  }
+
+  private onFrame(link: Link, buf: Uint8Array, start: number, end: number): void {
+    const r = new JuteReader(buf, start, end, this.config.maxFrameBytes)
+    try {
+      if (link.connectResponse === null) {
+        const response = readConnectResponse(r)
+        link.connectResponse = response
+        Deferred.unsafeDone(link.handshake, Exit.succeed(response))
+        return
+      }
+      const xid = r.int()
+      const zxid = r.long()
+      const err = r.int()
+      if (xid === Xid.notification) this.onNotification(r)
+      else if (xid === Xid.auth) this.onAuthReply(link, err, r)
+      else if (xid !== Xid.ping) this.onReply(xid, zxid, err, r)
+    } catch (e) {
+      this.drop(link, `bad frame from server: ${e instanceof Error ? e.message : String(e)}`)
+    }
+  }
+
+  private onReply(xid: number, zxid: number, err: number, r: JuteReader): void {
+    const entry = this.shiftPending()
+    if (entry === undefined || entry.xid !== xid) {
+      if (entry !== undefined) this.finish(entry, Exit.fail(new ConnectionLoss({ reason: "xid out of order" })))
+      // ClientCnxn does the same: a reply we cannot match means the stream is unusable.
+      throw new Error(`reply xid ${xid}, expected ${entry?.xid ?? "none"}`)
+    }
+    if (zxid > 0) this.lastZxid = zxid
+    if (entry.resume === null && !entry.always) return
+    this.runReply(entry, err, r, zxid, xid)
+  }
+
+  private runReply(entry: Entry, err: number, r: JuteReader, zxid: number, xid: number): void {
+    let exit: Exit.Exit<unknown, unknown>
+    try {
+      exit = entry.reply(err, r, zxid, xid)
+    } catch (e) {
+      this.finish(entry, Exit.fail(new ConnectionLoss({ reason: "undecodable reply" })))
+      throw e
+    }
+    this.finish(entry, exit)
+  }
+
+  private onAuthReply(link: Link, err: number, r: JuteReader): void {
+    const entry = this.authPending.shift()
+    if (entry !== undefined) this.runReply(entry, err, r, 0, Xid.auth)
+    if (err !== 0) {
+      // AuthFailed is terminal for the Java client too (state AUTH_FAILED, no reconnect).
+      this.terminate(new KeeperError({ code: "AuthFailed", path: "" }))
+      this.drop(link, "authentication failed")
+    }
+  }
+
+  private onNotification(r: JuteReader): void {
+    const ev = readWatcherEvent(r)
+    const type = eventNames.get(ev.type)
+    if (type === undefined) return
+    const serverPath = ev.path
+    const event: WatchedEvent = { type, path: this.toClient(serverPath) }
+    // Which one-shot tables an event consumes: ZKWatchManager.materialize.
+    switch (ev.type) {
+      case EventType.NodeCreated:
+      case EventType.NodeDataChanged:
+        fire(this.dataWatches, serverPath, event)
+        fire(this.existWatches, serverPath, event)
+        break
+      case EventType.NodeDeleted:
+        fire(this.dataWatches, serverPath, event)
+        fire(this.existWatches, serverPath, event)
+        fire(this.childWatches, serverPath, event)
+        break
+      case EventType.NodeChildrenChanged:
+        fire(this.childWatches, serverPath, event)
+        break
+    }
+    const subs = this.persistent.get(serverPath)
+    if (subs !== undefined) for (const sub of subs) this.offer(sub, event)
+    // Recursive watches see the path and every descendant, but never NodeChildrenChanged.
+    if (this.recursive.size > 0 && ev.type !== EventType.NodeChildrenChanged) {
+      let p = serverPath
+      for (;;) {
+        const rsubs = this.recursive.get(p)
+        if (rsubs !== undefined) for (const sub of rsubs) this.offer(sub, event)
+        if (p === "/" || p === "") break
+        const i = p.lastIndexOf("/")
+        p = i <= 0 ? "/" : p.slice(0, i)
+      }
+    }
+  }
+
+  private offer(sub: Subscriber, event: WatchedEvent): void {
+    if (sub.mailbox.unsafeOffer(event)) return
+    this.removeSubscriber(sub)
+    sub.mailbox.unsafeDone(Exit.fail(new WatchOverflow({ path: event.path, capacity: this.config.watchBufferSize })))
+    this.releaseIfUnused(sub.serverPath)
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Watch tables
+
+  /** Registers a one-shot watch (called from a reply, so before any event it could miss). */
+  addOneShot(table: Map<string, Array<Deferred.Deferred<WatchedEvent, WatchError>>>, serverPath: string): Effect.Effect<WatchedEvent, WatchError> {
+    const deferred = Deferred.unsafeMake<WatchedEvent, WatchError>(FiberId.none)
+    const list = table.get(serverPath)
+    if (list === undefined) table.set(serverPath, [deferred])
+    else list.push(deferred)
+    return Deferred.await(deferred)
+  }
+
+  addSubscriber(sub: Subscriber): void {
+    const table = sub.recursive ? this.recursive : this.persistent
+    const set = table.get(sub.serverPath)
+    if (set === undefined) table.set(sub.serverPath, new Set([sub]))
+    else set.add(sub)
+  }
+
+  private removeSubscriber(sub: Subscriber): boolean {
+    const table = sub.recursive ? this.recursive : this.persistent
+    const set = table.get(sub.serverPath)
+    if (set === undefined || !set.delete(sub)) return false
+    if (set.size === 0) table.delete(sub.serverPath)
+    return true
+  }
+
+  /**
+   * Ends a persistent-watch subscription. When it was the last local watch of any kind on the
+   * path, the server-side watch is removed too (removeWatches Any); otherwise it is kept, since
+   * 3.8 cannot remove one kind of watch on a path without the others.
+   */
+  unsubscribe(sub: Subscriber): void {
+    if (!this.removeSubscriber(sub)) return
+    sub.mailbox.unsafeDone(Exit.void)
+    this.releaseIfUnused(sub.serverPath)
+  }
+
+  private releaseIfUnused(p: string): void {
+    const inUse = this.persistent.has(p) || this.recursive.has(p) || this.dataWatches.has(p) ||
+      this.existWatches.has(p) || this.childWatches.has(p)
+    if (!inUse) this.fireAndForget(Op.removeWatches, { type: Op.removeWatches, path: p, watcherType: WatcherType.Any })
+  }
+
+  /** Mirrors a successful removeWatches locally; removed watchers get a *WatchRemoved event. */
+  removeLocal(serverPath: string, watcherType: number): void {
+    const path = this.toClient(serverPath)
+    if (watcherType === WatcherType.Data || watcherType === WatcherType.Any) {
+      const event: WatchedEvent = { type: "DataWatchRemoved", path }
+      fire(this.dataWatches, serverPath, event)
+      fire(this.existWatches, serverPath, event)
+    }
+    if (watcherType === WatcherType.Children || watcherType === WatcherType.Any) {
+      fire(this.childWatches, serverPath, { type: "ChildWatchRemoved", path })
+    }
+    if (watcherType === WatcherType.Any) {
+      const event: WatchedEvent = { type: "PersistentWatchRemoved", path }
+      for (const table of [this.persistent, this.recursive]) {
+        const subs = table.get(serverPath)
+        if (subs === undefined) continue
+        table.delete(serverPath)
+        for (const sub of subs) {
+          sub.mailbox.unsafeOffer(event)
+          sub.mailbox.unsafeDone(Exit.void)
+        }
+      }
+    }
+  }
+
+  /** Ends the session locally: every request and watch fails with `error` (streams end on close). */
+  terminate(error: SessionExpired | KeeperError): void {
+    if (this.terminal !== null) return
+    this.terminal = error
+    this.failPending(error)
+    this.failQueued(error)
+    for (const table of [this.dataWatches, this.existWatches, this.childWatches]) {
+      for (const list of table.values()) for (const d of list) Deferred.unsafeDone(d, Exit.fail(error))
+      table.clear()
+    }
+    const closed = error._tag === "SessionExpired" && error.reason === "Closed"
+    for (const table of [this.persistent, this.recursive]) {
+      for (const subs of table.values()) {
+        for (const sub of subs) sub.mailbox.unsafeDone(closed ? Exit.void : Exit.fail(error))
+      }
+      table.clear()
+    }
+  }
+}
+
+const fire = (
+  table: Map<string, Array<Deferred.Deferred<WatchedEvent, WatchError>>>,
+  serverPath: string,
+  event: WatchedEvent
+): void => {
+  const list = table.get(serverPath)
+  if (list === undefined) return
+  table.delete(serverPath)
+  const exit = Exit.succeed(event)
+  for (const d of list) Deferred.unsafeDone(d, exit)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Driver
+
+type Outcome =
+  | { readonly _tag: "Lost"; readonly reason: string }
+  | { readonly _tag: "Failed"; readonly reason: string }
+  | { readonly _tag: "Expired" }
+
+/** Signals the driver gives its owner. */
+export interface DriverHooks {
+  readonly state: SubscriptionRef.SubscriptionRef<SessionState>
+  /** Completed by the first handshake (or the first terminal outcome). */
+  readonly first: Deferred.Deferred<void, ZkError>
+}
+
+/** One connection attempt to `server`, held open until the link dies. */
+const attempt = (conn: Connection, server: Server, hooks: DriverHooks): Effect.Effect<Outcome, never, Scope.Scope> =>
+  Effect.gen(function*() {
+    const link = yield* Effect.acquireRelease(
+      Effect.sync(() => conn.open(server)),
+      (link) => Effect.sync(() => conn.drop(link, "connection attempt ended"))
+    )
+    const handshake = yield* Deferred.await(link.handshake).pipe(
+      Effect.timeoutFail({
+        duration: conn.config.attemptTimeoutMs,
+        onTimeout: () => new ConnectionLoss({ reason: `no handshake from ${server.host}:${server.port} within ${conn.config.attemptTimeoutMs}ms` })
+      }),
+      Effect.either
+    )
+    if (handshake._tag === "Left") return { _tag: "Failed", reason: handshake.left.reason } as const
+    // timeOut 0 is how the server says the session is unknown or expired (client.md §3.3).
+    if (handshake.right.timeOut <= 0) return { _tag: "Expired" } as const
+    if (!conn.established(link, handshake.right)) return { _tag: "Lost", reason: link.reason } as const
+    yield* SubscriptionRef.set(hooks.state, handshake.right.readOnly === true ? "ConnectedReadOnly" : "Connected")
+    yield* Deferred.succeed(hooks.first, undefined)
+    const tickMs = Math.max(20, Math.min(1000, Math.floor(conn.negotiatedTimeoutMs / 10)))
+    yield* Effect.sync(() => conn.tick(link)).pipe(Effect.repeat(Schedule.spaced(tickMs)), Effect.forkScoped)
+    const reason = yield* Deferred.await(link.closed)
+    return { _tag: "Lost", reason } as const
+  })
+
+/**
+ * Keeps the session connected: tries the servers round robin from a random start, reconnects
+ * right away after losing an established link, and pauses `reconnectDelayMs` after every server
+ * failed in a row. Ends when the session expires, auth fails, or the client is closing.
+ */
+export const runDriver = (conn: Connection, hooks: DriverHooks): Effect.Effect<void> =>
+  Effect.gen(function*() {
+    const servers = conn.config.servers
+    let index = yield* Random.nextIntBetween(0, servers.length)
+    let failures = 0
+    for (;;) {
+      const server = servers[index]!
+      index = (index + 1) % servers.length
+      const outcome = yield* Effect.scoped(attempt(conn, server, hooks))
+      if (conn.terminal !== null && !conn.closing) {
+        // Auth failed on this link (terminate already failed everything).
+        yield* SubscriptionRef.set(hooks.state, "AuthFailed")
+        yield* Deferred.fail(hooks.first, conn.terminal)
+        return
+      }
+      if (outcome._tag === "Expired") {
+        const error = conn.sessionExpired("Expired")
+        conn.terminate(error)
+        yield* SubscriptionRef.set(hooks.state, "Expired")
+        yield* Deferred.fail(hooks.first, error)
+        return
+      }
+      if (conn.closing) return
+      if (outcome._tag === "Lost") {
+        failures = 0
+        yield* SubscriptionRef.set(hooks.state, "Disconnected")
+        continue
+      }
+      conn.failQueued(new ConnectionLoss({ reason: outcome.reason }))
+      failures++
+      if (failures % servers.length === 0) {
+        // Jitter so that many clients do not retry in lockstep.
+        const jitter = yield* Random.nextRange(0.5, 1)
+        yield* Effect.sleep(Math.round(conn.config.reconnectDelayMs * jitter))
+      }
+    }
+  })
