@@ -1,0 +1,821 @@
+/**
+ * ZkConfig: the server's configuration, read from a ZooKeeper `zoo.cfg` with ZooKeeper 3.8's meaning
+ * (QuorumPeerConfig + the `zookeeper.*` system properties a zoo.cfg can set), overridable by CLI flags.
+ *
+ * Shape follows ShardingConfig (STYLE §2.3): a tag, `defaults`, `make`/`layer(partial)`, and
+ * `layerFromZooCfg(path)`. Decoding is a hand-written table over the flat key/value map rather than
+ * effect `Config` on `ConfigProvider.fromMap`, because ZooKeeper's semantics do not fit Config's
+ * primitives: `Config.integer` uses parseInt (accepts `12abc`, which Java's Integer.parseInt rejects) and
+ * `Config.boolean` accepts yes/on/1 (Java's Boolean.parseBoolean reads those as false); keys have aliases
+ * (`zookeeper.X` system-property spellings), `server.N`/`authProvider.N` are enumerations, and several keys
+ * warn-and-default (`autopurge.snapRetainCount < 3`, bad `snapCount`). A table keeps every such rule next to
+ * its key and yields plain notes that the loader logs.
+ *
+ * Layering, lowest to highest: embedded defaults (only without a zoo.cfg) < zoo.cfg < `--set k=v` <
+ * specific flags. A flag is just another key/value (e.g. `--port 2182` is `clientPort=2182`), so every
+ * source goes through the same validation and error messages name the zoo.cfg key.
+ */
+import * as Context from "effect/Context"
+import * as Data from "effect/Data"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as Layer from "effect/Layer"
+import * as LogLevel from "effect/LogLevel"
+import * as fs from "node:fs/promises"
+import { FOUR_LETTER_WORDS, type FourLetterWord } from "./fourLetter/ServerView.js"
+import * as Properties from "./internal/properties.js"
+
+// ---------------------------------------------------------------------------------------------
+// Types
+
+/** Log line format (`ezk.log.format`). */
+export type LogFormat = "logfmt" | "json" | "pretty"
+
+/** Authentication providers ezk knows (`authProvider.N` class names map onto these). */
+export type AuthProvider = "sasl" | "digest" | "ip"
+
+/** One address of a quorum member (`host:quorumPort:electionPort`). */
+export interface QuorumAddress {
+  readonly host: string
+  readonly quorumPort: number
+  readonly electionPort: number
+}
+
+/** A `server.N=` line (QuorumPeer.QuorumServer), parsed; used by the replication issue. */
+export interface QuorumServer {
+  readonly sid: number
+  /** One or more addresses (`|`-separated when multiAddress is used). */
+  readonly addresses: ReadonlyArray<QuorumAddress>
+  readonly type: "participant" | "observer"
+  /** The `;[host:]port` client part, if given. */
+  readonly clientAddress: { readonly host: string | undefined; readonly port: number } | undefined
+  /** The text after `server.N=`, verbatim (trimmed). */
+  readonly spec: string
+}
+
+/** Quorum keys: parsed now, unused in standalone. */
+export interface QuorumConfig {
+  /** Ticks a follower may take to connect and sync (required in a quorum). */
+  readonly initLimit: number | undefined
+  /** Ticks a follower may lag (required in a quorum). */
+  readonly syncLimit: number | undefined
+  readonly connectToLearnerMasterLimit: number | undefined
+  readonly servers: ReadonlyArray<QuorumServer>
+  readonly peerType: "participant" | "observer"
+  readonly electionAlg: number
+  readonly quorumListenOnAllIPs: boolean
+  readonly standaloneEnabled: boolean
+  readonly reconfigEnabled: boolean
+  readonly dynamicConfigFile: string | undefined
+  readonly observerMasterPort: number | undefined
+  readonly localSessionsEnabled: boolean
+  readonly localSessionsUpgradingEnabled: boolean
+  readonly syncEnabled: boolean
+  /** `group.N=sid:sid:...` (hierarchical quorums). */
+  readonly groups: ReadonlyArray<{ readonly id: number; readonly sids: ReadonlyArray<number> }>
+  /** `weight.<sid>=w`. */
+  readonly weights: ReadonlyArray<{ readonly sid: number; readonly weight: number }>
+}
+
+/**
+ * The resolved server configuration. Names are ZooKeeper's key names (so `conf` and docs map 1:1);
+ * times are ms, sizes bytes. Derived defaults are already applied (min/max session timeout, dataLogDir).
+ */
+export interface ZkConfig {
+  /** Tick length in ms. 3000 when a zoo.cfg omits it (ZooKeeper's default), 2000 in the embedded defaults. */
+  readonly tickTime: number
+  /** Snapshot directory (ezk adds `version-2`). Kept as written; relative paths are relative to the cwd. */
+  readonly dataDir: string
+  /** Txn-log directory; defaults to dataDir. */
+  readonly dataLogDir: string
+  /** Client port. 0 = pick a free port (ezk extension; ZooKeeper treats 0 as unset). -1 = not set (quorum peers take it from their server.N line). */
+  readonly clientPort: number
+  /** Address to bind; undefined = all interfaces. */
+  readonly clientPortAddress: string | undefined
+  /** listen() backlog; -1 = OS/Node default. */
+  readonly clientPortListenBacklog: number
+  /** Max concurrent connections per client IP; 0 or less = unlimited. */
+  readonly maxClientCnxns: number
+  readonly minSessionTimeout: number
+  readonly maxSessionTimeout: number
+  /** Txns between snapshots (ZooKeeper randomises the roll point in [snapCount/2, snapCount]). */
+  readonly snapCount: number
+  /** Snapshots (and their logs) kept by autopurge; at least 3. */
+  readonly autopurgeSnapRetainCount: number
+  /** Hours between purges; 0 = off. */
+  readonly autopurgePurgeInterval: number
+  /** Resolved 4lw whitelist (`*` expanded; always contains `srvr`, as ZooKeeper forces it). */
+  readonly fourLetterWordWhitelist: ReadonlySet<FourLetterWord>
+  /** TTL nodes and other extended types (`zookeeper.extendedTypesEnabled`). */
+  readonly extendedTypesEnabled: boolean
+  /** Max frame/field size in bytes (`jute.maxbuffer`, 0xfffff). */
+  readonly juteMaxBuffer: number
+  /** `user:base64(sha1(user:password))` of the digest super user, if any. */
+  readonly superDigest: string | undefined
+  /** Extra auth providers from `authProvider.N` (digest and ip are always available). */
+  readonly authProviders: ReadonlyArray<AuthProvider>
+  /** JAAS file for SASL (`jaasLoginConfig` / `java.security.auth.login.config`). */
+  readonly jaasLoginConfig: string | undefined
+  /** JAAS section for the server (`zookeeper.sasl.serverconfig`, default `Server`). */
+  readonly jaasServerSection: string
+  /** `sessionRequireClientSASLAuth` / `enforce.auth.*` (ZOOKEEPER-3561/4220): enforced by the auth layer. */
+  readonly enforceAuth: { readonly enabled: boolean; readonly schemes: ReadonlyArray<string> }
+  readonly logLevel: LogLevel.LogLevel
+  readonly logFormat: LogFormat
+  readonly quorum: QuorumConfig
+  /** Every key/value after layering, by canonical key (the `zookeeper.` prefix of system properties removed). */
+  readonly properties: ReadonlyMap<string, string>
+  /** The zoo.cfg read, if any. */
+  readonly source: string | undefined
+}
+
+/** Service tag for the configuration. */
+export const ZkConfig = Context.GenericTag<ZkConfig>("zk/server/ZkConfig")
+
+/** Why configuration failed; `message` is one line naming the key and the bad value. */
+export class ZkConfigError extends Data.TaggedError("ZkConfigError")<{
+  readonly reason: "Read" | "Syntax" | "InvalidValue" | "Missing" | "Inconsistent"
+  readonly detail: string
+}> {
+  override get message(): string {
+    return this.detail
+  }
+}
+
+/** Something worth logging about the configuration (ZooKeeper logs the same cases). */
+export interface Note {
+  readonly level: "Info" | "Warning"
+  readonly message: string
+}
+
+/** One key/value with where it came from, e.g. `zoo.cfg:12`, `--port`, `--set`, `defaults`. */
+export interface Setting {
+  readonly key: string
+  readonly value: string
+  readonly origin: string
+}
+
+// ---------------------------------------------------------------------------------------------
+// Embedded defaults
+
+/** 4lw words enabled by the embedded defaults: the read-only, non-sensitive ones (so `echo ruok | nc` works). */
+export const EMBEDDED_4LW = ["ruok", "srvr", "stat", "mntr", "conf", "envi", "cons", "wchs", "dirs", "isro"] as const
+
+/**
+ * zoo.cfg keys used when `ezk server` runs without `--config`: loopback only, port 2181, tickTime 2000,
+ * data in `./ezk-data`, and the read-only 4lw words. With a zoo.cfg, none of these apply (ZooKeeper's own
+ * defaults do: tickTime 3000, all interfaces, whitelist `srvr`, dataDir required).
+ */
+export const embeddedDefaults: Readonly<Record<string, string>> = {
+  clientPortAddress: "127.0.0.1",
+  clientPort: "2181",
+  tickTime: "2000",
+  dataDir: "./ezk-data",
+  "4lw.commands.whitelist": EMBEDDED_4LW.join(",")
+}
+
+// ---------------------------------------------------------------------------------------------
+// Key classification
+
+/**
+ * Keys QuorumPeerConfig parses itself (zoo.cfg-native). Any other key is, in ZooKeeper, turned into the
+ * system property `zookeeper.<key>`; ezk therefore also accepts the `zookeeper.<key>` spelling of those
+ * (what users have in JVMFLAGS), which ZooKeeper itself would not read from zoo.cfg.
+ */
+const CFG_KEYS = new Set([
+  "dataDir",
+  "dataLogDir",
+  "clientPort",
+  "clientPortAddress",
+  "secureClientPort",
+  "secureClientPortAddress",
+  "clientPortListenBacklog",
+  "tickTime",
+  "maxClientCnxns",
+  "minSessionTimeout",
+  "maxSessionTimeout",
+  "initLimit",
+  "syncLimit",
+  "connectToLearnerMasterLimit",
+  "electionAlg",
+  "quorumListenOnAllIPs",
+  "peerType",
+  "syncEnabled",
+  "dynamicConfigFile",
+  "autopurge.snapRetainCount",
+  "autopurge.purgeInterval",
+  "standaloneEnabled",
+  "reconfigEnabled",
+  "observerMasterPort",
+  "localSessionsEnabled",
+  "localSessionsUpgradingEnabled",
+  "sslQuorum",
+  "portUnification",
+  "sslQuorumReloadCertFiles",
+  "client.portUnification",
+  "electionPortBindRetry",
+  "multiAddress.enabled",
+  "multiAddress.reachabilityCheckEnabled",
+  "multiAddress.reachabilityCheckTimeoutMs",
+  "quorum.cnxn.threads.size",
+  "quorum.auth.enableSasl",
+  "quorum.auth.learnerRequireSasl",
+  "quorum.auth.serverRequireSasl",
+  "quorum.auth.learner.saslLoginContext",
+  "quorum.auth.server.saslLoginContext",
+  "quorum.auth.kerberos.servicePrincipal",
+  "oraclePath",
+  "ezk.log.level",
+  "ezk.log.format"
+])
+
+/** Keys ezk applies, or keeps for the quorum work, beyond CFG_KEYS (system-property style). */
+const APPLIED_KEYS = new Set([
+  "snapCount",
+  "4lw.commands.whitelist",
+  "extendedTypesEnabled",
+  "jute.maxbuffer",
+  "superDigest",
+  "jaasLoginConfig",
+  "sasl.serverconfig",
+  "readonlymode.enabled",
+  "sessionRequireClientSASLAuth",
+  "enforce.auth.enabled",
+  "enforce.auth.schemes",
+  "kerberos.removeHostFromPrincipal",
+  "kerberos.removeRealmFromPrincipal",
+  "cnxTimeout",
+  "leaderServes",
+  "fastleader.minNotificationInterval",
+  "fastleader.maxNotificationInterval",
+  // Read by the server through `properties` (Server.ts / storage).
+  "digest.enabled",
+  "preAllocSize",
+  "superUser",
+  "znode.container.checkIntervalMs",
+  "znode.container.maxNeverUsedIntervalMs",
+  "znode.container.maxPerMinute"
+])
+
+/** Alternative spellings → canonical key. */
+const ALIASES: ReadonlyMap<string, string> = new Map([
+  ["DigestAuthenticationProvider.superDigest", "superDigest"],
+  ["zookeeper.DigestAuthenticationProvider.superDigest", "superDigest"],
+  ["java.security.auth.login.config", "jaasLoginConfig"]
+])
+
+/** ZooKeeper keys that do not apply to ezk: accepted with an info note (exact names). */
+const IGNORED_KEYS = new Set([
+  "forceSync",
+  "globalOutstandingLimit",
+  "fsync.warningthresholdms",
+  "jute.maxbuffer.extrasize",
+  "serverCnxnFactory",
+  "flushDelay",
+  "maxWriteQueuePollTime",
+  "maxBatchSize",
+  "requestThrottleLimit",
+  "requestThrottleStallTime",
+  "requestThrottleDropStale",
+  "throttledOpWaitTime",
+  "largeRequestMaxBytes",
+  "largeRequestThreshold",
+  "connectionMaxTokens",
+  "connectionTokenFillTime",
+  "connectionTokenFillCount",
+  "connectionFreezeTime",
+  "connectionDropIncrease",
+  "connectionDropDecrease",
+  "connectionDecreaseRatio",
+  "snapshot.trust.empty",
+  "snapshot.compression.method",
+  "snapSizeLimitInKb",
+  "txnLogSizeLimitInKb",
+  "closeSessionTxn.enabled",
+  "enforceQuota",
+  "watchManagerName",
+  "watcherCleanThreshold",
+  "watcherCleanIntervalInSeconds",
+  "watcherCleanThreadsNum",
+  "watcherCleanThreadQueueSize",
+  "maxConcurrentSnapSyncs",
+  "maxConcurrentDiffSyncs",
+  "audit.enable",
+  "audit.impl.class",
+  "tcpKeepAlive",
+  "clientTcpKeepAlive",
+  "maxCnxns",
+  "enableEagerACLCheck",
+  "skipTxnDigest",
+  "intBufferStartingSizeBytes",
+  "messageTracker.BufferSize",
+  "messageTracker.Enabled",
+  "learner.asyncSending",
+  "learner.closeSocketAsync",
+  "leader.closeSocketAsync",
+  "leader.ackLoggingFrequency",
+  "leader.maxTimeToWaitForEpoch",
+  "observer.reconnectDelayMs",
+  "observer.election.DelayMs",
+  "follower.skipLearnerRequestToNextProcessor",
+  "request_stale_connection_check",
+  "request_stale_latency_check",
+  "datadir.autocreate",
+  "db.autocreate",
+  "admin.enableServer"
+])
+
+/** Prefixes of ignored families (admin server, metrics providers, NIO/Netty tuning, JVM pause monitor). */
+const IGNORED_PREFIXES = ["admin.", "metricsProvider.", "nio.", "netty.", "jvm.pause.", "commitProcessor."]
+
+/** TLS keys: ezk has no TLS, so these warn (silently dropping them would change the security posture). */
+const TLS_KEYS = new Set(["secureClientPort", "secureClientPortAddress", "sslQuorum", "portUnification", "client.portUnification", "client.secure", "sslQuorumReloadCertFiles"])
+const TLS_PREFIXES = ["ssl.", "ssl.quorum."]
+
+/** Keys whose value ezk does not honour and that change behaviour a user relies on: warn. */
+const UNSUPPORTED_KEYS: ReadonlyMap<string, string> = new Map([
+  ["skipACL", "ezk always checks ACLs"]
+])
+
+type KeyClass = "applied" | "ignored" | "tls" | "unsupported" | "unknown"
+
+const isAuthProviderKey = (k: string): boolean => k.startsWith("authProvider.")
+const isQuorumEnumKey = (k: string): boolean => /^(server|group|weight)\.[^.]+$/.test(k)
+
+/** Canonical spelling of a key: aliases resolved, `zookeeper.` stripped from system-property keys. */
+export const canonicalKey = (key: string): string => {
+  const alias = ALIASES.get(key)
+  if (alias !== undefined) return alias
+  if (key.startsWith("zookeeper.")) {
+    const bare = key.slice("zookeeper.".length)
+    const bareAlias = ALIASES.get(bare)
+    if (bareAlias !== undefined) return bareAlias
+    if (!CFG_KEYS.has(bare) && classifyCanonical(bare) !== "unknown") return bare
+  }
+  return key
+}
+
+const classifyCanonical = (k: string): KeyClass => {
+  if (UNSUPPORTED_KEYS.has(k)) return "unsupported"
+  if (CFG_KEYS.has(k) && !TLS_KEYS.has(k)) return "applied"
+  if (APPLIED_KEYS.has(k) || isAuthProviderKey(k) || isQuorumEnumKey(k)) return "applied"
+  if (TLS_KEYS.has(k) || TLS_PREFIXES.some((p) => k.startsWith(p))) return "tls"
+  if (IGNORED_KEYS.has(k) || IGNORED_PREFIXES.some((p) => k.startsWith(p))) return "ignored"
+  return "unknown"
+}
+
+// ---------------------------------------------------------------------------------------------
+// Value parsers (Java semantics)
+
+type Parsed<A> = Either.Either<A, ZkConfigError>
+
+const invalid = (s: Setting, expected: string): ZkConfigError =>
+  new ZkConfigError({ reason: "InvalidValue", detail: `${s.origin}: invalid ${s.key}=${JSON.stringify(s.value)}: ${expected}` })
+
+const INT_MIN = -2147483648
+const INT_MAX = 2147483647
+
+/** Integer.parseInt: optional sign and decimal digits only, 32-bit range. */
+const javaInt = (s: Setting): Parsed<number> => {
+  if (!/^[+-]?\d+$/.test(s.value)) return Either.left(invalid(s, "expected an integer"))
+  const n = Number(s.value)
+  return n < INT_MIN || n > INT_MAX ? Either.left(invalid(s, "out of 32-bit integer range")) : Either.right(n)
+}
+
+/** Integer.decode (what Integer.getInteger uses): also `0x`/`#` hex and leading-zero octal. */
+const javaDecode = (v: string): number | undefined => {
+  const m = /^([+-]?)(?:0[xX]([0-9a-fA-F]+)|#([0-9a-fA-F]+)|(0[0-7]+)|(\d+))$/.exec(v)
+  if (m === null) return undefined
+  const n = m[2] !== undefined ? Number.parseInt(m[2], 16) : m[3] !== undefined ? Number.parseInt(m[3], 16) : m[4] !== undefined ? Number.parseInt(m[4], 8) : Number(m[5])
+  const signed = m[1] === "-" ? -n : n
+  return signed < INT_MIN || signed > INT_MAX ? undefined : signed
+}
+
+/** Boolean.parseBoolean: only `true` (any case) is true; anything but `false` also gets a warning. */
+const javaBool = (s: Setting, notes: Array<Note>): boolean => {
+  const v = s.value.toLowerCase()
+  if (v !== "true" && v !== "false") {
+    notes.push({ level: "Warning", message: `${s.origin}: ${s.key}=${s.value} is not "true"; treated as false, as ZooKeeper does` })
+  }
+  return v === "true"
+}
+
+const port = (s: Setting): Parsed<number> =>
+  Either.flatMap(javaInt(s), (n) => (n < 0 || n > 65535 ? Either.left(invalid(s, "port out of range 0-65535")) : Either.right(n)))
+
+const LOG_LEVELS: Readonly<Record<string, LogLevel.LogLevel>> = {
+  all: LogLevel.All,
+  trace: LogLevel.Trace,
+  debug: LogLevel.Debug,
+  info: LogLevel.Info,
+  warn: LogLevel.Warning,
+  warning: LogLevel.Warning,
+  error: LogLevel.Error,
+  fatal: LogLevel.Fatal,
+  none: LogLevel.None,
+  off: LogLevel.None
+}
+
+const AUTH_CLASSES: Readonly<Record<string, AuthProvider>> = {
+  "org.apache.zookeeper.server.auth.SASLAuthenticationProvider": "sasl",
+  "org.apache.zookeeper.server.auth.DigestAuthenticationProvider": "digest",
+  "org.apache.zookeeper.server.auth.IPAuthenticationProvider": "ip"
+}
+
+const QUORUM_SPEC_HELP = "expected host:quorumPort:electionPort[:participant|observer][;[clientHost:]clientPort]"
+
+/** Splits `host:port` where host may be a bracketed IPv6 literal. */
+const splitHostParts = (text: string): Array<string> | undefined => {
+  if (text.startsWith("[")) {
+    const end = text.indexOf("]")
+    if (end < 0) return undefined
+    const rest = text.slice(end + 1)
+    if (rest !== "" && !rest.startsWith(":")) return undefined
+    return [text.slice(1, end), ...(rest === "" ? [] : rest.slice(1).split(":"))]
+  }
+  return text.split(":")
+}
+
+const portNumber = (text: string | undefined): number | undefined => {
+  if (text === undefined || !/^\d+$/.test(text)) return undefined
+  const n = Number(text)
+  return n <= 65535 ? n : undefined
+}
+
+/** Parses a `server.N` value (QuorumServer's format in 3.8). */
+const quorumServer = (s: Setting, sid: number): Parsed<QuorumServer> => {
+  const spec = s.value
+  const [serverPart, clientPart, extra] = spec.split(";") as [string, string | undefined, string | undefined]
+  if (extra !== undefined) return Either.left(invalid(s, QUORUM_SPEC_HELP))
+  const addresses: Array<QuorumAddress> = []
+  let type: "participant" | "observer" = "participant"
+  for (const addr of serverPart.split("|")) {
+    const parts = splitHostParts(addr.trim())
+    if (parts === undefined || parts.length < 3 || parts.length > 4) return Either.left(invalid(s, QUORUM_SPEC_HELP))
+    const quorumPort = portNumber(parts[1])
+    const electionPort = portNumber(parts[2])
+    if (parts[0] === "" || quorumPort === undefined || electionPort === undefined) return Either.left(invalid(s, QUORUM_SPEC_HELP))
+    if (parts[3] !== undefined) {
+      const t = parts[3].toLowerCase()
+      if (t !== "participant" && t !== "observer") return Either.left(invalid(s, `unknown server type "${parts[3]}" (participant or observer)`))
+      type = t
+    }
+    addresses.push({ host: parts[0]!, quorumPort, electionPort })
+  }
+  let clientAddress: QuorumServer["clientAddress"] = undefined
+  if (clientPart !== undefined) {
+    const parts = splitHostParts(clientPart.trim())
+    const p = portNumber(parts?.[parts.length - 1])
+    if (parts === undefined || parts.length > 2 || p === undefined) return Either.left(invalid(s, QUORUM_SPEC_HELP))
+    clientAddress = { host: parts.length === 2 ? parts[0] : undefined, port: p }
+  }
+  return Either.right({ sid, addresses, type, clientAddress, spec })
+}
+
+// ---------------------------------------------------------------------------------------------
+// Decoding
+
+/** Result of a successful decode: the config and what to log about it. */
+export interface Decoded {
+  readonly config: ZkConfig
+  readonly notes: ReadonlyArray<Note>
+}
+
+const missing = (detail: string): ZkConfigError => new ZkConfigError({ reason: "Missing", detail })
+
+/**
+ * Decodes layered settings (later ones win per canonical key) into a ZkConfig with ZooKeeper's rules.
+ * Pure: returns the notes instead of logging them. Fails on the first invalid value.
+ */
+export const decode = (settings: Iterable<Setting>, source?: string): Either.Either<Decoded, ZkConfigError> => {
+  const notes: Array<Note> = []
+  const byKey = new Map<string, Setting>()
+  const seenRaw = new Set<string>()
+  for (const s of settings) {
+    const key = canonicalKey(s.key.trim())
+    const setting: Setting = { key, value: s.value.trim(), origin: s.origin }
+    byKey.delete(key) // keep insertion order = order of the winning setting
+    byKey.set(key, setting)
+    if (seenRaw.has(s.key)) continue
+    seenRaw.add(s.key)
+    const cls = classifyCanonical(key)
+    if (cls === "unknown") notes.push({ level: "Warning", message: `${s.origin}: unknown key ${s.key}; ignored` })
+    else if (cls === "ignored") notes.push({ level: "Info", message: `${s.origin}: ${s.key} does not apply to ezk; ignored` })
+    else if (cls === "tls") notes.push({ level: "Warning", message: `${s.origin}: ${s.key}: TLS is not supported by ezk; ignored` })
+    else if (cls === "unsupported") notes.push({ level: "Warning", message: `${s.origin}: ${s.key}: ${UNSUPPORTED_KEYS.get(key)}; ignored` })
+  }
+  return Either.gen(function* () {
+    const get = (k: string): Setting | undefined => byKey.get(k)
+    const int = (k: string): Parsed<number | undefined> => {
+      const s = get(k)
+      return s === undefined ? Either.right(undefined) : javaInt(s)
+    }
+    const bool = (k: string, dflt: boolean): boolean => {
+      const s = get(k)
+      return s === undefined ? dflt : javaBool(s, notes)
+    }
+    // A system property read with Integer.getInteger: a bad value silently falls back in ZooKeeper; ezk warns.
+    const sysInt = (k: string, dflt: number): number => {
+      const s = get(k)
+      if (s === undefined) return dflt
+      const n = javaDecode(s.value)
+      if (n === undefined) {
+        notes.push({ level: "Warning", message: `${s.origin}: ${k}=${s.value} is not an integer; using ${dflt}, as ZooKeeper does` })
+        return dflt
+      }
+      return n
+    }
+
+    // --- core keys
+    const tickTimeSetting = get("tickTime")
+    const tickTime = (yield* int("tickTime")) ?? 3000
+    if (tickTime <= 0) return yield* Either.left(tickTimeSetting ? invalid(tickTimeSetting, "must be positive") : missing("tickTime is not set"))
+    const dataDir = get("dataDir")?.value
+    if (dataDir === undefined || dataDir === "") return yield* Either.left(missing("dataDir is not set (set dataDir in zoo.cfg or pass --data-dir)"))
+    const dataLogDirValue = get("dataLogDir")?.value
+    const dataLogDir = dataLogDirValue === undefined || dataLogDirValue === "" ? dataDir : dataLogDirValue
+
+    const clientPortSetting = get("clientPort")
+    const clientPortValue = clientPortSetting === undefined ? undefined : yield* port(clientPortSetting)
+    const clientPortAddressValue = get("clientPortAddress")?.value
+    const clientPortAddress = clientPortAddressValue === undefined || clientPortAddressValue === "" ? undefined : clientPortAddressValue
+    const clientPortListenBacklog = (yield* int("clientPortListenBacklog")) ?? -1
+    const maxClientCnxns = (yield* int("maxClientCnxns")) ?? 60
+
+    const minSet = get("minSessionTimeout")
+    const maxSet = get("maxSessionTimeout")
+    const minRaw = (yield* int("minSessionTimeout")) ?? -1
+    const maxRaw = (yield* int("maxSessionTimeout")) ?? -1
+    if (minSet !== undefined && minRaw < -1) return yield* Either.left(invalid(minSet, "must be positive, or -1 for 2 × tickTime"))
+    if (maxSet !== undefined && maxRaw < -1) return yield* Either.left(invalid(maxSet, "must be positive, or -1 for 20 × tickTime"))
+    const minSessionTimeout = minRaw === -1 ? tickTime * 2 : minRaw
+    const maxSessionTimeout = maxRaw === -1 ? tickTime * 20 : maxRaw
+    if (minSessionTimeout > maxSessionTimeout) {
+      return yield* Either.left(
+        new ZkConfigError({
+          reason: "Inconsistent",
+          detail: `minSessionTimeout must not be larger than maxSessionTimeout (minSessionTimeout=${minSessionTimeout}, maxSessionTimeout=${maxSessionTimeout})`
+        })
+      )
+    }
+
+    let snapCount = sysInt("snapCount", 100000)
+    if (snapCount < 2) {
+      notes.push({ level: "Warning", message: `${get("snapCount")!.origin}: snapCount=${snapCount}: SnapCount should be 2 or more; reset to 2, as ZooKeeper does` })
+      snapCount = 2
+    }
+    let autopurgeSnapRetainCount = (yield* int("autopurge.snapRetainCount")) ?? 3
+    if (autopurgeSnapRetainCount < 3) {
+      const at = get("autopurge.snapRetainCount")!.origin
+      notes.push({ level: "Warning", message: `${at}: Invalid autopurge.snapRetainCount: ${autopurgeSnapRetainCount}. Defaulting to 3` })
+      autopurgeSnapRetainCount = 3
+    }
+    const purge = (yield* int("autopurge.purgeInterval")) ?? 0
+    const autopurgePurgeInterval = purge > 0 ? purge : 0
+
+    // --- 4lw whitelist (FourLetterCommands.getWhiteList)
+    const whitelist = new Set<FourLetterWord>()
+    const wl = get("4lw.commands.whitelist")
+    if (wl !== undefined) {
+      for (const raw of wl.value.split(",")) {
+        const w = raw.trim()
+        if (w === "") continue
+        if (w === "*") {
+          for (const x of FOUR_LETTER_WORDS) whitelist.add(x)
+          break
+        }
+        if ((FOUR_LETTER_WORDS as ReadonlyArray<string>).includes(w)) whitelist.add(w as FourLetterWord)
+        else notes.push({ level: "Warning", message: `${wl.origin}: 4lw.commands.whitelist: unknown command "${w}" ignored` })
+      }
+    }
+    if (bool("readonlymode.enabled", false)) whitelist.add("isro")
+    whitelist.add("srvr") // zkServer.sh status depends on it; ZooKeeper always adds it.
+
+    const extendedTypesEnabled = bool("extendedTypesEnabled", false)
+    const juteMaxBuffer = sysInt("jute.maxbuffer", 0xfffff)
+    if (juteMaxBuffer <= 0) return yield* Either.left(invalid(get("jute.maxbuffer")!, "must be positive"))
+
+    // --- auth
+    const superDigestSetting = get("superDigest")
+    const superDigest = superDigestSetting === undefined || superDigestSetting.value === "" ? undefined : superDigestSetting.value
+    if (superDigestSetting !== undefined && superDigest !== undefined && !/^[^:]+:.+$/.test(superDigest)) {
+      return yield* Either.left(invalid(superDigestSetting, "expected user:base64(sha1(user:password))"))
+    }
+    const authProviders: Array<AuthProvider> = []
+    for (const [k, s] of [...byKey].filter(([k]) => isAuthProviderKey(k)).sort(([a], [b]) => (a < b ? -1 : 1))) {
+      const p = AUTH_CLASSES[s.value]
+      if (p === undefined) notes.push({ level: "Warning", message: `${s.origin}: ${k}=${s.value} is not supported by ezk; ignored` })
+      else if (!authProviders.includes(p)) authProviders.push(p)
+    }
+    const jaas = get("jaasLoginConfig")?.value
+    const jaasLoginConfig = jaas === undefined || jaas === "" ? undefined : jaas
+    const jaasServerSection = get("sasl.serverconfig")?.value || "Server"
+    const enforceAuth = {
+      enabled: bool("enforce.auth.enabled", false) || bool("sessionRequireClientSASLAuth", false),
+      schemes: [
+        ...(get("enforce.auth.schemes")?.value.split(",").map((x) => x.trim()).filter((x) => x !== "") ?? []),
+        ...(bool("sessionRequireClientSASLAuth", false) ? ["sasl"] : [])
+      ].filter((x, i, a) => a.indexOf(x) === i)
+    }
+
+    // --- logging (ezk keys)
+    const levelSetting = get("ezk.log.level")
+    const logLevel = levelSetting === undefined ? LogLevel.Info : LOG_LEVELS[levelSetting.value.toLowerCase()]
+    if (logLevel === undefined) return yield* Either.left(invalid(levelSetting!, "expected one of trace, debug, info, warning, error, fatal, none"))
+    const formatSetting = get("ezk.log.format")
+    const logFormat = (formatSetting?.value ?? "logfmt").toLowerCase()
+    if (logFormat !== "logfmt" && logFormat !== "json" && logFormat !== "pretty") {
+      return yield* Either.left(invalid(formatSetting!, "expected logfmt, json or pretty"))
+    }
+
+    const quorum = yield* decodeQuorum(byKey, get, int, bool)
+
+    // --- clientPort presence (ZooKeeper starts without a client listener; ezk refuses in standalone).
+    const inQuorum = quorum.servers.length > 1 || (quorum.servers.length === 1 && !quorum.standaloneEnabled)
+    if (clientPortValue === undefined && !inQuorum) {
+      if (clientPortAddress !== undefined) return yield* Either.left(missing("clientPortAddress is set but clientPort is not set"))
+      return yield* Either.left(missing("clientPort is not set (set clientPort in zoo.cfg or pass --port)"))
+    }
+    const clientPort = clientPortValue ?? -1
+
+    const config: ZkConfig = {
+      tickTime,
+      dataDir,
+      dataLogDir,
+      clientPort,
+      clientPortAddress,
+      clientPortListenBacklog,
+      maxClientCnxns,
+      minSessionTimeout,
+      maxSessionTimeout,
+      snapCount,
+      autopurgeSnapRetainCount,
+      autopurgePurgeInterval,
+      fourLetterWordWhitelist: whitelist,
+      extendedTypesEnabled,
+      juteMaxBuffer,
+      superDigest,
+      authProviders,
+      jaasLoginConfig,
+      jaasServerSection,
+      enforceAuth,
+      logLevel,
+      logFormat,
+      quorum,
+      properties: new Map([...byKey].map(([k, s]) => [k, s.value])),
+      source
+    }
+    return { config, notes }
+  })
+}
+
+const decodeQuorum = (
+  byKey: ReadonlyMap<string, Setting>,
+  get: (k: string) => Setting | undefined,
+  int: (k: string) => Parsed<number | undefined>,
+  bool: (k: string, dflt: boolean) => boolean
+): Parsed<QuorumConfig> =>
+  Either.gen(function* () {
+    const servers: Array<QuorumServer> = []
+    const groups: Array<{ id: number; sids: Array<number> }> = []
+    const weights: Array<{ sid: number; weight: number }> = []
+    for (const [k, s] of byKey) {
+      const m = /^(server|group|weight)\.(.+)$/.exec(k)
+      if (m === null) continue
+      if (!/^\d+$/.test(m[2]!) || !Number.isSafeInteger(Number(m[2]))) return yield* Either.left(invalid(s, `"${m[2]}" in the key is not a numeric id`))
+      const id = Number(m[2])
+      if (m[1] === "server") servers.push(yield* quorumServer(s, id))
+      else if (m[1] === "group") {
+        const sids = s.value.split(":").map((x) => x.trim())
+        if (sids.some((x) => !/^\d+$/.test(x))) return yield* Either.left(invalid(s, "expected sid:sid:..."))
+        groups.push({ id, sids: sids.map(Number) })
+      } else {
+        const w = yield* javaInt(s)
+        weights.push({ sid: id, weight: w })
+      }
+    }
+    servers.sort((a, b) => a.sid - b.sid)
+    const peerTypeSetting = get("peerType")
+    const peerType = (peerTypeSetting?.value ?? "participant").toLowerCase()
+    if (peerType !== "participant" && peerType !== "observer") {
+      return yield* Either.left(invalid(peerTypeSetting!, "expected participant or observer"))
+    }
+    const standaloneEnabled = bool("standaloneEnabled", true)
+    const initLimit = yield* int("initLimit")
+    const syncLimit = yield* int("syncLimit")
+    const inQuorum = servers.length > 1 || (servers.length === 1 && !standaloneEnabled)
+    if (inQuorum && (initLimit === undefined || initLimit <= 0)) return yield* Either.left(missing("initLimit is not set (required with server.N entries)"))
+    if (inQuorum && (syncLimit === undefined || syncLimit <= 0)) return yield* Either.left(missing("syncLimit is not set (required with server.N entries)"))
+    const dyn = get("dynamicConfigFile")?.value
+    return {
+      initLimit,
+      syncLimit,
+      connectToLearnerMasterLimit: yield* int("connectToLearnerMasterLimit"),
+      servers,
+      peerType,
+      electionAlg: (yield* int("electionAlg")) ?? 3,
+      quorumListenOnAllIPs: bool("quorumListenOnAllIPs", false),
+      standaloneEnabled,
+      reconfigEnabled: bool("reconfigEnabled", false),
+      dynamicConfigFile: dyn === undefined || dyn === "" ? undefined : dyn,
+      observerMasterPort: yield* int("observerMasterPort"),
+      localSessionsEnabled: bool("localSessionsEnabled", false),
+      localSessionsUpgradingEnabled: bool("localSessionsUpgradingEnabled", false),
+      syncEnabled: bool("syncEnabled", true),
+      groups,
+      weights
+    } satisfies QuorumConfig
+  })
+
+// ---------------------------------------------------------------------------------------------
+// Sources
+
+/** Settings from a record, tagged with `origin` (for embedded defaults, `--set`, tests). */
+export const settingsFromRecord = (record: Readonly<Record<string, string>>, origin: string): Array<Setting> =>
+  Object.entries(record).map(([key, value]) => ({ key, value, origin }))
+
+/** Settings from zoo.cfg text; `name` prefixes origins (`zoo.cfg:12`). */
+export const settingsFromZooCfgText = (text: string, name: string): Either.Either<Array<Setting>, ZkConfigError> =>
+  Either.try({
+    try: () => Properties.parse(text).map((e) => ({ key: e.key, value: e.value, origin: `${name}:${e.line}` })),
+    catch: (e) => new ZkConfigError({ reason: "Syntax", detail: `${name}: ${e instanceof Error ? e.message : String(e)}` })
+  })
+
+/** Reads a zoo.cfg into settings. */
+export const readZooCfg = (path: string): Effect.Effect<Array<Setting>, ZkConfigError> =>
+  Effect.tryPromise({
+    try: () => fs.readFile(path, "utf8"),
+    catch: (e) =>
+      new ZkConfigError({ reason: "Read", detail: `cannot read config file ${path}: ${(e as NodeJS.ErrnoException).code ?? String(e)}` })
+  }).pipe(Effect.flatMap((text) => settingsFromZooCfgText(text, path)))
+
+/** What {@link load} layers together. */
+export interface LoadOptions {
+  /** Path of a zoo.cfg; without it the embedded defaults are the base. */
+  readonly configFile?: string | undefined
+  /** `--set key=value` pairs, in order. */
+  readonly set?: ReadonlyArray<readonly [string, string]>
+  /** Specific flags translated to zoo.cfg keys, with the flag name as origin (e.g. `["clientPort", "2182", "--port"]`). */
+  readonly flags?: ReadonlyArray<readonly [key: string, value: string, flag: string]>
+}
+
+/** Logs decode notes at their level, annotated with the config source. */
+export const logNotes = (notes: ReadonlyArray<Note>): Effect.Effect<void> =>
+  Effect.forEach(notes, (n) => (n.level === "Warning" ? Effect.logWarning(n.message) : Effect.logInfo(n.message)), { discard: true })
+
+/** Pure part of {@link load}: layers sources and decodes. */
+export const decodeLayers = (
+  fileSettings: ReadonlyArray<Setting> | undefined,
+  options: LoadOptions
+): Either.Either<Decoded, ZkConfigError> => {
+  const settings: Array<Setting> = [
+    ...(fileSettings ?? settingsFromRecord(embeddedDefaults, "defaults")),
+    ...(options.set ?? []).map(([key, value]) => ({ key, value, origin: "--set" })),
+    ...(options.flags ?? []).map(([key, value, flag]) => ({ key, value, origin: flag }))
+  ]
+  return decode(settings, options.configFile)
+}
+
+/**
+ * Builds the configuration: zoo.cfg (or embedded defaults) < `--set` < flags; logs the notes (unknown
+ * keys warn and are ignored, as ZooKeeper keeps going) and fails with a one-line ZkConfigError.
+ */
+export const load = (options: LoadOptions): Effect.Effect<ZkConfig, ZkConfigError> =>
+  Effect.gen(function* () {
+    const file = options.configFile === undefined ? undefined : yield* readZooCfg(options.configFile)
+    const { config, notes } = yield* decodeLayers(file, options)
+    yield* logNotes(notes)
+    return config
+  })
+
+// ---------------------------------------------------------------------------------------------
+// ShardingConfig-style constructors
+
+/** The embedded defaults, decoded (what `ezk server` runs with when given nothing). */
+export const defaults: ZkConfig = Either.getOrThrow(decode(settingsFromRecord(embeddedDefaults, "defaults"))).config
+
+/**
+ * A config from defaults plus overrides, for tests and embedding. Derived values follow the overrides:
+ * session timeouts track `tickTime` and `dataLogDir` tracks `dataDir` unless given explicitly.
+ */
+export const make = (overrides: Partial<ZkConfig> = {}): ZkConfig => {
+  const tickTime = overrides.tickTime ?? defaults.tickTime
+  const dataDir = overrides.dataDir ?? defaults.dataDir
+  return {
+    ...defaults,
+    ...overrides,
+    minSessionTimeout: overrides.minSessionTimeout ?? tickTime * 2,
+    maxSessionTimeout: overrides.maxSessionTimeout ?? tickTime * 20,
+    dataLogDir: overrides.dataLogDir ?? dataDir
+  }
+}
+
+/** Layer with {@link make}`(overrides)`. */
+export const layer = (overrides: Partial<ZkConfig> = {}): Layer.Layer<ZkConfig> => Layer.succeed(ZkConfig, make(overrides))
+
+/** Layer reading a zoo.cfg (ZooKeeper semantics), with optional `--set`-style overrides. */
+export const layerFromZooCfg = (
+  path: string,
+  overrides: Readonly<Record<string, string>> = {}
+): Layer.Layer<ZkConfig, ZkConfigError> =>
+  Layer.effect(ZkConfig, load({ configFile: path, set: Object.entries(overrides) }))
