@@ -9,11 +9,10 @@ import * as FiberRef from "effect/FiberRef"
 import * as HashSet from "effect/HashSet"
 import * as Layer from "effect/Layer"
 import * as Logger from "effect/Logger"
-import { createRequire } from "node:module"
 import * as Config from "../server/Config.js"
 
 /** ezk's version, from package.json (`../../package.json` from both src/cli and dist/cli). */
-export const EZK_VERSION: string = (createRequire(import.meta.url)("../../package.json") as { version: string }).version
+export { EZK_VERSION } from "../Version.js"
 
 const LOGGERS: Readonly<Record<Config.LogFormat, Logger.Logger<unknown, void>>> = {
   logfmt: Logger.withConsoleLog(Logger.logfmtLogger),

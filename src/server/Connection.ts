@@ -18,7 +18,7 @@ export interface ClientSocket {
   readonly remotePort?: number | undefined
   readonly writableLength: number
   write(data: Uint8Array): boolean
-  end(data?: Uint8Array): unknown
+  end(): unknown
   destroy(): unknown
   pause(): unknown
   resume(): unknown

@@ -86,6 +86,21 @@ interface PendingWrite {
 const ZERO_PASSWD = new Uint8Array(16)
 const MAX_EARLY_FRAMES = 1000
 
+/** count/sum/min/max of a measured value, as mntr's summaries print them. */
+export class Summary {
+  count = 0
+  sum = 0
+  min = 0
+  max = 0
+
+  record(v: number): void {
+    if (this.count === 0 || v < this.min) this.min = v
+    if (v > this.max) this.max = v
+    this.sum += v
+    this.count++
+  }
+}
+
 /** Server-wide counters for srvr/stat/mntr. */
 export class ServerStats {
   received = 0
@@ -95,8 +110,9 @@ export class ServerStats {
   totalLatencyMs = 0
   latencyCount = 0
   digestMismatches = 0
-  fsyncCount = 0
-  lastFsyncMs = 0
+  /** Durations of log syncs (mntr fsynctime) and sizes of the batches they made durable. */
+  readonly fsyncMs = new Summary()
+  readonly batchSize = new Summary()
 
   record(latencyMs: number): void {
     if (latencyMs < this.minLatencyMs) this.minLatencyMs = latencyMs
