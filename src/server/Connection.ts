@@ -34,6 +34,11 @@ export interface QueuedRead {
 
 export type ConnectionState = "new" | "connecting" | "established" | "closing" | "closed"
 
+/** Reading paused because the client does not take its replies (until the socket drains). */
+export const PAUSE_OUTPUT = 1
+/** Reading paused because too many writes wait for the disk server-wide. */
+export const PAUSE_THROTTLE = 2
+
 /** Bytes of output above which the connection stops reading until the socket drains. */
 const OUTPUT_HIGH_WATER = 4 * 1024 * 1024
 
@@ -58,7 +63,8 @@ export class Connection implements Watcher {
   /** Frames that arrived while the session was being created. */
   readonly early: Array<Uint8Array> = []
   readonly out = new JuteWriter(4096)
-  paused = false
+  /** Why reading is paused (PAUSE_* bits); the socket reads again when none is left. */
+  private pausedBy = 0
 
   // Statistics for cons/stat/mntr.
   readonly establishedMs: number
@@ -141,19 +147,18 @@ export class Connection implements Watcher {
     }
     const ok = this.socket.write(w.copy())
     w.reset()
-    if (!ok && this.socket.writableLength > OUTPUT_HIGH_WATER) this.pause()
+    if (!ok && this.socket.writableLength > OUTPUT_HIGH_WATER) this.pause(PAUSE_OUTPUT)
   }
 
-  pause(): void {
-    if (this.paused) return
-    this.paused = true
-    this.socket.pause()
+  pause(reason: number): void {
+    if (this.pausedBy === 0 && this.state !== "closed") this.socket.pause()
+    this.pausedBy |= reason
   }
 
-  resume(): void {
-    if (!this.paused || this.state === "closed") return
-    this.paused = false
-    this.socket.resume()
+  resume(reason: number): void {
+    if (this.pausedBy === 0) return
+    this.pausedBy &= ~reason
+    if (this.pausedBy === 0 && this.state !== "closed") this.socket.resume()
   }
 
   /** Records per-request latency for cons/mntr. */

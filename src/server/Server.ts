@@ -12,7 +12,7 @@ import { parseServerUsers } from "../auth/Jaas.js"
 import { Disk } from "../disk/Disk.js"
 import * as Storage from "../storage/Storage.js"
 import type { ZkConfig } from "./Config.js"
-import type { Connection } from "./Connection.js"
+import { type Connection, PAUSE_OUTPUT } from "./Connection.js"
 import * as FourLetter from "./fourLetter/Commands.js"
 import { type CoreConfig, type CoreLogger, ServerCore } from "./ServerCore.js"
 import { makeView } from "./View.js"
@@ -45,7 +45,9 @@ const coreConfig = (config: ZkConfig, saslUsers: ReadonlyMap<string, string> | n
   saslUsers,
   saslSuperUser: config.properties.get("superUser"),
   containerMaxNeverUsedMs: Number(config.properties.get("znode.container.maxNeverUsedIntervalMs") ?? 0),
-  containerMaxPerMinute: Number(config.properties.get("znode.container.maxPerMinute") ?? 10000)
+  containerMaxPerMinute: Number(config.properties.get("znode.container.maxPerMinute") ?? 10000),
+  sessionlessCnxnTimeoutMs: Number(config.properties.get("nio.sessionlessCnxnTimeout") ?? 10000),
+  outstandingLimit: Number(config.properties.get("globalOutstandingLimit") ?? 1000)
 })
 
 /** SASL users from the JAAS file's server section (a config file: read from the real file system). */
@@ -239,7 +241,7 @@ const onSocket = (core: ServerCore, socket: net.Socket): void => {
   const conn = core.accept(socket)
   if (conn === null) return
   socket.on("data", (chunk: Buffer) => core.onData(conn, chunk))
-  socket.on("drain", () => conn.resume())
+  socket.on("drain", () => conn.resume(PAUSE_OUTPUT))
   socket.on("error", (e) => core.logger.debug(`connection /${conn.remoteAddress}:${conn.remotePort}: ${e.message}`))
   socket.on("close", () => core.onClosed(conn))
 }

@@ -18,7 +18,7 @@ import { type Txn, type TxnHeader, writeTxn, writeTxnHeader } from "../wire/TxnR
 import { WireError } from "../wire/WireError.js"
 import { DIGEST_VERSION } from "../tree/Digest.js"
 import { writeNodeStat } from "../tree/ZNode.js"
-import { type ClientSocket, Connection, type QueuedRead } from "./Connection.js"
+import { type ClientSocket, Connection, PAUSE_THROTTLE, type QueuedRead } from "./Connection.js"
 import { Pending } from "./pipeline/Pending.js"
 import { isWriteOp, Prep, type Prepared } from "./pipeline/Prep.js"
 import { executeRead } from "./Reads.js"
@@ -43,6 +43,10 @@ export interface CoreConfig {
   readonly containerMaxNeverUsedMs: number
   /** znode.container.maxPerMinute */
   readonly containerMaxPerMinute: number
+  /** zookeeper.nio.sessionlessCnxnTimeout: how long a connection may stay without a session. */
+  readonly sessionlessCnxnTimeoutMs: number
+  /** globalOutstandingLimit: above this many uncommitted writes, clients are not read from. */
+  readonly outstandingLimit: number
 }
 
 /** Time as the pipeline sees it: wall clock for txn times, monotonic for session ids. */
@@ -143,6 +147,9 @@ export class ServerCore {
   private nextZxid: number
   private sessionIdSeq: bigint
   private batch: Array<PendingWrite> = []
+  /** Writes prepared and not yet committed (in the open batch or being synced). */
+  private inFlight = 0
+  private throttled = false
   private readonly entry = new JuteWriter(64 * 1024)
   private readonly dirty = new Set<Connection>()
   /** Set by the shell: wakes the commit loop when a batch starts. */
@@ -178,7 +185,7 @@ export class ServerCore {
   }
 
   get outstanding(): number {
-    return this.batch.length
+    return this.inFlight
   }
 
   // -------------------------------------------------------------------------------------------
@@ -452,6 +459,7 @@ export class ServerCore {
     this.sink.append(p.header.zxid, w.bytes.subarray(0, w.pos))
     this.txnsSinceSnapshot++
     if (this.batch.length === 0) this.wake()
+    if (++this.inFlight > this.config.outstandingLimit && !this.throttled) this.throttle(true)
     this.batch.push({ header: p.header, txn: p.txn, kind, conn, xid, receivedMs, digestHi: d.hi, digestLo: d.lo })
   }
 
@@ -469,7 +477,17 @@ export class ServerCore {
   commit(batch: ReadonlyArray<PendingWrite>): void {
     const now = this.clock.nowMs()
     for (const w of batch) this.commitOne(w, now)
+    this.inFlight -= batch.length
+    if (this.throttled && this.inFlight <= this.config.outstandingLimit / 2) this.throttle(false)
     this.flushAll()
+  }
+
+  /** Stops (or resumes) reading from every client while too many writes wait for the disk. */
+  private throttle(on: boolean): void {
+    this.throttled = on
+    if (on) this.logger.debug(`${this.inFlight} writes outstanding (limit ${this.config.outstandingLimit}): throttling clients`)
+    for (const c of this.connections) if (on) c.pause(PAUSE_THROTTLE)
+    else c.resume(PAUSE_THROTTLE)
   }
 
   private commitOne(w: PendingWrite, now: number): void {
@@ -573,6 +591,10 @@ export class ServerCore {
   /** Expires sessions whose deadline passed: each gets a closeSession txn with cxid 0. */
   expireSessions(): number {
     const now = this.clock.nowMs()
+    // A connection that never completed its handshake is dropped (zookeeper.nio.sessionlessCnxnTimeout).
+    for (const c of this.connections) {
+      if (c.state === "new" && now - c.establishedMs > this.config.sessionlessCnxnTimeoutMs) this.close(c, "no ConnectRequest within the sessionless connection timeout")
+    }
     const expired = this.tracker.expire(now)
     for (const s of expired) {
       this.logger.info(`Expiring session 0x${s.id.toString(16)}, timeout of ${s.timeout}ms exceeded`)

@@ -92,7 +92,9 @@ const config: CoreConfig = {
   digestEnabled: true,
   saslUsers: null,
   containerMaxNeverUsedMs: 0,
-  containerMaxPerMinute: 10000
+  containerMaxPerMinute: 10000,
+  sessionlessCnxnTimeoutMs: 10000,
+  outstandingLimit: 1000
 }
 
 describe("ServerCore replaying the captured ZooKeeper 3.8 conversation", () => {
