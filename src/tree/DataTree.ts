@@ -52,12 +52,54 @@ export class DataTree {
   readonly digest = new TreeDigest()
   lastProcessedZxid = 0
 
-  constructor(readonly options: DataTreeOptions) {
+  /** `builtIns = false` (via `DataTree.empty`) leaves out the root and system nodes, for loading a snapshot. */
+  constructor(
+    readonly options: DataTreeOptions,
+    builtIns = true
+  ) {
+    if (!builtIns) return
     this.nodes.set("/", new ZNode(new Uint8Array(0), OPEN_ACL_REF, 0, 0, 0, 0, 0, 0, 0, NO_OWNER, 0))
     this.addSystemNode("/zookeeper", OPEN_ACL_REF, 0)
-    this.addSystemNode("/zookeeper/quota", OPEN_ACL_REF, 0)
+    // config before quota: the child order ZooKeeper's HashSet yields, so a fresh snapshot.0 matches its bytes.
     this.addSystemNode("/zookeeper/config", this.acls.add(WORLD_READ), -1)
+    this.addSystemNode("/zookeeper/quota", OPEN_ACL_REF, 0)
     this.digest.add(nodeDigest("/", this.nodes.get("/")!))
+  }
+
+  /** A tree with no nodes and an empty ACL cache, to be filled by `loadNode` (storage/Snapshot). */
+  static empty(options: DataTreeOptions): DataTree {
+    return new DataTree(options, false)
+  }
+
+  /**
+   * Adds a node read from a snapshot (the root as "/"): links it to its parent, indexes its owner
+   * (ephemeral/container/TTL), takes a reference on its ACL ref and adds it to the digest. A loader
+   * that knows the parent (pre-order: it was just loaded) passes it to skip the lookup, and may pass
+   * the node's digest computed from the encoded bytes (it must equal nodeDigest). Returns
+   * false when the parent is missing or the path was already loaded; the tree is then unusable.
+   */
+  loadNode(path: string, node: ZNode, parent?: ZNode, digest?: number): boolean {
+    if (path !== "/") {
+      const p = parent ?? this.nodes.get(parentOf(path))
+      if (p === undefined) return false
+      if (p.children === null) p.children = new Set()
+      p.children.add(nameOf(path))
+    }
+    const size = this.nodes.size
+    this.nodes.set(path, node)
+    if (this.nodes.size === size) return false
+    this.acls.retain(node.aclRef)
+    this.indexOwner(path, node.owner)
+    if (this.options.digestEnabled) this.digest.add(digest ?? nodeDigest(path, node))
+    return true
+  }
+
+  /** Recomputes the running digest from every node (a check after loading; storage.md §4). */
+  recomputeDigest(): void {
+    this.digest.hi = 0
+    this.digest.lo = 0
+    if (!this.options.digestEnabled) return
+    for (const [path, node] of this.nodes) this.digest.add(nodeDigest(path, node))
   }
 
   private addSystemNode(path: string, aclRef: number, aversion: number): void {
@@ -177,6 +219,8 @@ export class DataTree {
       // A failed multi applies nothing: ops before the failure report 0, after it RuntimeInconsistency.
       else if (failed) t = { type: Op.error, err: afterFailure ? Err.RuntimeInconsistency : Err.Ok }
       const r = this.apply(header, t, true)
+      // ZooKeeper applies the NodeExists parent fix-up to sub-txn creates too (their header type is create).
+      if (t.type === Op.create && r.err === Err.NodeExists) this.bumpParent(parentOf(t.path), t.parentCVersion, header.zxid)
       results.push(r)
       if (r.err !== 0 && err === 0) err = r.err
     }
@@ -262,11 +306,20 @@ export class DataTree {
 
   /** Deletes a node; throws TreeError(NoNode). The parent's cversion is unchanged (storage.md §5). */
   deleteNode(path: string, zxid: number): void {
-    const node = this.nodes.get(path)
-    if (node === undefined) throw new TreeError(Err.NoNode)
     const parentPath = parentOf(path)
     const parent = this.nodes.get(parentPath)
     if (parent === undefined) throw new TreeError(Err.NoNode)
+    const node = this.nodes.get(path)
+    if (node === undefined) {
+      // As ZooKeeper's DataTree.deleteNode: the child may already be gone from a fuzzy snapshot, but
+      // the parent's pzxid must still move forward, or replay leaves it behind the live value.
+      if (zxid > parent.pzxid) {
+        const before = this.changeNode(parentPath, parent)
+        parent.pzxid = zxid
+        this.changed(parentPath, parent, before)
+      }
+      throw new TreeError(Err.NoNode)
+    }
     if (this.options.digestEnabled) this.digest.sub(nodeDigest(path, node))
     const acl = this.acls.get(node.aclRef)
     this.nodes.delete(path)

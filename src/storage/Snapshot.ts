@@ -1,0 +1,521 @@
+/**
+ * ZooKeeper 3.8 snapshots, `snapshot.<hex zxid>` (storage.md §3): header, sessions, ACL cache,
+ * nodes in pre-order (root as ""), the "/" terminator, seal 1 (Adler-32), the digest section and
+ * seal 2.
+ *
+ * The writer is fuzzy, like ZooKeeper's: it walks the live tree in chunks, yielding to other
+ * fibers between them, so the server keeps applying txns while it runs. Recovery replays every
+ * txn after the snapshot's name zxid on top of it; txn application is idempotent (storage.md §5),
+ * which makes the result exact. Two choices keep it exact:
+ *  - nodes created after the snapshot started (czxid > name zxid) are left out with their whole
+ *    subtree; their creates are in the log and recreate them;
+ *  - the digest section is taken when the walk ends, as ZooKeeper does (DataTree.serializeZxidDigest):
+ *    after replaying up to that zxid the tree must match it, so a fuzzy snapshot is still checked.
+ */
+import { Data, Effect } from "effect"
+import { adler32, crc32 } from "../tree/Crc32.js"
+import { DataTree, type DataTreeOptions } from "../tree/DataTree.js"
+import { NO_OWNER, ZNode } from "../tree/ZNode.js"
+import type { ACL } from "../wire/ClientRecords.js"
+import { readACLs, writeACLs } from "../wire/ClientRecords.js"
+import { JuteReader, JuteWriter } from "../wire/Jute.js"
+import { WireError } from "../wire/WireError.js"
+import { Disk, type DiskError, join } from "../disk/Disk.js"
+
+/** "ZKSN". */
+export const SNAP_MAGIC = 0x5a4b534e
+export const SNAP_VERSION = 2
+/** Snapshot header dbid (-1, unlike the log's 0). */
+export const SNAP_DBID = -1
+export const DIGEST_VERSION = 2
+
+/** A snapshot's file name for the zxid it was started at. */
+export const snapshotName = (zxid: number): string => `snapshot.${zxid.toString(16)}`
+
+/** The zxid in a `snapshot.<hex>` name; null for anything else (temp files, compressed snapshots). */
+export const parseSnapshotName = (name: string): number | null => {
+  const m = /^snapshot\.([0-9a-fA-F]{1,16})$/.exec(name)
+  if (m === null) return null
+  const n = parseInt(m[1]!, 16)
+  return Number.isSafeInteger(n) ? n : null
+}
+
+/** A snapshot file in a directory. */
+export interface SnapshotFile {
+  readonly name: string
+  readonly zxid: number
+}
+
+/** The `snapshot.*` files of a directory, newest first. */
+export const listSnapshots = (dir: string): Effect.Effect<ReadonlyArray<SnapshotFile>, DiskError, Disk> =>
+  Effect.flatMap(Disk, (disk) =>
+    Effect.map(disk.list(dir), (names) => {
+      const out: Array<SnapshotFile> = []
+      for (const name of names) {
+        const zxid = parseSnapshotName(name)
+        if (zxid !== null) out.push({ name, zxid })
+      }
+      return out.sort((a, b) => b.zxid - a.zxid)
+    })
+  )
+
+/** A snapshot that fails a check; recovery then falls back to an older one. */
+export class SnapshotCorrupt extends Data.TaggedError("SnapshotCorrupt")<{
+  readonly file: string
+  readonly reason: "BadTail" | "BadMagic" | "Seal" | "BadRecord" | "BadTree"
+  readonly detail: string
+}> {
+  override get message(): string {
+    return `snapshot ${this.file} invalid (${this.reason}): ${this.detail}`
+  }
+}
+
+/** The digest section: the tree digest right after txn `zxid` (storage.md §3.1 part 7). */
+export interface ZxidDigest {
+  readonly zxid: number
+  readonly version: number
+  readonly hi: number
+  readonly lo: number
+}
+
+/** The 5 bytes every complete snapshot ends with: `ustring "/"`. */
+const TAIL = [0, 0, 0, 1, 0x2f] as const
+
+/** ZooKeeper's pre-check (SnapStream.isValidSnapshot): at least 10 bytes, ending in `00000001 2f`. */
+export const hasValidTail = (size: number, last5: Uint8Array): boolean => {
+  if (size < 10 || last5.length < 5) return false
+  for (let i = 0; i < 5; i++) if (last5[last5.length - 5 + i] !== TAIL[i]) return false
+  return true
+}
+
+/** Whether a snapshot file passes the pre-check, reading only its last 5 bytes. */
+export const checkTail = (dir: string, name: string): Effect.Effect<boolean, DiskError, Disk> =>
+  Effect.flatMap(Disk, (disk) =>
+    Effect.acquireUseRelease(
+      disk.open(join(dir, name), "read"),
+      (h) => Effect.flatMap(h.size, (size) => (size < 10 ? Effect.succeed(false) : Effect.map(h.read(size - 5, 5), (b) => hasValidTail(size, b)))),
+      (h) => Effect.ignore(h.close)
+    )
+  )
+
+// ---------------------------------------------------------------------------------------------
+// Reading
+
+/** A snapshot loaded into a fresh DataTree. */
+export interface LoadedSnapshot {
+  /** The tree, with lastProcessedZxid = the name zxid. */
+  readonly tree: DataTree
+  /** The name zxid. */
+  readonly zxid: number
+  /** The digest section, or null when absent or empty (zxid 0). */
+  readonly digest: ZxidDigest | null
+  readonly nodeCount: number
+  /**
+   * Paths whose ACL ref was missing from the ACL section (a setACL raced a fuzzy snapshot). They get
+   * an empty ACL (no access) until the setACL txn is replayed; recovery warns about any left.
+   */
+  readonly unresolvedAcl: ReadonlyArray<string>
+}
+
+/** The ACL given to nodes whose ref is missing: nobody but the super user may touch them. */
+export const NO_ACCESS: ReadonlyArray<ACL> = []
+
+const EMPTY_DATA = new Uint8Array(0)
+
+// ignoreBOM: keep a leading U+FEFF as a character, as Java does.
+const utf8 = new TextDecoder("utf-8", { ignoreBOM: true })
+
+/** A path of a snapshot: TextDecoder is several times faster than building strings a character at a time. */
+const readPath = (r: JuteReader, n: number): string | null => {
+  if (n < 0) {
+    if (n === -1) return null
+    throw new WireError({ reason: "BadLength", detail: `path length ${n} at ${r.pos - 4}` })
+  }
+  if (n > r.remaining) throw new WireError({ reason: "Truncated", detail: `path of ${n} bytes at ${r.pos}` })
+  const start = r.pos
+  r.pos += n
+  return n === 0 ? "" : utf8.decode(r.bytes.subarray(start, start + n))
+}
+
+/** Small node data is copied into shared chunks: a view per node is far cheaper than an ArrayBuffer per node. */
+const ARENA_CHUNK_BYTES = 1 << 18
+const ARENA_MAX_ITEM_BYTES = 4096
+
+/**
+ * Copies node data out of the file buffer (which must not stay referenced). Trade-off: a chunk
+ * lives while any node still holds its original data.
+ */
+class DataArena {
+  private chunk = new Uint8Array(0)
+  private at = 0
+  copy(src: Uint8Array, start: number, n: number): Uint8Array {
+    if (n > ARENA_MAX_ITEM_BYTES) return src.slice(start, start + n)
+    if (this.at + n > this.chunk.length) {
+      this.chunk = new Uint8Array(ARENA_CHUNK_BYTES)
+      this.at = 0
+    }
+    const at = this.at
+    const chunk = this.chunk
+    for (let i = 0; i < n; i++) chunk[at + i] = src[start + i]!
+    this.at = at + n
+    return chunk.subarray(at, at + n)
+  }
+}
+
+/**
+ * nodeDigest (storage.md §4) over the encoded node: path bytes, data bytes, then the stat fields
+ * in digest order (czxid, mzxid, pzxid, ctime, mtime, versions, owner) taken from StatPersisted's
+ * order (czxid, mzxid, ctime, mtime, versions, owner, pzxid).
+ */
+const rawNodeDigest = (b: Uint8Array, pathStart: number, pathEnd: number, dataStart: number, dataLength: number, stat: number): number => {
+  let c = crc32(b, 0, pathStart, pathEnd)
+  if (dataLength > 0) c = crc32(b, c, dataStart, dataStart + dataLength)
+  c = crc32(b, c, stat, stat + 16)
+  c = crc32(b, c, stat + 52, stat + 60)
+  return crc32(b, c, stat + 16, stat + 52)
+}
+
+/**
+ * Decodes a complete snapshot file into a new DataTree; `zxid` is the one in its name. Checks
+ * both seals, the tree shape (every parent before its children) and the record layouts.
+ */
+export const decode = (bytes: Uint8Array, file: string, zxid: number, options: DataTreeOptions): LoadedSnapshot | SnapshotCorrupt => {
+  const bad = (reason: SnapshotCorrupt["reason"], detail: string) => new SnapshotCorrupt({ file, reason, detail })
+  if (!hasValidTail(bytes.length, bytes.subarray(Math.max(0, bytes.length - 5)))) return bad("BadTail", `${bytes.length} bytes, no "/" at the end`)
+  try {
+    return decodeUnsafe(bytes, zxid, options, bad)
+  } catch (e) {
+    // RangeError: a DataView read past the end of a malformed file.
+    if (e instanceof WireError || e instanceof RangeError) return bad("BadRecord", e.message)
+    throw e
+  }
+}
+
+const decodeUnsafe = (
+  bytes: Uint8Array,
+  zxid: number,
+  options: DataTreeOptions,
+  bad: (reason: SnapshotCorrupt["reason"], detail: string) => SnapshotCorrupt
+): LoadedSnapshot | SnapshotCorrupt => {
+  // Node data is bounded by jute.maxbuffer, but a snapshot may come from a server with a larger one.
+  const r = new JuteReader(bytes, 0, bytes.length, 0x7fffffff)
+  const magic = r.int()
+  const version = r.int()
+  r.long() // dbid: ZooKeeper writes -1 and never checks it.
+  if (magic !== SNAP_MAGIC) return bad("BadMagic", `magic 0x${(magic >>> 0).toString(16)}`)
+  if (version !== SNAP_VERSION) return bad("BadMagic", `version ${version}`)
+  const tree = DataTree.empty(options)
+  const sessionCount = r.int()
+  for (let i = 0; i < sessionCount; i++) tree.sessions.set(r.bigLong(), r.int())
+  const aclCount = r.int()
+  const refs = new Set<number>()
+  for (let i = 0; i < aclCount; i++) {
+    const ref = r.long()
+    tree.acls.load(ref, readACLs(r))
+    refs.add(ref)
+  }
+  let placeholder: number | null = null
+  const unresolvedAcl: Array<string> = []
+  const view = r.view
+  // The chain of ancestors of the last node loaded: in pre-order, every parent is on it.
+  const chainPaths: Array<string> = []
+  const chainNodes: Array<ZNode> = []
+  let nodeCount = 0
+  const arena = new DataArena()
+  const digestEnabled = options.digestEnabled
+  for (;;) {
+    const pathLength = r.int()
+    const pathStart = r.pos
+    const path = readPath(r, pathLength)
+    if (path === null) return bad("BadTree", `null path after ${nodeCount} nodes`)
+    if (path === "/") break
+    if (path !== "" && path.charCodeAt(0) !== 47) return bad("BadTree", `path ${JSON.stringify(path)}`)
+    const dataLength = r.int()
+    const dataStart = r.pos
+    if (dataLength < -1 || dataLength > r.remaining) return bad("BadRecord", `data length ${dataLength} at ${dataStart - 4}`)
+    const data = dataLength === -1 ? null : dataLength === 0 ? EMPTY_DATA : arena.copy(bytes, dataStart, dataLength)
+    if (dataLength > 0) r.pos += dataLength
+    let aclRef = r.long()
+    const statStart = r.pos
+    const czxid = r.long()
+    const mzxid = r.long()
+    const ctime = r.long()
+    const mtime = r.long()
+    const version = r.int()
+    const cversion = r.int()
+    const aversion = r.int()
+    // Most nodes are persistent: share one 0n instead of allocating a bigint each.
+    const owner = r.remaining >= 8 && view.getInt32(r.pos) === 0 && view.getInt32(r.pos + 4) === 0 ? ((r.pos += 8), NO_OWNER) : r.bigLong()
+    const pzxid = r.long()
+    const key = path === "" ? "/" : path
+    if (aclRef !== -1 && !refs.has(aclRef)) {
+      if (placeholder === null) placeholder = tree.acls.add(NO_ACCESS)
+      aclRef = placeholder
+      unresolvedAcl.push(key)
+    }
+    // The node's digest straight from the file bytes (same value as nodeDigest, without re-encoding).
+    const crc = !digestEnabled || key.startsWith("/zookeeper/") ? 0 : rawNodeDigest(bytes, pathStart, pathStart + pathLength, dataStart, dataLength, statStart)
+    const node = new ZNode(data, aclRef, czxid, mzxid, ctime, mtime, version, cversion, aversion, owner, pzxid)
+    let parent: ZNode | undefined
+    if (key !== "/") {
+      const parentLength = Math.max(1, key.lastIndexOf("/"))
+      let depth = chainPaths.length
+      while (depth > 0 && !(chainPaths[depth - 1]!.length === parentLength && (parentLength === 1 || key.startsWith(chainPaths[depth - 1]!)))) depth--
+      // Not on the chain (a file not in pre-order): the tree looks the parent up by path.
+      if (depth > 0) {
+        parent = chainNodes[depth - 1]!
+        chainPaths.length = depth
+        chainNodes.length = depth
+      }
+    }
+    if (!tree.loadNode(key, node, parent, crc)) return bad("BadTree", tree.nodes.get(key) === node ? `duplicate node ${key}` : `parent of ${key} missing`)
+    chainPaths.push(key)
+    chainNodes.push(node)
+    nodeCount++
+  }
+  if (!tree.nodes.has("/")) return bad("BadTree", "no root node")
+  const sealAt = r.pos
+  const seal1 = adler32(bytes, 1, 0, sealAt)
+  const stored1 = r.bigLong()
+  r.ustring()
+  if (stored1 !== BigInt(seal1)) return bad("Seal", `seal 1 stored ${stored1}, computed ${seal1}`)
+  let digest: ZxidDigest | null = null
+  // Snapshots from servers without digests end after seal 1.
+  if (r.remaining > 0) {
+    const dzxid = r.long()
+    const dversion = r.int()
+    if (dversion < 2) r.ustring() // pre-3.6.0 digests were hex strings; nothing to compare them with.
+    else {
+      const hi = r.int() >>> 0
+      const lo = r.int() >>> 0
+      if (dzxid > 0 && dversion === DIGEST_VERSION) digest = { zxid: dzxid, version: dversion, hi, lo }
+    }
+    const seal2At = r.pos
+    const seal2 = adler32(bytes, seal1, sealAt, seal2At)
+    const stored2 = r.bigLong()
+    r.ustring()
+    if (stored2 !== BigInt(seal2)) return bad("Seal", `seal 2 stored ${stored2}, computed ${seal2}`)
+  }
+  if (placeholder !== null) tree.acls.release(placeholder)
+  tree.acls.purgeUnused()
+  tree.lastProcessedZxid = zxid
+  return { tree, zxid, digest, nodeCount, unresolvedAcl }
+}
+
+/** Reads and decodes `dir/name`. */
+export const read = (dir: string, name: string, options: DataTreeOptions): Effect.Effect<LoadedSnapshot, DiskError | SnapshotCorrupt, Disk> =>
+  Effect.gen(function* () {
+    const zxid = parseSnapshotName(name)
+    if (zxid === null) return yield* new SnapshotCorrupt({ file: name, reason: "BadTail", detail: "not a snapshot.<hex zxid> name" })
+    const disk = yield* Disk
+    const bytes = yield* disk.readFile(join(dir, name))
+    const out = decode(bytes, name, zxid, options)
+    return out instanceof SnapshotCorrupt ? yield* out : out
+  })
+
+// ---------------------------------------------------------------------------------------------
+// Writing
+
+/** Tuning of the snapshot writer. */
+export interface WriteOptions {
+  /** Child entries visited between two yields to other fibers (default 1000, about 1–2 ms of work). */
+  readonly chunkNodes?: number
+  /** Encoded bytes gathered before one file write (default 256 KiB). */
+  readonly flushBytes?: number
+  /** Yield to other fibers between chunks (default true: a fuzzy snapshot of a serving tree). */
+  readonly fuzzy?: boolean
+}
+
+/** What a written snapshot holds. */
+export interface SnapshotInfo {
+  readonly name: string
+  /** Name zxid: tree.lastProcessedZxid when the snapshot started. */
+  readonly zxid: number
+  readonly nodes: number
+  /** Subtrees left out because they were created after the start. */
+  readonly skippedSubtrees: number
+  /** Nodes written with an ACL ref that the ACL section lacks (setACL with a new list during the walk). */
+  readonly unknownAclRefs: number
+  readonly bytes: number
+  /** The digest section written (null: digest disabled or nothing applied yet). */
+  readonly digest: ZxidDigest | null
+}
+
+interface Frame {
+  readonly parent: string
+  readonly names: ReadonlyArray<string>
+  i: number
+}
+
+const aclKey = (acl: ReadonlyArray<ACL>): string => {
+  let k = ""
+  for (const a of acl) k += `${a.perms}\u0000${a.id.scheme}\u0000${a.id.id}\u0001`
+  return k
+}
+
+/**
+ * Encodes a tree into snapshot bytes step by step (pure and synchronous; `write` does the I/O and
+ * the yielding). Header, sessions and ACLs are taken at construction, in one synchronous step
+ * together with the name zxid.
+ */
+export class SnapshotEncoder {
+  readonly out = new JuteWriter(1 << 16)
+  readonly zxid: number
+  private readonly stack: Array<Frame> = []
+  private readonly writtenRefs = new Set<number>()
+  private readonly refByKey = new Map<string, number>()
+  /** Adler-32 of every byte already taken out of `out`. */
+  private adler = 1
+  /** Bytes already taken out of `out`. */
+  taken = 0
+  nodes = 0
+  skippedSubtrees = 0
+  unknownAclRefs = 0
+  digest: ZxidDigest | null = null
+
+  constructor(readonly tree: DataTree) {
+    this.zxid = tree.lastProcessedZxid
+    const w = this.out
+    w.int(SNAP_MAGIC).int(SNAP_VERSION).long(SNAP_DBID)
+    w.int(tree.sessions.size)
+    for (const [id, timeout] of tree.sessions) w.bigLong(id).int(timeout)
+    w.int(tree.acls.size)
+    for (const [ref, { acl }] of tree.acls.entries()) {
+      w.long(ref)
+      writeACLs(w, acl)
+      this.writtenRefs.add(ref)
+      this.refByKey.set(aclKey(acl), ref)
+    }
+    const root = tree.nodes.get("/")
+    if (root === undefined) throw new Error("tree without a root")
+    this.writeNode("", root)
+    if (root.children !== null && root.children.size > 0) this.stack.push({ parent: "/", names: [...root.children], i: 0 })
+  }
+
+  /** Visits up to `maxNodes` child entries or until `maxBytes` are buffered; true when the walk is over. */
+  step(maxNodes: number, maxBytes: number): boolean {
+    const { stack, tree } = this
+    let n = 0
+    while (stack.length > 0 && n < maxNodes && this.out.pos < maxBytes) {
+      const top = stack[stack.length - 1]!
+      if (top.i >= top.names.length) {
+        stack.pop()
+        continue
+      }
+      const name = top.names[top.i++]!
+      n++
+      const path = top.parent === "/" ? "/" + name : top.parent + "/" + name
+      const node = tree.nodes.get(path)
+      // Deleted since its parent was visited: its delete is replayed anyway.
+      if (node === undefined) continue
+      // Created after the start (so is everything below it): the log recreates it.
+      if (node.czxid > this.zxid) {
+        this.skippedSubtrees++
+        continue
+      }
+      this.writeNode(path, node)
+      if (node.children !== null && node.children.size > 0) stack.push({ parent: path, names: [...node.children], i: 0 })
+    }
+    return stack.length === 0
+  }
+
+  private writeNode(path: string, node: ZNode): void {
+    const w = this.out
+    w.ustring(path).buffer(node.data).long(this.refFor(node.aclRef))
+    w.long(node.czxid).long(node.mzxid).long(node.ctime).long(node.mtime)
+    w.int(node.version).int(node.cversion).int(node.aversion)
+    w.bigLong(node.owner).long(node.pzxid)
+    this.nodes++
+  }
+
+  /** The ref to store: refs created after the ACL section was written are mapped to an equal list's ref. */
+  private refFor(ref: number): number {
+    if (ref === -1 || this.writtenRefs.has(ref)) return ref
+    const same = this.refByKey.get(aclKey(this.tree.acls.get(ref)))
+    if (same !== undefined) return same
+    // A setACL with a brand-new list raced the walk; its txn (after the name zxid) restores it on replay.
+    this.unknownAclRefs++
+    return ref
+  }
+
+  /** Takes the bytes encoded so far (valid until the next call), folding them into the seal. */
+  take(): Uint8Array {
+    const w = this.out
+    const bytes = w.bytes.subarray(0, w.pos)
+    this.adler = adler32(w.bytes, this.adler, 0, w.pos)
+    this.taken += w.pos
+    w.reset()
+    return bytes
+  }
+
+  /** Ends the tree and writes seal 1, the digest section (the digest now) and seal 2. */
+  finish(): void {
+    const w = this.out
+    const { tree } = this
+    w.ustring("/")
+    w.long(adler32(w.bytes, this.adler, 0, w.pos)).ustring("/")
+    if (!tree.options.digestEnabled) return
+    const zxid = tree.lastProcessedZxid
+    this.digest = zxid === 0 ? null : { zxid, version: DIGEST_VERSION, hi: tree.digest.hi, lo: tree.digest.lo }
+    w.long(zxid).int(DIGEST_VERSION)
+    if (this.digest === null) w.long(0)
+    else w.int(this.digest.hi | 0).int(this.digest.lo | 0)
+    w.long(adler32(w.bytes, this.adler, 0, w.pos)).ustring("/")
+  }
+}
+
+/** Encodes a whole tree at once (tests, small trees, a learner's SNAP reply). */
+export const encode = (tree: DataTree): Uint8Array => {
+  const enc = new SnapshotEncoder(tree)
+  while (!enc.step(Infinity, Infinity)) {
+    /* one step does it all */
+  }
+  enc.finish()
+  return enc.out.copy()
+}
+
+/**
+ * Writes `snapshot.<tree.lastProcessedZxid>` into `dir`: streams the encoded tree to
+ * `<name>.tmp` in chunks (yielding between them unless `fuzzy: false`), fdatasyncs it, renames
+ * it into place and fsyncs the directory. A failure removes the temp file.
+ */
+export const write = (dir: string, tree: DataTree, options: WriteOptions = {}): Effect.Effect<SnapshotInfo, DiskError, Disk> =>
+  Effect.gen(function* () {
+    const disk = yield* Disk
+    const chunkNodes = options.chunkNodes ?? 1000
+    const flushBytes = options.flushBytes ?? 1 << 18
+    const fuzzy = options.fuzzy ?? true
+    const enc = new SnapshotEncoder(tree)
+    const name = snapshotName(enc.zxid)
+    const tmp = join(dir, `${name}.tmp`)
+    const writeAll = Effect.acquireUseRelease(
+      disk.open(tmp, "create"),
+      (h) =>
+        Effect.gen(function* () {
+          for (;;) {
+            const done = enc.step(chunkNodes, flushBytes)
+            if (done) enc.finish()
+            if (done || enc.out.pos >= flushBytes) {
+              const at = enc.taken
+              yield* h.write(enc.take(), at)
+            }
+            if (done) break
+            if (fuzzy) yield* Effect.yieldNow()
+          }
+          yield* h.datasync
+        }),
+      (h) => Effect.ignore(h.close)
+    )
+    yield* writeAll.pipe(Effect.onError(() => Effect.ignore(disk.unlink(tmp))))
+    yield* disk.rename(tmp, join(dir, name))
+    yield* disk.syncDir(dir)
+    return {
+      name,
+      zxid: enc.zxid,
+      nodes: enc.nodes,
+      skippedSubtrees: enc.skippedSubtrees,
+      unknownAclRefs: enc.unknownAclRefs,
+      bytes: enc.taken,
+      digest: enc.digest
+    }
+  })
