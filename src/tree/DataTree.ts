@@ -63,7 +63,7 @@ export class DataTree {
     // config before quota: the child order ZooKeeper's HashSet yields, so a fresh snapshot.0 matches its bytes.
     this.addSystemNode("/zookeeper/config", this.acls.add(WORLD_READ), -1)
     this.addSystemNode("/zookeeper/quota", OPEN_ACL_REF, 0)
-    this.digest.add(nodeDigest("/", this.nodes.get("/")!))
+    this.digest.add(this.rehash("/", this.nodes.get("/")!))
   }
 
   /** A tree with no nodes and an empty ACL cache, to be filled by `loadNode` (storage/Snapshot). */
@@ -90,7 +90,7 @@ export class DataTree {
     if (this.nodes.size === size) return false
     this.acls.retain(node.aclRef)
     this.indexOwner(path, node.owner)
-    if (this.options.digestEnabled) this.digest.add(digest ?? nodeDigest(path, node))
+    if (this.options.digestEnabled) this.digest.add((node.digest = digest ?? nodeDigest(path, node)))
     return true
   }
 
@@ -99,14 +99,14 @@ export class DataTree {
     this.digest.hi = 0
     this.digest.lo = 0
     if (!this.options.digestEnabled) return
-    for (const [path, node] of this.nodes) this.digest.add(nodeDigest(path, node))
+    for (const [path, node] of this.nodes) this.digest.add(this.rehash(path, node))
   }
 
   private addSystemNode(path: string, aclRef: number, aversion: number): void {
     const node = new ZNode(new Uint8Array(0), aclRef, 0, 0, 0, 0, 0, 0, aversion, NO_OWNER, 0)
     this.nodes.set(path, node)
     this.attach(path, node)
-    this.digest.add(nodeDigest(path, node))
+    this.digest.add(this.rehash(path, node))
   }
 
   /** Links a node into its parent's child set (snapshot loading and creation). */
@@ -227,14 +227,16 @@ export class DataTree {
     return { type: Op.multi, err, path: "", node: null, stat: null, multi: results }
   }
 
-  private changeNode(path: string, node: ZNode): number {
-    return this.options.digestEnabled ? nodeDigest(path, node) : 0
+  /** Computes and caches a node's digest. */
+  private rehash(path: string, node: ZNode): number {
+    return (node.digest = nodeDigest(path, node))
   }
 
+  /** Moves the tree digest from a node's old share (`before`, its cached digest) to its new one. */
   private changed(path: string, node: ZNode, before: number): void {
     if (!this.options.digestEnabled) return
     this.digest.sub(before)
-    this.digest.add(nodeDigest(path, node))
+    this.digest.add(this.rehash(path, node))
   }
 
   private bumpParent(parentPath: string, parentCVersion: number, zxid: number): void {
@@ -242,7 +244,7 @@ export class DataTree {
     if (parent === undefined) return
     const next = parentCVersion === -1 ? parent.cversion + 1 : parentCVersion
     if (next > parent.cversion) {
-      const before = this.changeNode(parentPath, parent)
+      const before = parent.digest
       parent.cversion = next
       parent.pzxid = zxid
       this.changed(parentPath, parent, before)
@@ -256,7 +258,7 @@ export class DataTree {
     if (parent === undefined) throw new TreeError(Err.NoNode)
     const name = nameOf(path)
     if (parent.children !== null && parent.children.has(name)) throw new TreeError(Err.NodeExists)
-    const before = this.changeNode(parentPath, parent)
+    const before = parent.digest
     const next = parentCVersion === -1 ? parent.cversion + 1 : parentCVersion
     if (next > parent.cversion) {
       parent.cversion = next
@@ -267,7 +269,7 @@ export class DataTree {
     parent.children.add(name)
     this.nodes.set(path, node)
     this.changed(parentPath, parent, before)
-    if (this.options.digestEnabled) this.digest.add(nodeDigest(path, node))
+    if (this.options.digestEnabled) this.digest.add(this.rehash(path, node))
     this.indexOwner(path, owner)
     this.watches.nodeCreated(path, this.acls.get(node.aclRef), this.acls.get(parent.aclRef))
     return node
@@ -314,18 +316,18 @@ export class DataTree {
       // As ZooKeeper's DataTree.deleteNode: the child may already be gone from a fuzzy snapshot, but
       // the parent's pzxid must still move forward, or replay leaves it behind the live value.
       if (zxid > parent.pzxid) {
-        const before = this.changeNode(parentPath, parent)
+        const before = parent.digest
         parent.pzxid = zxid
         this.changed(parentPath, parent, before)
       }
       throw new TreeError(Err.NoNode)
     }
-    if (this.options.digestEnabled) this.digest.sub(nodeDigest(path, node))
+    if (this.options.digestEnabled) this.digest.sub(node.digest)
     const acl = this.acls.get(node.aclRef)
     this.nodes.delete(path)
     this.acls.release(node.aclRef)
     this.unindexOwner(path, node.owner)
-    const before = this.changeNode(parentPath, parent)
+    const before = parent.digest
     parent.children?.delete(nameOf(path))
     if (parent.children !== null && parent.children.size === 0) parent.children = null
     if (zxid > parent.pzxid) parent.pzxid = zxid
@@ -336,7 +338,7 @@ export class DataTree {
   setData(path: string, data: Uint8Array | null, version: number, zxid: number, time: number): ZNode {
     const node = this.nodes.get(path)
     if (node === undefined) throw new TreeError(Err.NoNode)
-    const before = this.changeNode(path, node)
+    const before = node.digest
     node.data = data
     node.version = version
     node.mzxid = zxid
@@ -349,7 +351,7 @@ export class DataTree {
   setACL(path: string, acl: ReadonlyArray<ACL>, version: number): ZNode {
     const node = this.nodes.get(path)
     if (node === undefined) throw new TreeError(Err.NoNode)
-    const before = this.changeNode(path, node)
+    const before = node.digest
     const old = node.aclRef
     node.aclRef = this.acls.add(acl)
     this.acls.release(old)

@@ -32,6 +32,8 @@ export const ttlOfOwner = (owner: bigint): number => Number(owner & 0xff_ffff_ff
 export class ZNode {
   /** Child names; null for a leaf, to keep leaves small. */
   children: Set<string> | null = null
+  /** This node's share of the tree digest (kept by DataTree), so a change hashes only the new state. */
+  digest = 0
 
   constructor(
     public data: Uint8Array | null,

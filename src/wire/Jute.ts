@@ -153,20 +153,16 @@ export class JuteReader {
 
 /** Decodes UTF-8 with a fast path for the short ASCII strings that paths usually are. */
 export const decodeUtf8 = (bytes: Uint8Array, start: number, end: number): string => {
-  const n = end - start
-  if (n <= 64) {
-    let ascii = true
+  // Below 13 characters V8 builds flat strings from concatenation, which beats a decoder call;
+  // longer ones would become ropes that every Map lookup has to flatten, so decode them at once.
+  if (end - start < 13) {
+    let s = ""
     for (let i = start; i < end; i++) {
-      if (bytes[i]! >= 0x80) {
-        ascii = false
-        break
-      }
+      const b = bytes[i]!
+      if (b >= 0x80) return utf8Decoder.decode(bytes.subarray(start, end))
+      s += String.fromCharCode(b)
     }
-    if (ascii) {
-      let s = ""
-      for (let i = start; i < end; i++) s += String.fromCharCode(bytes[i]!)
-      return s
-    }
+    return s
   }
   return utf8Decoder.decode(bytes.subarray(start, end))
 }

@@ -22,15 +22,17 @@ export class NodeState {
     public aversion: number,
     public owner: bigint,
     public pzxid: number,
-    public numChildren: number
+    public numChildren: number,
+    /** Digest of this state (valid once the state is recorded or read from the tree). */
+    public digest = 0
   ) {}
 
   static of(tree: DataTree, n: ZNode): NodeState {
-    return new NodeState(n.data, tree.aclOf(n), n.czxid, n.mzxid, n.ctime, n.mtime, n.version, n.cversion, n.aversion, n.owner, n.pzxid, n.numChildren)
+    return new NodeState(n.data, tree.aclOf(n), n.czxid, n.mzxid, n.ctime, n.mtime, n.version, n.cversion, n.aversion, n.owner, n.pzxid, n.numChildren, n.digest)
   }
 
   copy(): NodeState {
-    return new NodeState(this.data, this.acl, this.czxid, this.mzxid, this.ctime, this.mtime, this.version, this.cversion, this.aversion, this.owner, this.pzxid, this.numChildren)
+    return new NodeState(this.data, this.acl, this.czxid, this.mzxid, this.ctime, this.mtime, this.version, this.cversion, this.aversion, this.owner, this.pzxid, this.numChildren, this.digest)
   }
 }
 
@@ -66,8 +68,8 @@ export class Pending {
   /** Records a node's new state (or deletion) and moves the prospective digest. */
   set(zxid: number, path: string, before: NodeState | null, after: NodeState | null): void {
     if (this.tree.options.digestEnabled) {
-      if (before !== null) this.digest.sub(nodeDigest(path, before))
-      if (after !== null) this.digest.add(nodeDigest(path, after))
+      if (before !== null) this.digest.sub(before.digest)
+      if (after !== null) this.digest.add((after.digest = nodeDigest(path, after)))
     }
     const c: Change = { zxid, path, state: after }
     this.byPath.set(path, c)
