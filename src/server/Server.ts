@@ -83,12 +83,17 @@ export const make = (config: ZkConfig): Effect.Effect<RunningServer, ServerError
         : yield* readJaas(config.jaasLoginConfig, config.jaasServerSection)
     const cfg = coreConfig(config, saslUsers)
 
+    // Bind the client port first: a port conflict must not touch the data dir. Connections that
+    // arrive before recovery finishes wait for the core.
+    const gate: { core: ServerCore | null; waiting: Array<net.Socket> } = { core: null, waiting: [] }
+    const { host, port } = yield* listen(config, logger, (socket) => (gate.core === null ? void gate.waiting.push(socket) : onSocket(gate.core, socket)))
+
     const store = yield* Storage.openStandalone({
       dataDir: config.dataDir,
       dataLogDir: config.dataLogDir,
       tree: { extendedTypes: cfg.extendedTypes, digestEnabled: cfg.digestEnabled },
       preAllocSizeBytes: Number(config.properties.get("preAllocSize") ?? 65536) * 1024
-    }).pipe(Effect.mapError((e) => new ServerError({ reason: "DataDir", message: e.message })))
+    }).pipe(Effect.mapError((e) => new ServerError({ reason: "DataDir", message: `cannot use data dir ${config.dataDir}: ${e.message}` })))
 
     const core = new ServerCore(
       cfg,
@@ -201,16 +206,21 @@ export const make = (config: ZkConfig): Effect.Effect<RunningServer, ServerError
       })
     )
 
-    const { host, port } = yield* listen(core, config)
+    gate.core = core
+    for (const socket of gate.waiting.splice(0)) onSocket(core, socket)
     yield* Effect.logInfo(`ezk serving on ${host}:${port}, dataDir ${store.dataDir}, dataLogDir ${store.dataLogDir}, last zxid 0x${store.tree.lastProcessedZxid.toString(16)}`)
     return { host, port, core, dataDir: store.dataDir, dataLogDir: store.dataLogDir }
   })
 
 /** Binds the client port; the net.Server is closed when the scope closes. */
-const listen = (core: ServerCore, config: ZkConfig): Effect.Effect<{ host: string; port: number }, ServerError, Scope.Scope> =>
+const listen = (
+  config: ZkConfig,
+  logger: CoreLogger,
+  onConnection: (socket: net.Socket) => void
+): Effect.Effect<{ host: string; port: number }, ServerError, Scope.Scope> =>
   Effect.acquireRelease(
     Effect.async<net.Server, ServerError>((resume) => {
-      const server = net.createServer({ noDelay: true, pauseOnConnect: false }, (socket) => onSocket(core, socket))
+      const server = net.createServer({ noDelay: true }, onConnection)
       const host = config.clientPortAddress ?? "0.0.0.0"
       const onError = (e: NodeJS.ErrnoException) =>
         resume(
@@ -224,7 +234,7 @@ const listen = (core: ServerCore, config: ZkConfig): Effect.Effect<{ host: strin
       server.once("error", onError)
       server.listen({ port: config.clientPort, host, ...(config.clientPortListenBacklog > 0 ? { backlog: config.clientPortListenBacklog } : {}) }, () => {
         server.off("error", onError)
-        server.on("error", (e) => core.logger.error(`client port error: ${e.message}`))
+        server.on("error", (e) => logger.error(`client port error: ${e.message}`))
         resume(Effect.succeed(server))
       })
     }),

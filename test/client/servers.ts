@@ -1,10 +1,11 @@
 /**
- * Runs a client suite against every available server target. For now the only target is Apache
- * ZooKeeper 3.8 ("zookeeper"); ezk joins by adding an entry to `targets`. Select targets with
- * EZK_TEST_TARGETS=zookeeper,ezk (default: all available).
+ * Runs a client suite against every available server target: ezk (the built CLI as a child
+ * process) and Apache ZooKeeper 3.8 ("zookeeper"), so the suites prove our client and server
+ * against the real thing. Select targets with EZK_TEST_TARGETS=zookeeper,ezk (default: all available).
  */
 import { afterAll, beforeAll, describe } from "@effect/vitest"
 import { apacheZkAvailable, startApacheZk } from "../support/apacheZk.js"
+import { ezkAvailable, startEzk } from "../support/ezkServer.js"
 
 /** A server started for one suite. */
 export interface RunningServer {
@@ -30,6 +31,21 @@ export interface ServerUnderTest {
 
 /** Every known target. */
 export const targets: Array<ServerTarget> = [
+  {
+    name: "ezk",
+    available: ezkAvailable,
+    start: async () => {
+      const ezk = await startEzk()
+      return {
+        connectString: ezk.connectString,
+        stop: ezk.stop,
+        restart: async () => {
+          await ezk.kill9()
+          await ezk.start()
+        }
+      }
+    }
+  },
   {
     name: "zookeeper",
     available: apacheZkAvailable,
