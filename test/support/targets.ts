@@ -1,0 +1,165 @@
+/**
+ * The servers an integration suite can run against: "ezk" (the built CLI, ezkServer.ts) and
+ * "zookeeper" (Apache ZooKeeper 3.8 from the Debian package, apacheZk.ts), behind one shape so the
+ * same scripted expectations run against both — which proves the expectations are real ZooKeeper
+ * behaviour. Select with EZK_TEST_TARGETS=ezk,zookeeper (default: both; zookeeper is skipped when
+ * not installed, ezk fails loudly when not built).
+ */
+import { afterAll, beforeAll, describe } from "@effect/vitest"
+import { type ApacheZk, apacheZkAvailable, startApacheZk } from "./apacheZk.js"
+import { type EzkServer, startEzk } from "./ezkServer.js"
+
+export type TargetName = "ezk" | "zookeeper"
+
+/** Options both targets understand. */
+export interface TargetOptions {
+  /** Default 2000. */
+  readonly tickTime?: number
+  /** zoo.cfg keys (ezk: `--set key=value`). */
+  readonly config?: Readonly<Record<string, string | number | boolean>>
+}
+
+/** A started server of either kind. */
+export interface TargetServer {
+  readonly name: TargetName
+  readonly host: string
+  readonly port: number
+  readonly connectString: string
+  readonly dataDir: string
+  readonly pid: () => number | undefined
+  readonly fourLetterWord: (cmd: string) => Promise<string>
+  /** SIGKILL the process and wait until it is gone; data stays. */
+  readonly kill9: () => Promise<void>
+  /** Starts the server again on the same port and data (SIGTERM first if it still runs). */
+  readonly restart: () => Promise<void>
+  /** Stops the process and removes its temp dir. Idempotent. */
+  readonly stop: () => Promise<void>
+  /** Captured server output (for failure messages). */
+  readonly output: () => string
+  /** The underlying handle, for target-specific needs (e.g. ezk's `start({ wait: false })`). */
+  readonly ezk?: EzkServer
+  readonly zookeeper?: ApacheZk
+}
+
+export interface Target {
+  readonly name: TargetName
+  /** Whether the suite should run (false → skipped). */
+  readonly available: () => boolean
+  readonly start: (options?: TargetOptions) => Promise<TargetServer>
+}
+
+const fromEzk = (s: EzkServer): TargetServer => ({
+  name: "ezk",
+  host: s.host,
+  port: s.port,
+  connectString: s.connectString,
+  dataDir: s.dataDir,
+  pid: s.pid,
+  fourLetterWord: s.fourLetterWord,
+  kill9: s.kill9,
+  restart: () => s.start(),
+  stop: s.stop,
+  output: s.output,
+  ezk: s
+})
+
+const fromZk = (zk: ApacheZk): TargetServer => ({
+  name: "zookeeper",
+  host: zk.host,
+  port: zk.port,
+  connectString: zk.connectString,
+  dataDir: zk.dataDir,
+  pid: zk.pid,
+  fourLetterWord: zk.fourLetterWord,
+  kill9: async () => {
+    const pid = zk.pid()
+    if (pid !== undefined) {
+      try {
+        process.kill(pid, "SIGKILL")
+      } catch {
+        // already gone
+      }
+    }
+    // Waits for the exit (its SIGTERM to the dying JVM is harmless).
+    await zk.kill()
+  },
+  restart: () => zk.start(),
+  stop: zk.stop,
+  output: zk.output,
+  zookeeper: zk
+})
+
+export const ezkTarget: Target = {
+  name: "ezk",
+  // Always "available": a missing build must fail the suite, not skip it.
+  available: () => true,
+  start: async (options = {}) =>
+    fromEzk(
+      await startEzk({
+        ...(options.tickTime !== undefined ? { tickTime: options.tickTime } : {}),
+        ...(options.config !== undefined ? { config: options.config } : {})
+      })
+    )
+}
+
+export const zookeeperTarget: Target = {
+  name: "zookeeper",
+  available: apacheZkAvailable,
+  start: async (options = {}) =>
+    fromZk(
+      await startApacheZk({
+        ...(options.tickTime !== undefined ? { tickTime: options.tickTime } : {}),
+        ...(options.config !== undefined ? { config: options.config } : {})
+      })
+    )
+}
+
+/** Every target, ezk first. */
+export const targets: ReadonlyArray<Target> = [ezkTarget, zookeeperTarget]
+
+/** Whether EZK_TEST_TARGETS selects this target (unset/empty = all). */
+export const selected = (name: TargetName): boolean => {
+  const env = process.env.EZK_TEST_TARGETS
+  return env === undefined || env.trim() === "" || env.split(",").map((s) => s.trim()).includes(name)
+}
+
+/** What a suite body gets. `server()` is valid inside tests and hooks. */
+export interface TargetUnderTest {
+  readonly name: TargetName
+  readonly server: () => TargetServer
+}
+
+/**
+ * `describe("<title> [<target>]", body)` once per selected, available target, with a server started
+ * before the suite and stopped after it. `only` limits the targets (e.g. ezk-only crash suites).
+ */
+export const describeTargets = (
+  title: string,
+  body: (t: TargetUnderTest) => void,
+  options: TargetOptions & { readonly only?: ReadonlyArray<TargetName> } = {}
+): void => {
+  for (const target of targets) {
+    if (options.only !== undefined && !options.only.includes(target.name)) continue
+    describe.skipIf(!selected(target.name) || !target.available())(`${title} [${target.name}]`, () => {
+      let running: TargetServer | undefined
+      // Kept so that a start still in progress when beforeAll times out is stopped by afterAll
+      // anyway (a server that comes up after its suite gave up must not outlive the run).
+      let starting: Promise<TargetServer> | undefined
+      beforeAll(async () => {
+        starting = target.start(options)
+        running = await starting
+      })
+      afterAll(async () => {
+        const server = running ?? (await starting?.catch(() => undefined))
+        await server?.stop()
+      })
+      body({
+        name: target.name,
+        server: () => {
+          if (running === undefined) throw new Error(`${target.name} is not running`)
+          return running
+        }
+      })
+    })
+  }
+}
