@@ -84,7 +84,7 @@ export class Connection implements Watcher {
     readonly socket: ClientSocket,
     maxFrame: number,
     nowMs: number,
-    private readonly onOutput: (c: Connection) => void
+    private readonly onOutput: (c: Connection, bytes: number) => void
   ) {
     this.splitter = new FrameSplitter({ maxFrame, fourLetterWords: true })
     this.remoteAddress = normalizeAddress(socket.remoteAddress ?? "unknown")
@@ -121,7 +121,7 @@ export class Connection implements Watcher {
   endFrame(mark: number): void {
     this.out.patch(mark)
     this.sent++
-    this.onOutput(this)
+    this.onOutput(this, this.out.pos - mark - 4)
   }
 
   /** A reply with only the header (errors, and ops without a response body). */

@@ -50,6 +50,17 @@ const coreConfig = (config: ZkConfig, saslUsers: ReadonlyMap<string, string> | n
   outstandingLimit: Number(config.properties.get("globalOutstandingLimit") ?? 1000)
 })
 
+/** One line on what recovery loaded, plus a warning for anything it had to repair or could not check. */
+const logRecovery = (r: Storage.Store["recovery"], ms: number): Effect.Effect<void> =>
+  Effect.gen(function* () {
+    const from = r.created ? "a new empty database" : r.snapshot === null ? "no snapshot" : r.snapshot.name
+    yield* Effect.logInfo(`recovered ${r.tree.nodeCount} znodes from ${from} + ${r.replayedTxns} txns in ${ms} ms, last zxid 0x${r.lastZxid.toString(16)}`)
+    for (const s of r.skippedSnapshots) yield* Effect.logWarning(`skipped invalid snapshot ${s.name}: ${s.reason}`)
+    if (r.tornTail !== null) yield* Effect.logWarning(`txn log ${r.tornTail.file} had a torn tail at offset ${r.tornTail.offset} (${r.tornTail.reason}); ${r.tornTail.action} it`)
+    if (r.digestMismatches.length > 0) yield* Effect.logWarning(`tree digest mismatch after ${r.digestMismatches.length} replayed txns (first 0x${r.digestMismatches[0]!.toString(16)})`)
+    for (const g of r.gaps) yield* Effect.logWarning(`txn log gap: 0x${g.after.toString(16)} is followed by 0x${g.next.toString(16)}`)
+  })
+
 /** SASL users from the JAAS file's server section (a config file: read from the real file system). */
 const readJaas = (path: string, section: string): Effect.Effect<ReadonlyMap<string, string>, ServerError> =>
   Effect.tryPromise({
@@ -88,12 +99,15 @@ export const make = (config: ZkConfig): Effect.Effect<RunningServer, ServerError
     const gate: { core: ServerCore | null; waiting: Array<net.Socket> } = { core: null, waiting: [] }
     const { host, port } = yield* listen(config, logger, (socket) => (gate.core === null ? void gate.waiting.push(socket) : onSocket(gate.core, socket)))
 
+    yield* Effect.logInfo(`recovering data dir ${config.dataDir} (txn logs in ${config.dataLogDir})`)
+    const recoveryStarted = clock.unsafeCurrentTimeMillis()
     const store = yield* Storage.openStandalone({
       dataDir: config.dataDir,
       dataLogDir: config.dataLogDir,
       tree: { extendedTypes: cfg.extendedTypes, digestEnabled: cfg.digestEnabled },
       preAllocSizeBytes: Number(config.properties.get("preAllocSize") ?? 65536) * 1024
     }).pipe(Effect.mapError((e) => new ServerError({ reason: "DataDir", message: `cannot use data dir ${config.dataDir}: ${e.message}` })))
+    yield* logRecovery(store.recovery, clock.unsafeCurrentTimeMillis() - recoveryStarted)
 
     const core = new ServerCore(
       cfg,
@@ -177,7 +191,7 @@ export const make = (config: ZkConfig): Effect.Effect<RunningServer, ServerError
       dataDir: store.snapDir,
       dataLogDir: store.logDir,
       dirSizes: Effect.all({ dataDirSize: dirSize(store.snapDir), dataLogSize: dirSize(store.logDir) })
-    }, EZK_VERSION)
+    }, EZK_VERSION, port)
     const runWord = Runtime.runFork(runtime)
     core.fourLetter = (conn: Connection, word: string) => {
       if (!FourLetter.isFourLetterWord(word)) return core.close(conn)
@@ -220,7 +234,8 @@ const listen = (
 ): Effect.Effect<{ host: string; port: number }, ServerError, Scope.Scope> =>
   Effect.acquireRelease(
     Effect.async<net.Server, ServerError>((resume) => {
-      const server = net.createServer({ noDelay: true }, onConnection)
+      // allowHalfOpen: a client may send a four-letter word and shut down its side (`echo ruok | nc`).
+      const server = net.createServer({ noDelay: true, allowHalfOpen: true }, onConnection)
       const host = config.clientPortAddress ?? "0.0.0.0"
       const onError = (e: NodeJS.ErrnoException) =>
         resume(
@@ -252,6 +267,7 @@ const onSocket = (core: ServerCore, socket: net.Socket): void => {
   if (conn === null) return
   socket.on("data", (chunk: Buffer) => core.onData(conn, chunk))
   socket.on("drain", () => conn.resume(PAUSE_OUTPUT))
+  socket.on("end", () => core.onEnd(conn))
   socket.on("error", (e) => core.logger.debug(`connection /${conn.remoteAddress}:${conn.remotePort}: ${e.message}`))
   socket.on("close", () => core.onClosed(conn))
 }

@@ -114,6 +114,11 @@ export class ServerStats {
   totalLatencyMs = 0
   latencyCount = 0
   digestMismatches = 0
+  /** Sizes of replies (mntr *_client_response_size); -1 until the first one. */
+  lastResponseBytes = -1
+  minResponseBytes = -1
+  maxResponseBytes = -1
+  authFailures = 0
   /** Durations of log syncs (mntr fsynctime) and sizes of the batches they made durable. */
   readonly fsyncMs = new Summary()
   readonly batchSize = new Summary()
@@ -193,7 +198,7 @@ export class ServerCore {
 
   /** Registers a new socket; null if it was refused (maxClientCnxns, shutting down). */
   accept(socket: ClientSocket): Connection | null {
-    const conn = new Connection(socket, this.config.maxFrame, this.clock.nowMs(), (c) => this.markDirty(c))
+    const conn = new Connection(socket, this.config.maxFrame, this.clock.nowMs(), (c, bytes) => this.markDirty(c, bytes))
     if (!this.serving) {
       socket.destroy()
       return null
@@ -210,8 +215,12 @@ export class ServerCore {
     return conn
   }
 
-  private markDirty(c: Connection): void {
-    this.stats.sent++
+  private markDirty(c: Connection, bytes: number): void {
+    const s = this.stats
+    s.sent++
+    s.lastResponseBytes = bytes
+    if (s.minResponseBytes < 0 || bytes < s.minResponseBytes) s.minResponseBytes = bytes
+    if (bytes > s.maxResponseBytes) s.maxResponseBytes = bytes
     this.dirty.add(c)
   }
 
@@ -259,6 +268,11 @@ export class ServerCore {
       default:
         return
     }
+  }
+
+  /** The client half-closed: a four-letter word still gets its answer, anything else is closed. */
+  onEnd(conn: Connection): void {
+    if (conn.state !== "closing") this.close(conn)
   }
 
   /** The socket ended or failed. Pending writes still commit; their replies are dropped. */
@@ -364,6 +378,8 @@ export class ServerCore {
     } catch (e) {
       if (!(e instanceof WireError)) throw e
       this.logger.warn(`Malformed ${opName(type)} request from session 0x${s.id.toString(16)}: ${e.message}`)
+      // A write that cannot be parsed still consumes a zxid, logged as an error txn (as ZooKeeper's prep does).
+      if (isWriteOp(type)) return this.submitPrepared(conn, xid, errorTxn(s.id, xid, ++this.nextZxid, now, Err.MarshallingError), now)
       return this.replyInOrder(conn, xid, Err.MarshallingError)
     }
     if (q === null) {
@@ -397,6 +413,7 @@ export class ServerCore {
     }
     const res = this.auth.authenticate(scheme, auth, conn.remoteAddress)
     if (!res.ok) {
+      this.stats.authFailures++
       conn.replyHeader(Xid.auth, 0, Err.AuthFailed)
       return this.close(conn, `authentication with scheme '${scheme}' failed`)
     }
@@ -429,6 +446,7 @@ export class ServerCore {
   }
 
   private saslFailed(conn: Connection, xid: number, reason: string): void {
+    this.stats.authFailures++
     const mark = conn.beginReply(xid, 0, Err.AuthFailed)
     conn.out.buffer(null)
     conn.endFrame(mark)
@@ -438,13 +456,14 @@ export class ServerCore {
   private submitWrite(conn: Connection, xid: number, q: Request, now: number): void {
     const s = conn.session!
     const zxid = ++this.nextZxid
-    let prepared: Prepared
-    if (s.closing) {
-      prepared = { header: { clientId: s.id, cxid: xid, zxid, time: now, type: Op.error }, txn: { type: Op.error, err: Err.SessionExpired } }
-    } else {
-      prepared = this.prep.write(conn, xid, zxid, now, q)
-      if (q.type === Op.closeSession) s.closing = true
-    }
+    if (s.closing) return this.submitPrepared(conn, xid, errorTxn(s.id, xid, zxid, now, Err.SessionExpired), now)
+    const prepared = this.prep.write(conn, xid, zxid, now, q)
+    if (q.type === Op.closeSession) s.closing = true
+    this.submitPrepared(conn, xid, prepared, now)
+  }
+
+  /** Queues a client's prepared txn; its reply waits in the connection's order until it is durable. */
+  private submitPrepared(conn: Connection, xid: number, prepared: Prepared, now: number): void {
     conn.queue.push(null)
     this.enqueue(prepared, Kind.Client, conn, xid, now)
   }
@@ -631,6 +650,12 @@ export class ServerCore {
     for (const c of [...this.connections]) this.close(c, reason)
   }
 }
+
+/** A failed write: it still takes a zxid and is logged (client.md §5). */
+const errorTxn = (sessionId: bigint, cxid: number, zxid: number, time: number, err: number): Prepared => ({
+  header: { clientId: sessionId, cxid, zxid, time, type: Op.error },
+  txn: { type: Op.error, err }
+})
 
 /** Multi results from the applied sub-txns (client.md §7.2). */
 const multiResults = (res: ReturnType<DataTree["processTxn"]>): Array<MultiResult> => {

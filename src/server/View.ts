@@ -5,7 +5,7 @@
 import { Effect } from "effect"
 import type { ZkConfig } from "./Config.js"
 import type { Connection } from "./Connection.js"
-import { nodeEnvironment } from "./fourLetter/Environment.js"
+import { fileDescriptorCounts, nodeEnvironment } from "./fourLetter/Environment.js"
 import { avg4 } from "./fourLetter/Format.js"
 import type { ConnectionView, DirSizes, ServerView } from "./fourLetter/ServerView.js"
 import type { ServerCore } from "./ServerCore.js"
@@ -44,7 +44,7 @@ const connectionView = (c: Connection, asking: boolean): ConnectionView => ({
         }
 })
 
-export const makeView = (core: ServerCore, config: ZkConfig, store: ViewStore, ezkVersion: string): ServerView => {
+export const makeView = (core: ServerCore, config: ZkConfig, store: ViewStore, ezkVersion: string, clientPort: number): ServerView => {
   const startedMs = core.clock.nowMs()
   let traceMask = 306n
   const version = versionString(ezkVersion)
@@ -83,7 +83,8 @@ export const makeView = (core: ServerCore, config: ZkConfig, store: ViewStore, e
         numAliveConnections: core.connections.size,
         outstandingRequests: core.outstanding,
         lastProcessedZxid: core.tree.lastProcessedZxid,
-        nodeCount: core.tree.nodeCount
+        // ZooKeeper's node map holds the root twice ("" and "/"), and its count shows it.
+        nodeCount: core.tree.nodeCount + 1
       }
     },
     proposalSizes: () => undefined,
@@ -93,7 +94,7 @@ export const makeView = (core: ServerCore, config: ZkConfig, store: ViewStore, e
     sessionExpiry: () => core.tracker.dump().map(([expiresAt, items]) => ({ expiresAt, items })),
     connectionExpiry: () => [],
     conf: () => ({
-      clientPort: config.clientPort,
+      clientPort,
       secureClientPort: -1,
       dataDir: store.dataDir,
       dataLogDir: store.dataLogDir,
@@ -112,10 +113,20 @@ export const makeView = (core: ServerCore, config: ZkConfig, store: ViewStore, e
       globalSessions: core.tracker.sessions.size,
       watchCount: core.tree.watches.count,
       uptime: core.clock.nowMs() - startedMs,
-      counters: {
-        digest_mismatches_count: core.stats.digestMismatches,
-        outstanding_changes_queued: core.pending.size
-      },
+      counters: (() => {
+        const fds = fileDescriptorCounts()
+        return {
+          digest_mismatches_count: core.stats.digestMismatches,
+          outstanding_changes_queued: core.pending.size,
+          approximate_data_size: core.tree.approximateDataSize,
+          open_file_descriptor_count: fds.open,
+          max_file_descriptor_count: fds.max,
+          last_client_response_size: core.stats.lastResponseBytes,
+          min_client_response_size: core.stats.minResponseBytes,
+          max_client_response_size: core.stats.maxResponseBytes,
+          auth_failed_count: core.stats.authFailures
+        }
+      })(),
       summaries: { fsynctime: { ...core.stats.fsyncMs }, sync_processor_queue_size: { ...core.stats.batchSize } }
     }),
     traceMask: () => traceMask,

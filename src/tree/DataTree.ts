@@ -51,6 +51,8 @@ export class DataTree {
   readonly watches = new WatchManager()
   readonly digest = new TreeDigest()
   lastProcessedZxid = 0
+  /** Sum of path lengths and data sizes (mntr zk_approximate_data_size), kept as nodes change. */
+  approximateDataSize = 0
 
   /** `builtIns = false` (via `DataTree.empty`) leaves out the root and system nodes, for loading a snapshot. */
   constructor(
@@ -59,6 +61,7 @@ export class DataTree {
   ) {
     if (!builtIns) return
     this.nodes.set("/", new ZNode(new Uint8Array(0), OPEN_ACL_REF, 0, 0, 0, 0, 0, 0, 0, NO_OWNER, 0))
+    this.approximateDataSize = 1
     this.addSystemNode("/zookeeper", OPEN_ACL_REF, 0)
     // config before quota: the child order ZooKeeper's HashSet yields, so a fresh snapshot.0 matches its bytes.
     this.addSystemNode("/zookeeper/config", this.acls.add(WORLD_READ), -1)
@@ -87,6 +90,7 @@ export class DataTree {
     }
     const size = this.nodes.size
     this.nodes.set(path, node)
+    this.approximateDataSize += path.length + (node.data === null ? 0 : node.data.length)
     if (this.nodes.size === size) return false
     this.acls.retain(node.aclRef)
     this.indexOwner(path, node.owner)
@@ -105,6 +109,7 @@ export class DataTree {
   private addSystemNode(path: string, aclRef: number, aversion: number): void {
     const node = new ZNode(new Uint8Array(0), aclRef, 0, 0, 0, 0, 0, 0, aversion, NO_OWNER, 0)
     this.nodes.set(path, node)
+    this.approximateDataSize += path.length + (node.data === null ? 0 : node.data.length)
     this.attach(path, node)
     this.digest.add(this.rehash(path, node))
   }
@@ -268,6 +273,7 @@ export class DataTree {
     if (parent.children === null) parent.children = new Set()
     parent.children.add(name)
     this.nodes.set(path, node)
+    this.approximateDataSize += path.length + (node.data === null ? 0 : node.data.length)
     this.changed(parentPath, parent, before)
     if (this.options.digestEnabled) this.digest.add(this.rehash(path, node))
     this.indexOwner(path, owner)
@@ -325,6 +331,7 @@ export class DataTree {
     if (this.options.digestEnabled) this.digest.sub(node.digest)
     const acl = this.acls.get(node.aclRef)
     this.nodes.delete(path)
+    this.approximateDataSize -= path.length + (node.data === null ? 0 : node.data.length)
     this.acls.release(node.aclRef)
     this.unindexOwner(path, node.owner)
     const before = parent.digest
@@ -339,6 +346,7 @@ export class DataTree {
     const node = this.nodes.get(path)
     if (node === undefined) throw new TreeError(Err.NoNode)
     const before = node.digest
+    this.approximateDataSize += (data === null ? 0 : data.length) - (node.data === null ? 0 : node.data.length)
     node.data = data
     node.version = version
     node.mzxid = zxid
