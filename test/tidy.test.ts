@@ -1,0 +1,51 @@
+/**
+ * Project bans (STYLE §2.1, after TigerBeetle's tidy.zig): the pure core stays pure, time and
+ * randomness come from Effect's Clock/Random, and only the CLI runs an Effect as a program.
+ */
+import { assert, describe, it } from "@effect/vitest"
+import { readdirSync, readFileSync, statSync } from "node:fs"
+import * as path from "node:path"
+import { fileURLToPath } from "node:url"
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..")
+
+const sources = (dir: string): Array<string> =>
+  readdirSync(path.join(root, dir)).flatMap((name) => {
+    const rel = path.join(dir, name)
+    return statSync(path.join(root, rel)).isDirectory() ? sources(rel) : rel.endsWith(".ts") ? [rel] : []
+  })
+
+/** Source text without comments, so prose may mention what code may not use. */
+const code = (rel: string): string =>
+  readFileSync(path.join(root, rel), "utf8")
+    .replace(/\/\*[\s\S]*?\*\//g, "")
+    .replace(/(^|[^:"'`])\/\/.*$/gm, "$1")
+
+const offenders = (files: ReadonlyArray<string>, pattern: RegExp): Array<string> =>
+  files.filter((f) => pattern.test(code(f)))
+
+const pure = [...sources("src/wire"), ...sources("src/tree"), ...sources("src/server/pipeline"), ...sources("src/server/sessions"), "src/auth/Acl.ts", "src/server/ServerCore.ts"]
+
+describe("tidy", () => {
+  it("the pure core imports no node:* module and no effectful Effect module", () => {
+    assert.deepStrictEqual(offenders(pure, /from "node:/), [])
+    assert.deepStrictEqual(offenders(pure, /import \{[^}]*\b(Effect|Layer|Queue|Clock|Random|Fiber)\b[^}]*\} from "effect"/), [])
+  })
+
+  it("time and randomness come from Effect's Clock and Random (or are injected)", () => {
+    const src = sources("src")
+    assert.deepStrictEqual(offenders(src, /\bDate\.now\(|\bMath\.random\(|\bperformance\.now\(|process\.hrtime/), [])
+    // Timers live in Effect schedules (a socket's own idle timeout, `socket.setTimeout`, is fine).
+    assert.deepStrictEqual(offenders(src, /(^|[^.\w])(setTimeout|setInterval)\(/m), [])
+  })
+
+  it("only the CLI entry point runs Effects as programs", () => {
+    const src = sources("src").filter((f) => f !== path.join("src", "cli", "main.ts"))
+    assert.deepStrictEqual(offenders(src, /\bEffect\.run(Promise|Sync|Fork|Callback)\(|\brunMain\b/), [])
+  })
+
+  it("no test is skipped or focused unconditionally", () => {
+    const tests = sources("test").filter((f) => f.endsWith(".test.ts"))
+    assert.deepStrictEqual(offenders(tests, /\b(it|describe|test)\.(only|skip)\(/), [])
+  })
+})
