@@ -287,7 +287,9 @@ describeTargets(
       assert.isAbove(fresh.header.zxid, maxAckZxid(logs), "a zxid was reused after recovery")
     })
 
-    it.skipIf(t.name !== "ezk")("kill -9 while starting up and replaying the log loses nothing either", async () => {
+    // ezk only: ZooKeeper's start-up has no "serving" log line to time the kills against.
+    if (t.name === "ezk")
+    it("kill -9 while starting up and replaying the log loses nothing either", async () => {
       const server = t.server()
       const ezk = server.ezk!
       // A fresh log tail to replay, as in the rounds above; kill each start at a point of the
