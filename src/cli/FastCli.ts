@@ -2,8 +2,9 @@
  * Startup fast path for the `ezk` binary. Importing @effect/cli (+ NodeContext, which it needs) costs
  * ~0.35 s of CPU on this machine, more than the rest of a cold start, so the common invocations —
  * `ezk server [flags]`, `ezk 4lw <word> [...]`, `ezk version` — are parsed with node:util's parseArgs
- * from the same flag table (ServerCommand.FLAG_KEYS). Anything else (help, completions, a typo) lazily
- * loads Cli.ts and lets @effect/cli handle it, so behaviour and messages stay those of the full CLI.
+ * from the same flag table (ServerCommand.FLAG_KEYS). Anything else (help, completions, a typo) goes to
+ * the full @effect/cli program (main.ts), so behaviour and messages stay those of the full CLI. Nothing
+ * here may import Cli.ts, even lazily: the bundled fast path (dist/ezk.cjs) must not contain it.
  */
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
@@ -91,21 +92,4 @@ export const run = <E, R>(
     case "Version":
       return Console.log(`ezk ${EZK_VERSION} (ZooKeeper 3.8 compatible)`)
   }
-}
-
-/**
- * The whole `ezk` program for `process.argv`: the fast path when it applies, otherwise the @effect/cli
- * CLI (loaded on demand, with NodeContext provided). Pass the result to `NodeRuntime.runMain`.
- */
-export const main = <E, R>(
-  argv: ReadonlyArray<string>,
-  startServer: (config: Config.ZkConfig) => Effect.Effect<never, E, R>
-): Effect.Effect<void, E, Exclude<R, Config.ZkConfig>> => {
-  const fast = parse(argv.slice(2))
-  if (fast !== undefined) return run(fast, startServer)
-  return Effect.promise(() => Promise.all([import("./Cli.js"), import("@effect/platform-node/NodeContext")])).pipe(
-    Effect.flatMap(([cli, NodeContext]) =>
-      cli.makeCli(startServer)(argv).pipe(Effect.provide(NodeContext.layer)) as Effect.Effect<void, E, Exclude<R, Config.ZkConfig>>
-    )
-  )
 }

@@ -85,7 +85,7 @@ describe("ezk server", () => {
       Effect.gen(function* () {
         const parsed = FastCli.parse(SERVER_ARGV)
         assert.strictEqual(parsed?._tag, "Server")
-        const exit = yield* Effect.exit(FastCli.main(["node", "ezk", ...SERVER_ARGV], capture))
+        const exit = yield* Effect.exit(FastCli.run(FastCli.parse(SERVER_ARGV)!, capture))
         checkServerConfig(stopConfig(exit))
       }).pipe(Effect.provide(quiet))
     ))
@@ -121,7 +121,7 @@ describe("ezk server", () => {
     Effect.runPromise(
       Effect.gen(function* () {
         const argv = ["node", "ezk", "server", "--set", "tickTime=abc"]
-        for (const run of [makeCli(capture), (a: ReadonlyArray<string>) => FastCli.main(a, capture)]) {
+        for (const run of [makeCli(capture), (a: ReadonlyArray<string>) => FastCli.run(FastCli.parse(a.slice(2))!, capture)]) {
           process.exitCode = undefined
           yield* run(argv)
           assert.strictEqual(process.exitCode, 2)
@@ -134,7 +134,7 @@ describe("ezk server", () => {
     Effect.runPromise(
       Effect.gen(function* () {
         const exit = yield* Effect.exit(
-          FastCli.main(["node", "ezk", "server", "--config", "/etc/zookeeper/conf/zoo.cfg", "--port", "2999"], capture)
+          FastCli.run(FastCli.parse(["server", "--config", "/etc/zookeeper/conf/zoo.cfg", "--port", "2999"])!, capture)
         )
         const c = stopConfig(exit)
         assert.deepStrictEqual([c.clientPort, c.tickTime, c.clientPortAddress, c.source], [2999, 2000, undefined, "/etc/zookeeper/conf/zoo.cfg"])

@@ -19,7 +19,7 @@ import { fourLetterWord } from "./apacheZk.js"
 
 /** The built CLI; override with EZK_CLI (e.g. to test an installed package). */
 export const ezkCli: string =
-  process.env.EZK_CLI ?? path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../dist/cli/main.js")
+  process.env.EZK_CLI ?? path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../bin/ezk.cjs")
 
 /** True when the CLI has been built (`npx tsc -p tsconfig.build.json`). */
 export const ezkAvailable = (): boolean => existsSync(ezkCli)
