@@ -33,7 +33,7 @@ const HELP = `Usage: node bench/compare.mjs [options]
   --retries N           re-run a case whose interval had > 25% of a
                         core used by other processes; the attempt
                         with the least foreign CPU is kept         (default 3)
-  --ezk-main PATH       ezk CLI entry                             (default bin/ezk.cjs, the installed `ezk`)
+  --ezk-main PATH       ezk CLI entry                             (default bin/ezk.cjs, the installed ezk)
   --zk-jvmflags FLAGS   SERVER_JVMFLAGS for zkServer.sh            (default: none, packaged defaults)
   --out DIR             results directory                         (default bench/results)
   --no-write            do not write results files
