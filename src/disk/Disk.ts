@@ -69,7 +69,11 @@ export interface DiskFile {
 
 /** The operations of the Disk port. Paths are plain strings joined with `join`. */
 export interface DiskService {
-  readonly open: (path: string, mode: OpenMode) => Effect.Effect<DiskFile, DiskError>
+  /**
+   * Opens a file. With `dsync` every write is durable when it completes (O_DSYNC), and `datasync`
+   * has nothing left to do: a group commit then costs one positional write instead of two calls.
+   */
+  readonly open: (path: string, mode: OpenMode, options?: { readonly dsync?: boolean }) => Effect.Effect<DiskFile, DiskError>
   readonly readFile: (path: string) => Effect.Effect<Uint8Array, DiskError>
   /** Creates/replaces a file with `bytes` and fdatasyncs it (the name is durable after `syncDir`). */
   readonly writeFile: (path: string, bytes: Uint8Array) => Effect.Effect<void, DiskError>
@@ -106,7 +110,7 @@ const call = <A>(op: DiskOp, path: string, f: (cb: (err: NodeJS.ErrnoException |
 const shortWrite = (path: string): DiskError =>
   nodeError("write", path, Object.assign(new Error("write made no progress"), { code: "EIO" }))
 
-const makeNodeFile = (path: string, fd: number): DiskFile => {
+const makeNodeFile = (path: string, fd: number, dsync: boolean): DiskFile => {
   const write = (bytes: Uint8Array, position: number): Effect.Effect<void, DiskError> =>
     Effect.async<void, DiskError>((resume) => {
       let done = 0
@@ -140,22 +144,29 @@ const makeNodeFile = (path: string, fd: number): DiskFile => {
     path,
     write,
     read,
-    datasync: call<void>("datasync", path, (cb) => fs.fdatasync(fd, (e) => cb(e, undefined))),
+    datasync: dsync ? Effect.void : call<void>("datasync", path, (cb) => fs.fdatasync(fd, (e) => cb(e, undefined))),
     size: call<fs.Stats>("size", path, (cb) => fs.fstat(fd, cb)).pipe(Effect.map((s) => s.size)),
     truncate: (length) => call<void>("truncate", path, (cb) => fs.ftruncate(fd, length, (e) => cb(e, undefined))),
     close: call<void>("close", path, (cb) => fs.close(fd, (e) => cb(e ?? null, undefined)))
   }
 }
 
-const nodeFlags: Record<OpenMode, string> = { read: "r", readWrite: "r+", create: "w+" }
+const nodeFlags: Record<OpenMode, number> = {
+  read: fs.constants.O_RDONLY,
+  readWrite: fs.constants.O_RDWR,
+  create: fs.constants.O_RDWR | fs.constants.O_CREAT | fs.constants.O_TRUNC
+}
 
 const tryPromise = <A>(op: DiskOp, path: string, f: () => Promise<A>): Effect.Effect<A, DiskError> =>
   Effect.tryPromise({ try: f, catch: (e) => nodeError(op, path, e) })
 
 /** The node:fs implementation. */
 export const makeNode = (): DiskService => ({
-  open: (path, mode) =>
-    call<number>("open", path, (cb) => fs.open(path, nodeFlags[mode], 0o644, cb)).pipe(Effect.map((fd) => makeNodeFile(path, fd))),
+  open: (path, mode, options) => {
+    const dsync = options?.dsync === true
+    const flags = nodeFlags[mode] | (dsync ? fs.constants.O_DSYNC : 0)
+    return call<number>("open", path, (cb) => fs.open(path, flags, 0o644, cb)).pipe(Effect.map((fd) => makeNodeFile(path, fd, dsync)))
+  },
   readFile: (path) => tryPromise("readFile", path, () => fs.promises.readFile(path)).pipe(Effect.map((b) => new Uint8Array(b.buffer, b.byteOffset, b.byteLength))),
   writeFile: (path, bytes) =>
     tryPromise("writeFile", path, async () => {
@@ -343,22 +354,21 @@ export const makeMemory = (initialFaults: Partial<DiskFaults> = {}): { readonly 
       return n < bytes.length ? fail("write", path, errno("ENOSPC", "no space left on device")) : Effect.void
     })
 
-  const makeFile = (path: string, f: MemFile): DiskFile => {
+  const makeFile = (path: string, f: MemFile, dsync = false): DiskFile => {
     const gen = generation
     const alive = <A>(op: DiskOp, eff: Effect.Effect<A, DiskError>): Effect.Effect<A, DiskError> =>
       Effect.suspend(() => (gen === generation ? eff : fail(op, path, errno("EBADF", "handle from before a crash"))))
+    const syncNow = Effect.suspend(() => {
+      if (faults.failSync) return fail("datasync", path, errno("EIO", "injected fsync failure"))
+      f.sync()
+      return Effect.void
+    })
     return {
       path,
-      write: (bytes, position) => alive("write", doWrite(f, path, bytes, position)),
+      // O_DSYNC: a write is durable when it completes (an injected sync failure fails the write).
+      write: (bytes, position) => alive("write", dsync ? Effect.zipRight(doWrite(f, path, bytes, position), syncNow) : doWrite(f, path, bytes, position)),
       read: (position, length) => alive("read", Effect.sync(() => f.live.read(position, length))),
-      datasync: alive(
-        "datasync",
-        Effect.suspend(() => {
-          if (faults.failSync) return fail("datasync", path, errno("EIO", "injected fsync failure"))
-          f.sync()
-          return Effect.void
-        })
-      ),
+      datasync: alive("datasync", dsync ? Effect.void : syncNow),
       size: alive("size", Effect.sync(() => f.live.size)),
       truncate: (length) =>
         alive(
@@ -386,10 +396,10 @@ export const makeMemory = (initialFaults: Partial<DiskFaults> = {}): { readonly 
   }
 
   const disk: DiskService = {
-    open: (path, mode) =>
+    open: (path, mode, options) =>
       requireDir("open", path).pipe(
         Effect.zipRight(mode === "create" ? Effect.sync(() => create(path)) : lookup("open", path)),
-        Effect.map((f) => makeFile(path, f))
+        Effect.map((f) => makeFile(path, f, options?.dsync === true))
       ),
     readFile: (path) => Effect.map(lookup("readFile", path), (f) => f.live.contents()),
     writeFile: (path, bytes) =>

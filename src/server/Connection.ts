@@ -60,6 +60,10 @@ export class Connection implements Watcher {
   /** In-order queue: null is one of our writes awaiting commit, else a read waiting behind it. */
   readonly queue: Array<QueuedRead | null> = []
   queueHead = 0
+  /** The last commit round that answered one of this connection's writes (ServerCore.recentWriters). */
+  lastCommitSeq = 0
+  /** Writes received since this connection's last read. */
+  writeStreak = 0
   /** Frames that arrived while the session was being created. */
   readonly early: Array<Uint8Array> = []
   readonly out = new JuteWriter(4096)

@@ -30,6 +30,14 @@ export interface RunningServer {
 
 export class ZkServer extends Context.Tag("ezk/server/ZkServer")<ZkServer, RunningServer>() {}
 
+/** Longest wait for expected writers before a sync starts (see `gather`). */
+const GATHER_MAX_NS = 150_000n
+
+/** One turn of the event loop, so sockets deliver what has arrived (Effect.yieldNow is a microtask). */
+const ioTurn = Effect.async<void>((resume) => {
+  setImmediate(() => resume(Effect.void))
+})
+
 /** How often a full batch is retried after a failed sync (disk full, I/O error). */
 const SYNC_RETRY = Schedule.exponential(Duration.millis(50), 2).pipe(Schedule.union(Schedule.spaced(Duration.seconds(5))))
 
@@ -122,18 +130,20 @@ export const make = (config: ZkConfig): Effect.Effect<RunningServer, ServerError
     const latch = yield* Effect.makeLatch(false)
     core.wake = () => latch.unsafeOpen()
     const snapshotting = { running: false }
-    const snapThreshold = (yield* Random.nextIntBetween(0, Math.max(1, Math.floor(config.snapCount / 2)))) + Math.floor(config.snapCount / 2)
-    let nextSnapshotAt = snapThreshold
+    // ZooKeeper snapshots after snapCount/2 + rand(snapCount/2) txns, so peers do not snapshot together.
+    const half = Math.max(1, Math.floor(config.snapCount / 2))
+    const snapThreshold = Effect.map(Random.nextIntBetween(0, half), (r) => half + r)
+    let nextSnapshotAt = yield* snapThreshold
     const commitOnce = Effect.suspend(() => {
       const batch = core.takeBatch()
       if (batch.length === 0) return Effect.void
-      const started = clock.unsafeCurrentTimeMillis()
+      const started = clock.unsafeCurrentTimeNanos()
       return store.log.sync.pipe(
         Effect.tapError((e) => Effect.logError(`txn log sync failed, retrying (writes wait, nothing is acknowledged): ${e.message}`)),
         Effect.retry(SYNC_RETRY),
         Effect.zipRight(
           Effect.sync(() => {
-            core.stats.fsyncMs.record(clock.unsafeCurrentTimeMillis() - started)
+            core.stats.fsyncMs.record(Number(clock.unsafeCurrentTimeNanos() - started) / 1e6)
             core.stats.batchSize.record(batch.length)
             core.commit(batch)
           })
@@ -145,7 +155,10 @@ export const make = (config: ZkConfig): Effect.Effect<RunningServer, ServerError
       snapshotting.running = true
       core.txnsSinceSnapshot = 0
       store.log.roll()
-      return store.snapshot.pipe(
+      return Effect.zipRight(
+        Effect.map(snapThreshold, (n) => void (nextSnapshotAt = n)),
+        store.snapshot
+      ).pipe(
         Effect.tapError((e) => Effect.logError(`snapshot failed: ${e.message}`)),
         Effect.ignore,
         Effect.ensuring(Effect.sync(() => (snapshotting.running = false))),
@@ -153,9 +166,21 @@ export const make = (config: ZkConfig): Effect.Effect<RunningServer, ServerError
         Effect.asVoid
       )
     })
+    // Group commit waits briefly for the clients it just answered: a client writing in a loop sends
+    // its next write within tens of µs, and catching it saves that client a whole extra sync.
+    const gather = Effect.suspend(() => {
+      const expected = core.recentWriters
+      if (core.batchSize >= expected) return Effect.void
+      const until = clock.unsafeCurrentTimeNanos() + GATHER_MAX_NS
+      const loop: Effect.Effect<void> = Effect.suspend(() =>
+        core.batchSize >= expected || clock.unsafeCurrentTimeNanos() >= until ? Effect.void : Effect.zipRight(ioTurn, loop)
+      )
+      return loop
+    })
     yield* Effect.gen(function* () {
       for (;;) {
         yield* latch.await
+        yield* gather
         yield* latch.close
         yield* Effect.uninterruptible(commitOnce)
         yield* maybeSnapshot

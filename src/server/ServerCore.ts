@@ -154,6 +154,13 @@ export class ServerCore {
   private batch: Array<PendingWrite> = []
   /** Writes prepared and not yet committed (in the open batch or being synced). */
   private inFlight = 0
+  private commitSeq = 0
+  /**
+   * Connections answered by the last commit whose recent requests were all writes: a client that
+   * writes in a loop sends again right away, so the shell may wait a moment for that many writes
+   * before it starts the next sync.
+   */
+  recentWriters = 0
   private throttled = false
   private readonly entry = new JuteWriter(64 * 1024)
   private readonly dirty = new Set<Connection>()
@@ -191,6 +198,11 @@ export class ServerCore {
 
   get outstanding(): number {
     return this.inFlight
+  }
+
+  /** Writes waiting for the next sync. */
+  get batchSize(): number {
+    return this.batch.length
   }
 
   // -------------------------------------------------------------------------------------------
@@ -388,7 +400,11 @@ export class ServerCore {
     }
     conn.lastOp = opName(type)
     conn.lastCxid = xid
-    if (isWriteOp(type)) return this.submitWrite(conn, xid, q, now)
+    if (isWriteOp(type)) {
+      conn.writeStreak++
+      return this.submitWrite(conn, xid, q, now)
+    }
+    if (type !== Op.ping) conn.writeStreak = 0
     if (conn.queued > 0) conn.queue.push({ xid, request: q, err: 0 })
     else executeRead(this.tree, conn, xid, q)
   }
@@ -495,7 +511,17 @@ export class ServerCore {
   /** Applies a durable batch in zxid order and answers its clients. */
   commit(batch: ReadonlyArray<PendingWrite>): void {
     const now = this.clock.nowMs()
-    for (const w of batch) this.commitOne(w, now)
+    const seq = ++this.commitSeq
+    let writers = 0
+    for (const w of batch) {
+      this.commitOne(w, now)
+      const c = w.conn
+      if (c !== null && c.lastCommitSeq !== seq && c.writeStreak >= 2 && c.state === "established") {
+        c.lastCommitSeq = seq
+        writers++
+      }
+    }
+    this.recentWriters = writers
     this.inFlight -= batch.length
     if (this.throttled && this.inFlight <= this.config.outstandingLimit / 2) this.throttle(false)
     this.flushAll()

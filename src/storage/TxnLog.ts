@@ -278,8 +278,8 @@ export class TxnLogWriter {
   }
 
   /**
-   * Makes every txn appended before this call durable: one positional write and one fdatasync
-   * per file touched (normally one), plus a 1-byte write when the preallocated area grows and
+   * Makes every txn appended before this call durable: one positional O_DSYNC write per file
+   * touched (normally one), plus a 1-byte write when the preallocated area grows and
    * creating/syncing the directory for a new file. Appends
    * may continue meanwhile; they go into a fresh batch. On failure the unsynced bytes are kept and
    * written again, at the same positions, by the next `sync`. Uninterruptible: an abandoned batch
@@ -323,7 +323,8 @@ export class TxnLogWriter {
     return Effect.gen(this, function* () {
       let h = this.handles.get(seg.name)
       if (h === undefined) {
-        h = yield* this.disk.open(path, seg.isNew ? "create" : "readWrite")
+        // O_DSYNC: each batch is one positional write that is durable on return (datasync is then free).
+        h = yield* this.disk.open(path, seg.isNew ? "create" : "readWrite", { dsync: true })
         this.handles.set(seg.name, h)
       }
       if (seg.padTo > 0) yield* h.write(ZERO_BYTE, seg.padTo - 1)
