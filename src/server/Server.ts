@@ -6,6 +6,7 @@
  */
 import { readFile } from "node:fs/promises"
 import * as net from "node:net"
+import { resolve as resolvePath } from "node:path"
 import { Context, Duration, Effect, Layer, Random, Runtime, Schedule, type Scope } from "effect"
 import * as AuthProviders from "../auth/Digest.js"
 import { parseServerUsers } from "../auth/Jaas.js"
@@ -247,7 +248,7 @@ export const make = (config: ZkConfig): Effect.Effect<RunningServer, ServerError
 
     gate.core = core
     for (const socket of gate.waiting.splice(0)) onSocket(core, socket)
-    yield* Effect.logInfo(`ezk serving on ${host}:${port}, dataDir ${store.dataDir}, dataLogDir ${store.dataLogDir}, last zxid 0x${store.tree.lastProcessedZxid.toString(16)}`)
+    yield* Effect.logInfo(`ezk serving on ${host}:${port}, dataDir ${resolvePath(store.dataDir)}, dataLogDir ${resolvePath(store.dataLogDir)}, last zxid 0x${store.tree.lastProcessedZxid.toString(16)}`)
     return { host, port, core, dataDir: store.dataDir, dataLogDir: store.dataLogDir }
   })
 
