@@ -11,6 +11,7 @@ import { KeeperState, Perms, Xid } from "../wire/Codes.js"
 import { FrameSplitter } from "../wire/Frame.js"
 import { JuteWriter } from "../wire/Jute.js"
 import type { SessionEntry } from "./sessions/SessionTracker.js"
+import { Summary } from "./Summary.js"
 
 /** The socket operations a connection needs (node:net.Socket satisfies it). */
 export interface ClientSocket {
@@ -79,10 +80,7 @@ export class Connection implements Watcher {
   lastZxid = -1
   lastResponseMs = 0
   lastLatencyMs = 0
-  minLatencyMs = Number.MAX_SAFE_INTEGER
-  maxLatencyMs = 0
-  totalLatencyMs = 0
-  latencyCount = 0
+  readonly latencyMs = new Summary()
 
   constructor(
     readonly socket: ClientSocket,
@@ -170,20 +168,14 @@ export class Connection implements Watcher {
     const l = nowMs - receivedMs
     this.lastLatencyMs = l
     this.lastResponseMs = nowMs
-    if (l < this.minLatencyMs) this.minLatencyMs = l
-    if (l > this.maxLatencyMs) this.maxLatencyMs = l
-    this.totalLatencyMs += l
-    this.latencyCount++
+    this.latencyMs.record(l)
   }
 
   resetStats(): void {
     this.received = 0
     this.sent = 0
     this.lastLatencyMs = 0
-    this.minLatencyMs = Number.MAX_SAFE_INTEGER
-    this.maxLatencyMs = 0
-    this.totalLatencyMs = 0
-    this.latencyCount = 0
+    this.latencyMs.reset()
     this.lastOp = "NA"
     this.lastCxid = -1
     this.lastZxid = -1

@@ -24,6 +24,7 @@ import { isWriteOp, Prep, type Prepared } from "./pipeline/Prep.js"
 import { executeRead } from "./Reads.js"
 import { initialSessionId, nextSessionId, passwordMatches, sessionPassword } from "./sessions/SessionId.js"
 import { type SessionEntry, SessionTracker } from "./sessions/SessionTracker.js"
+import { Summary } from "./Summary.js"
 
 /** Settings the pipeline needs (a slice of ZkConfig). */
 export interface CoreConfig {
@@ -90,29 +91,12 @@ interface PendingWrite {
 const ZERO_PASSWD = new Uint8Array(16)
 const MAX_EARLY_FRAMES = 1000
 
-/** count/sum/min/max of a measured value, as mntr's summaries print them. */
-export class Summary {
-  count = 0
-  sum = 0
-  min = 0
-  max = 0
-
-  record(v: number): void {
-    if (this.count === 0 || v < this.min) this.min = v
-    if (v > this.max) this.max = v
-    this.sum += v
-    this.count++
-  }
-}
-
 /** Server-wide counters for srvr/stat/mntr. */
 export class ServerStats {
   received = 0
   sent = 0
-  minLatencyMs = Number.MAX_SAFE_INTEGER
-  maxLatencyMs = 0
-  totalLatencyMs = 0
-  latencyCount = 0
+  /** Request latencies in ms (srvr's Latency min/avg/max). */
+  readonly latencyMs = new Summary()
   digestMismatches = 0
   /** Sizes of replies (mntr *_client_response_size); -1 until the first one. */
   lastResponseBytes = -1
@@ -123,20 +107,10 @@ export class ServerStats {
   readonly fsyncMs = new Summary()
   readonly batchSize = new Summary()
 
-  record(latencyMs: number): void {
-    if (latencyMs < this.minLatencyMs) this.minLatencyMs = latencyMs
-    if (latencyMs > this.maxLatencyMs) this.maxLatencyMs = latencyMs
-    this.totalLatencyMs += latencyMs
-    this.latencyCount++
-  }
-
   reset(): void {
     this.received = 0
     this.sent = 0
-    this.minLatencyMs = Number.MAX_SAFE_INTEGER
-    this.maxLatencyMs = 0
-    this.totalLatencyMs = 0
-    this.latencyCount = 0
+    this.latencyMs.reset()
   }
 }
 
@@ -568,7 +542,7 @@ export class ServerCore {
     conn.queueHead++
     this.replyToWrite(conn, w, res)
     conn.recordLatency(now, w.receivedMs)
-    this.stats.record(now - w.receivedMs)
+    this.stats.latencyMs.record(now - w.receivedMs)
     conn.lastZxid = w.header.zxid
     if (w.txn.type !== Op.closeSession) this.drainReads(conn)
   }

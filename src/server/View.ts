@@ -38,9 +38,9 @@ const connectionView = (c: Connection, asking: boolean): ConnectionView => ({
           lastZxid: c.lastZxid,
           lastResponseTime: c.lastResponseMs,
           lastLatency: c.lastLatencyMs,
-          minLatency: c.latencyCount === 0 ? 0 : c.minLatencyMs,
-          avgLatency: c.latencyCount === 0 ? 0 : Math.floor(c.totalLatencyMs / c.latencyCount),
-          maxLatency: c.maxLatencyMs
+          minLatency: c.latencyMs.min,
+          avgLatency: c.latencyMs.count === 0 ? 0 : Math.floor(c.latencyMs.sum / c.latencyMs.count),
+          maxLatency: c.latencyMs.max
         }
 })
 
@@ -74,9 +74,9 @@ export const makeView = (core: ServerCore, config: ZkConfig, store: ViewStore, e
       const s = core.stats
       return {
         latency: {
-          min: s.latencyCount === 0 ? 0 : s.minLatencyMs,
-          avg: avg4(s.totalLatencyMs, s.latencyCount),
-          max: s.maxLatencyMs
+          min: s.latencyMs.min,
+          avg: avg4(s.latencyMs.sum, s.latencyMs.count),
+          max: s.latencyMs.max
         },
         packetsReceived: s.received,
         packetsSent: s.sent,
