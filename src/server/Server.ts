@@ -53,6 +53,7 @@ const coreConfig = (config: ZkConfig, saslUsers: ReadonlyMap<string, string> | n
   digestEnabled: (config.properties.get("digest.enabled") ?? "true") !== "false",
   saslUsers,
   saslSuperUser: config.properties.get("superUser"),
+  saslAclEnabled: config.authProviders.includes("sasl"),
   containerMaxNeverUsedMs: Number(config.properties.get("znode.container.maxNeverUsedIntervalMs") ?? 0),
   containerMaxPerMinute: Number(config.properties.get("znode.container.maxPerMinute") ?? 10000),
   sessionlessCnxnTimeoutMs: Number(config.properties.get("nio.sessionlessCnxnTimeout") ?? 10000),

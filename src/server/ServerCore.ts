@@ -40,6 +40,8 @@ export interface CoreConfig {
   /** SASL users from the JAAS Server section, or null when SASL is not configured. */
   readonly saslUsers: ReadonlyMap<string, string> | null
   readonly saslSuperUser?: string | undefined
+  /** `authProvider.N=…SASLAuthenticationProvider`: `sasl:` ACL entries are valid (else InvalidACL, as in ZooKeeper). */
+  readonly saslAclEnabled: boolean
   /** znode.container.maxNeverUsedIntervalMs (0 = never reap never-used containers). */
   readonly containerMaxNeverUsedMs: number
   /** znode.container.maxPerMinute */
@@ -157,7 +159,7 @@ export class ServerCore {
   ) {
     this.tracker = new SessionTracker(config.tickTime)
     this.pending = new Pending(tree)
-    this.prep = new Prep(this.pending, { extendedTypes: config.extendedTypes, saslEnabled: config.saslUsers !== null })
+    this.prep = new Prep(this.pending, { extendedTypes: config.extendedTypes, saslEnabled: config.saslAclEnabled })
     this.nextZxid = tree.lastProcessedZxid
     this.sessionIdSeq = initialSessionId(config.serverId, clock.monotonicMs())
     // Sessions restored from disk get a fresh deadline: their clients may still reconnect.

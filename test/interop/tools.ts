@@ -104,7 +104,13 @@ const STEP_MARK = "/__zkcli_step_"
  * everything between two markers belongs to one command. Watch events arrive on another thread at
  * any point, so they are pulled out into `events`.
  */
-export const zkCli = async (connectString: string, commands: ReadonlyArray<string>, timeoutMs = 30_000): Promise<ZkCliResult> => {
+export const zkCli = async (
+  connectString: string,
+  commands: ReadonlyArray<string>,
+  timeoutMs = 30_000,
+  /** Extra client JVM flags, e.g. `-Djava.security.auth.login.config=<jaas>` for SASL. */
+  jvmFlags: ReadonlyArray<string> = []
+): Promise<ZkCliResult> => {
   const input = commands.map((c, i) => `${c}\nls ${STEP_MARK}${i}\n`).join("") + "quit\n"
   // sh merges stderr into stdout so the lines keep their order (Java flushes on each println).
   const result = await run("sh", ["-c", 'exec "$0" "$@" 2>&1', zkCliPath, "-server", connectString], {
@@ -112,7 +118,7 @@ export const zkCli = async (connectString: string, commands: ReadonlyArray<strin
     timeoutMs,
     env: {
       // Client JVM start-up dominates each run; C1 only and a small heap start fastest.
-      CLIENT_JVMFLAGS: "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC -Xmx128m -Djava.net.preferIPv4Stack=true"
+      CLIENT_JVMFLAGS: ["-XX:TieredStopAtLevel=1 -XX:+UseSerialGC -Xmx128m -Djava.net.preferIPv4Stack=true", ...jvmFlags].join(" ")
     }
   })
   const output = result.stdout + result.stderr

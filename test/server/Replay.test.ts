@@ -91,6 +91,7 @@ const config: CoreConfig = {
   extendedTypes: true,
   digestEnabled: true,
   saslUsers: null,
+  saslAclEnabled: false,
   containerMaxNeverUsedMs: 0,
   containerMaxPerMinute: 10000,
   sessionlessCnxnTimeoutMs: 10000,

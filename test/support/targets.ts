@@ -17,6 +17,10 @@ export interface TargetOptions {
   readonly tickTime?: number
   /** zoo.cfg keys (ezk: `--set key=value`). */
   readonly config?: Readonly<Record<string, string | number | boolean>>
+  /** Extra `ezk server` arguments, after the ones from the options above (ezk only; flags beat `--set`). */
+  readonly ezkArgs?: ReadonlyArray<string>
+  /** Extra JVM flags (zookeeper only): system properties zoo.cfg cannot set, e.g. `-Djute.maxbuffer=`. */
+  readonly zookeeperJvmFlags?: ReadonlyArray<string>
 }
 
 /** A started server of either kind. */
@@ -97,7 +101,8 @@ export const ezkTarget: Target = {
     fromEzk(
       await startEzk({
         ...(options.tickTime !== undefined ? { tickTime: options.tickTime } : {}),
-        ...(options.config !== undefined ? { config: options.config } : {})
+        ...(options.config !== undefined ? { config: options.config } : {}),
+        ...(options.ezkArgs !== undefined ? { args: options.ezkArgs } : {})
       })
     )
 }
@@ -109,7 +114,8 @@ export const zookeeperTarget: Target = {
     fromZk(
       await startApacheZk({
         ...(options.tickTime !== undefined ? { tickTime: options.tickTime } : {}),
-        ...(options.config !== undefined ? { config: options.config } : {})
+        ...(options.config !== undefined ? { config: options.config } : {}),
+        ...(options.zookeeperJvmFlags !== undefined ? { jvmFlags: options.zookeeperJvmFlags } : {})
       })
     )
 }
