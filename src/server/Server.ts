@@ -60,16 +60,11 @@ const coreConfig = (config: ZkConfig, saslUsers: ReadonlyMap<string, string> | n
   outstandingLimit: Number(config.properties.get("globalOutstandingLimit") ?? 1000)
 })
 
-/** One line on what recovery loaded, plus a warning for anything it had to repair or could not check. */
-const logRecovery = (r: Storage.Store["recovery"], ms: number): Effect.Effect<void> =>
-  Effect.gen(function* () {
-    const from = r.created ? "a new empty database" : r.snapshot === null ? "no snapshot" : r.snapshot.name
-    yield* Effect.logInfo(`recovered ${r.tree.nodeCount} znodes from ${from} + ${r.replayedTxns} txns in ${ms} ms, last zxid 0x${r.lastZxid.toString(16)}`)
-    for (const s of r.skippedSnapshots) yield* Effect.logWarning(`skipped invalid snapshot ${s.name}: ${s.reason}`)
-    if (r.tornTail !== null) yield* Effect.logWarning(`txn log ${r.tornTail.file} had a torn tail at offset ${r.tornTail.offset} (${r.tornTail.reason}); ${r.tornTail.action} it`)
-    if (r.digestMismatches.length > 0) yield* Effect.logWarning(`tree digest mismatch after ${r.digestMismatches.length} replayed txns (first 0x${r.digestMismatches[0]!.toString(16)})`)
-    for (const g of r.gaps) yield* Effect.logWarning(`txn log gap: 0x${g.after.toString(16)} is followed by 0x${g.next.toString(16)}`)
-  })
+/** One line on what recovery loaded (recovery itself warns about anything skipped, repaired or unchecked). */
+const logRecovery = (r: Storage.Store["recovery"], ms: number): Effect.Effect<void> => {
+  const from = r.created ? "a new empty database" : r.snapshot === null ? "no snapshot" : r.snapshot.name
+  return Effect.logInfo(`recovered ${r.tree.nodeCount} znodes from ${from} + ${r.replayedTxns} txns in ${ms} ms, last zxid 0x${r.lastZxid.toString(16)}`)
+}
 
 /** SASL users from the JAAS file's server section (a config file: read from the real file system). */
 const readJaas = (path: string, section: string): Effect.Effect<ReadonlyMap<string, string>, ServerError> =>

@@ -78,7 +78,7 @@ export const selectLogs = (files: ReadonlyArray<LogFile>, target: number): Reado
 export class LogCorrupt extends Data.TaggedError("LogCorrupt")<{
   readonly file: string
   readonly offset: number
-  readonly reason: "Checksum" | "BadMagic" | "BadLength" | "BadEntry"
+  readonly reason: "Checksum" | "BadMagic" | "BadLength" | "BadEntry" | "Damaged"
   readonly detail: string
 }> {
   override get message(): string {
@@ -455,7 +455,8 @@ class RecordParser {
       const len = view.getInt32(o + 8)
       // Zero length is the preallocated padding; with a non-zero checksum it is a torn record start.
       if (len === 0) return { _tag: "end", reason: crcHi === 0 && crcLo === 0 ? "zeroPadding" : "tornHeader" }
-      if (len < 0) return this.corrupt(p, "BadLength", `record length ${len}`)
+      // A torn write leaves a prefix of the length and zeros, never more than a real record's length.
+      if (len < 0 || len > MAX_RECORD_BYTES) return this.corrupt(p, "BadLength", `record length ${len}`)
       const total = RECORD_OVERHEAD + len
       if (left < total) return { _tag: "end", reason: "truncated" }
       if (bufEnd - p < total) return { _tag: "need", bytes: total }
@@ -492,6 +493,21 @@ class RecordParser {
   private corrupt(offset: number, reason: LogCorrupt["reason"], detail: string): Step {
     return { _tag: "corrupt", error: new LogCorrupt({ file: this.name, offset, reason, detail }) }
   }
+}
+
+/** Longer records cannot have been written (jute.maxbuffer plus its extra allowance, with room to spare). */
+const MAX_RECORD_BYTES = 4 * 1024 * 1024
+
+/** Offset of the first whole, checksum-valid record in `b`, or -1. */
+const wholeRecordIn = (b: Uint8Array): number => {
+  const view = new DataView(b.buffer, b.byteOffset, b.byteLength)
+  for (let o = 0; o + RECORD_OVERHEAD + 20 <= b.length; o++) {
+    if (b[o] !== 0 || b[o + 1] !== 0 || b[o + 2] !== 0 || b[o + 3] !== 0) continue // checksum high word is 0
+    const len = view.getInt32(o + 8)
+    if (len < 20 || len > MAX_RECORD_BYTES || o + RECORD_OVERHEAD + len > b.length || b[o + 12 + len] !== EOR) continue
+    if (view.getUint32(o + 4) === adler32(b, 1, o + 12, o + 12 + len)) return o
+  }
+  return -1
 }
 
 const allZero = (b: Uint8Array, from: number, to: number): boolean => {
@@ -536,6 +552,19 @@ export const scanFile = (dir: string, name: string, fromZxid: number, f: (r: Log
               continue
             }
             if (step._tag === "corrupt") return yield* step.error
+            // A torn tail has nothing whole after it; a damaged record with good ones after it is corruption.
+            if (step.reason !== "eof" && step.reason !== "zeroPadding") {
+              const after = yield* h.read(parser.pos + 1, size - parser.pos - 1)
+              const next = wholeRecordIn(after)
+              if (next >= 0) {
+                return yield* new LogCorrupt({
+                  file: name,
+                  offset: parser.pos,
+                  reason: "Damaged",
+                  detail: `record unreadable (${step.reason}) but a whole record follows at offset ${parser.pos + 1 + next}`
+                })
+              }
+            }
             return { name, records: parser.records, lastZxid: parser.lastZxid, goodEnd: parser.pos, reason: step.reason }
           }
         }),
