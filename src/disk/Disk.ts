@@ -42,7 +42,9 @@ export class DiskError extends Data.TaggedError("DiskError")<{
   override get message(): string {
     const c = this.cause as { message?: unknown } | null
     const why = c !== null && typeof c === "object" && typeof c.message === "string" ? c.message : String(this.cause)
-    return `${this.op} ${this.path}: ${why}`
+    // Node's messages repeat the call and path ("ENOTDIR: not a directory, mkdir '/x'"): keep the reason.
+    const reason = this.code !== undefined && why.startsWith(`${this.code}: `) ? why.split(",")[0]! : why
+    return `${this.op} ${this.path}: ${reason}`
   }
 }
 
