@@ -123,7 +123,7 @@ export const make = (config: ZkConfig): Effect.Effect<RunningServer, ServerError
       logger
     )
 
-    // Group commit: one sync (write + fdatasync) per batch; the batch is acknowledged only after it.
+    // Group commit: one log write (O_DSYNC) per batch; the batch is acknowledged only after it.
     const latch = yield* Effect.makeLatch(false)
     core.wake = () => latch.unsafeOpen()
     const snapshotting = { running: false }
