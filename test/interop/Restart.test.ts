@@ -7,22 +7,12 @@
  *    ephemerals go (they are there right after recovery).
  */
 import { assert, it } from "@effect/vitest"
-import { Effect, Option, Stream } from "effect"
+import { Effect, Option } from "effect"
 import { CreateMode, ZooKeeper } from "../../src/client/index.js"
 import { Op } from "../../src/wire/Codes.js"
 import { describeTargets } from "../support/targets.js"
+import { awaitState, text } from "../client/helpers.js"
 import { startPipelinedSession } from "./rawClient.js"
-
-const text = (b: Uint8Array | null) => (b === null ? null : new TextDecoder().decode(b))
-
-const awaitState = (zk: ZooKeeper.Client, state: ZooKeeper.SessionState, timeoutMs = 20_000) =>
-  zk.states.pipe(
-    Stream.filter((s) => s === state),
-    Stream.runHead,
-    Effect.timeoutFail({ duration: timeoutMs, onTimeout: () => new Error(`state ${state} not reached in ${timeoutMs}ms`) }),
-    Effect.orDie,
-    Effect.asVoid
-  )
 
 describeTargets("sessions across kill -9 and restart (project client)", (t) => {
   // attemptTimeoutMs: a connection attempt made while the server is still starting can sit unanswered
