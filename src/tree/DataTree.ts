@@ -110,12 +110,12 @@ export class DataTree {
     const node = new ZNode(new Uint8Array(0), aclRef, 0, 0, 0, 0, 0, 0, aversion, NO_OWNER, 0)
     this.nodes.set(path, node)
     this.approximateDataSize += path.length + (node.data === null ? 0 : node.data.length)
-    this.attach(path, node)
+    this.attach(path)
     this.digest.add(this.rehash(path, node))
   }
 
-  /** Links a node into its parent's child set (snapshot loading and creation). */
-  attach(path: string, _node: ZNode): void {
+  /** Links a built-in node into its parent's child set. */
+  private attach(path: string): void {
     const parent = this.nodes.get(parentOf(path))
     if (parent === undefined) throw new Error(`parent of ${path} missing`)
     if (parent.children === null) parent.children = new Set()

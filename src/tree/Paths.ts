@@ -31,8 +31,6 @@ export const pathError = (path: string): string | null => {
   return null
 }
 
-export const isValidPath = (path: string): boolean => pathError(path) === null
-
 /** Parent of "/a/b" is "/a"; of "/a" is "/". The root has no parent (""). */
 export const parentOf = (path: string): string => {
   const i = path.lastIndexOf("/")

@@ -110,9 +110,6 @@ export class WatchManager {
     return n
   }
 
-  get watcherCount(): number {
-    return this.byWatcher.size
-  }
 
   // -------------------------------------------------------------------------------------------
   // Triggers, called by the DataTree while it applies a txn.
