@@ -631,8 +631,7 @@ export const decode = (settings: Iterable<Setting>, source?: string): Either.Eit
     const quorum = yield* decodeQuorum(byKey, get, int, bool)
 
     // --- clientPort presence (ZooKeeper starts without a client listener; ezk refuses in standalone).
-    const inQuorum = quorum.servers.length > 1 || (quorum.servers.length === 1 && !quorum.standaloneEnabled)
-    if (clientPortValue === undefined && !inQuorum) {
+    if (clientPortValue === undefined && !isQuorum(quorum)) {
       if (clientPortAddress !== undefined) return yield* Either.left(missing("clientPortAddress is set but clientPort is not set"))
       return yield* Either.left(missing("clientPort is not set (set clientPort in zoo.cfg or pass --port)"))
     }
@@ -669,6 +668,10 @@ export const decode = (settings: Iterable<Setting>, source?: string): Either.Eit
   })
 }
 
+/** Whether the server.N lines make this a replicated peer (ZooKeeper: more than one server, or one with standaloneEnabled=false). */
+export const isQuorum = (q: Pick<QuorumConfig, "servers" | "standaloneEnabled">): boolean =>
+  q.servers.length > 1 || (q.servers.length === 1 && !q.standaloneEnabled)
+
 const decodeQuorum = (
   byKey: ReadonlyMap<string, Setting>,
   get: (k: string) => Setting | undefined,
@@ -703,7 +706,7 @@ const decodeQuorum = (
     const standaloneEnabled = bool("standaloneEnabled", true)
     const initLimit = yield* int("initLimit")
     const syncLimit = yield* int("syncLimit")
-    const inQuorum = servers.length > 1 || (servers.length === 1 && !standaloneEnabled)
+    const inQuorum = isQuorum({ servers, standaloneEnabled })
     if (inQuorum && (initLimit === undefined || initLimit <= 0)) return yield* Either.left(missing("initLimit is not set (required with server.N entries)"))
     if (inQuorum && (syncLimit === undefined || syncLimit <= 0)) return yield* Either.left(missing("syncLimit is not set (required with server.N entries)"))
     const dyn = get("dynamicConfigFile")?.value

@@ -12,7 +12,7 @@ import * as AuthProviders from "../auth/Digest.js"
 import { parseServerUsers } from "../auth/Jaas.js"
 import { Disk } from "../disk/Disk.js"
 import * as Storage from "../storage/Storage.js"
-import type { ZkConfig } from "./Config.js"
+import { isQuorum, type ZkConfig } from "./Config.js"
 import { type Connection, PAUSE_OUTPUT } from "./Connection.js"
 import * as FourLetter from "./fourLetter/Commands.js"
 import { type CoreConfig, type CoreLogger, ServerCore } from "./ServerCore.js"
@@ -90,6 +90,13 @@ const makeLogger = (runtime: Runtime.Runtime<never>): CoreLogger => {
 /** Starts a server in the current scope; fails with a one-line ServerError when it cannot. */
 export const make = (config: ZkConfig): Effect.Effect<RunningServer, ServerError, Scope.Scope | Disk> =>
   Effect.gen(function* () {
+    // A quorum config must never start an independent standalone database on each node.
+    if (isQuorum(config.quorum)) {
+      return yield* new ServerError({
+        reason: "BadConfig",
+        message: `${config.source ?? "the config"} lists server.N peers (a replicated ensemble), which this build cannot run yet; refusing to start a standalone server that clients would take for the ensemble`
+      })
+    }
     const runtime = yield* Effect.runtime<never>()
     const logger = makeLogger(runtime)
     const clock = yield* Effect.clock
