@@ -65,6 +65,8 @@ export class Connection implements Watcher {
   lastCommitSeq = 0
   /** Writes received since this connection's last read. */
   writeStreak = 0
+  /** Learners: xids of this connection's writes forwarded to the leader and not yet committed, in order. */
+  readonly forwardedXids: Array<number> = []
   /** Frames that arrived while the session was being created. */
   readonly early: Array<Uint8Array> = []
   readonly out = new JuteWriter(4096)

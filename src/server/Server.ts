@@ -7,7 +7,7 @@
 import { readFile } from "node:fs/promises"
 import * as net from "node:net"
 import { resolve as resolvePath } from "node:path"
-import { Context, Duration, Effect, Layer, Random, Runtime, Schedule, type Scope } from "effect"
+import { Context, Duration, Effect, Layer, Runtime, Schedule, type Scope } from "effect"
 import * as AuthProviders from "../auth/Digest.js"
 import { parseServerUsers } from "../auth/Jaas.js"
 import { Disk } from "../disk/Disk.js"
@@ -17,6 +17,7 @@ import { type Connection, PAUSE_OUTPUT } from "./Connection.js"
 import * as FourLetter from "./fourLetter/Commands.js"
 import { type CoreConfig, type CoreLogger, ServerCore } from "./ServerCore.js"
 import { makeView } from "./View.js"
+import * as GroupCommit from "./commit/GroupCommit.js"
 import { EZK_VERSION } from "../Version.js"
 import { ServerError } from "./ServerError.js"
 
@@ -30,17 +31,6 @@ export interface RunningServer {
 }
 
 export class ZkServer extends Context.Tag("ezk/server/ZkServer")<ZkServer, RunningServer>() {}
-
-/** Longest wait for expected writers before a sync starts (see `gather`). */
-const GATHER_MAX_NS = 150_000n
-
-/** One turn of the event loop, so sockets deliver what has arrived (Effect.yieldNow is a microtask). */
-const ioTurn = Effect.async<void>((resume) => {
-  setImmediate(() => resume(Effect.void))
-})
-
-/** How often a full batch is retried after a failed sync (disk full, I/O error). */
-const SYNC_RETRY = Schedule.exponential(Duration.millis(50), 2).pipe(Schedule.union(Schedule.spaced(Duration.seconds(5))))
 
 const coreConfig = (config: ZkConfig, saslUsers: ReadonlyMap<string, string> | null): CoreConfig => ({
   serverId: 1,
@@ -121,75 +111,16 @@ export const make = (config: ZkConfig): Effect.Effect<RunningServer, ServerError
     }).pipe(Effect.mapError((e) => new ServerError({ reason: "DataDir", message: `cannot use data dir ${config.dataDir}: ${e.message}` })))
     yield* logRecovery(store.recovery, clock.unsafeCurrentTimeMillis() - recoveryStarted)
 
-    const core = new ServerCore(
+    let core: ServerCore | null = null
+    const commit = yield* GroupCommit.start(store, config.snapCount, () => core!)
+    core = new ServerCore(
       cfg,
       store.tree,
-      store.log,
+      commit.stage,
       { nowMs: () => clock.unsafeCurrentTimeMillis(), monotonicMs: () => Number(clock.unsafeCurrentTimeNanos() / 1_000_000n) },
       AuthProviders.make({ superDigest: config.superDigest }),
       logger
     )
-
-    // Group commit: one log write (O_DSYNC) per batch; the batch is acknowledged only after it.
-    const latch = yield* Effect.makeLatch(false)
-    core.wake = () => latch.unsafeOpen()
-    const snapshotting = { running: false }
-    // ZooKeeper snapshots after snapCount/2 + rand(snapCount/2) txns, so peers do not snapshot together.
-    const half = Math.max(1, Math.floor(config.snapCount / 2))
-    const snapThreshold = Effect.map(Random.nextIntBetween(0, half), (r) => half + r)
-    let nextSnapshotAt = yield* snapThreshold
-    const commitOnce = Effect.suspend(() => {
-      const batch = core.takeBatch()
-      if (batch.length === 0) return Effect.void
-      const started = clock.unsafeCurrentTimeNanos()
-      return store.log.sync.pipe(
-        Effect.tapError((e) => Effect.logError(`txn log sync failed, retrying (writes wait, nothing is acknowledged): ${e.message}`)),
-        Effect.retry(SYNC_RETRY),
-        Effect.zipRight(
-          Effect.sync(() => {
-            core.stats.fsyncMs.record(Number(clock.unsafeCurrentTimeNanos() - started) / 1e6)
-            core.stats.batchSize.record(batch.length)
-            core.commit(batch)
-          })
-        )
-      )
-    })
-    const maybeSnapshot = Effect.suspend(() => {
-      if (snapshotting.running || core.txnsSinceSnapshot < nextSnapshotAt) return Effect.void
-      snapshotting.running = true
-      core.txnsSinceSnapshot = 0
-      store.log.roll()
-      return Effect.zipRight(
-        Effect.map(snapThreshold, (n) => void (nextSnapshotAt = n)),
-        store.snapshot
-      ).pipe(
-        Effect.tapError((e) => Effect.logError(`snapshot failed: ${e.message}`)),
-        Effect.ignore,
-        Effect.ensuring(Effect.sync(() => (snapshotting.running = false))),
-        Effect.forkScoped,
-        Effect.asVoid
-      )
-    })
-    // Group commit waits briefly for the clients it just answered: a client writing in a loop sends
-    // its next write within tens of µs, and catching it saves that client a whole extra sync.
-    const gather = Effect.suspend(() => {
-      const expected = core.recentWriters
-      if (core.batchSize >= expected) return Effect.void
-      const until = clock.unsafeCurrentTimeNanos() + GATHER_MAX_NS
-      const loop: Effect.Effect<void> = Effect.suspend(() =>
-        core.batchSize >= expected || clock.unsafeCurrentTimeNanos() >= until ? Effect.void : Effect.zipRight(ioTurn, loop)
-      )
-      return loop
-    })
-    yield* Effect.gen(function* () {
-      for (;;) {
-        yield* latch.await
-        yield* gather
-        yield* latch.close
-        yield* Effect.uninterruptible(commitOnce)
-        yield* maybeSnapshot
-      }
-    }).pipe(Effect.forkScoped)
 
     // Session expiry in tick buckets, container/TTL reaping, autopurge.
     yield* Effect.sync(() => core.expireSessions()).pipe(Effect.repeat(Schedule.spaced(Duration.millis(config.tickTime))), Effect.forkScoped)
@@ -242,7 +173,7 @@ export const make = (config: ZkConfig): Effect.Effect<RunningServer, ServerError
     yield* Effect.addFinalizer(() =>
       Effect.gen(function* () {
         core.serving = false
-        yield* Effect.uninterruptible(commitOnce).pipe(Effect.ignore)
+        yield* commit.commitOnce
         core.closeAll("server shutting down")
         yield* store.close.pipe(Effect.ignore)
         yield* Effect.logInfo("ezk stopped; txn log synced")

@@ -1,11 +1,13 @@
 /**
- * The request pipeline of a standalone server (a quorum of one): connect → prep → log → (group
- * commit) → apply → reply. Synchronous and single-threaded; the Effect shell (Server.ts) feeds it
- * socket events, runs the commit loop that makes batches durable, and drives the tick timers.
+ * The client-facing request pipeline: connect → prep → commit stage → apply → reply. Synchronous
+ * and single-threaded; the Effect shell feeds it socket events and drives the tick timers. What
+ * happens between prep and apply is the commit stage's (./commit/CommitStage.ts): local group
+ * commit when standalone, propose/ACK/COMMIT in an ensemble; a learner forwards writes instead
+ * of preparing them.
  *
- * Ordering contract: a write is acknowledged only after the batch holding it is on disk; the tree
- * only ever holds durable txns; a connection's replies leave in request order, and a
- * notification caused by a write leaves before that write's reply.
+ * Ordering contract: a write is acknowledged only after it is durable (and, in an ensemble,
+ * committed by a quorum); the tree only ever holds such txns; a connection's replies leave in
+ * request order, and a notification caused by a write leaves before that write's reply.
  */
 import type { AuthProvidersShape } from "../auth/Digest.js"
 import * as SaslServer from "../auth/SaslDigestMd5.js"
@@ -16,11 +18,13 @@ import { Err, Op, opName, Xid } from "../wire/Codes.js"
 import { JuteReader, JuteWriter } from "../wire/Jute.js"
 import { type Txn, type TxnHeader, writeTxn, writeTxnHeader } from "../wire/TxnRecords.js"
 import { WireError } from "../wire/WireError.js"
+import { ZxidCounter, toHex } from "../wire/Zxid.js"
+import { type CommitStage, type PendingWrite, WriteKind } from "./commit/CommitStage.js"
 import { DIGEST_VERSION } from "../tree/Digest.js"
 import { writeNodeStat } from "../tree/ZNode.js"
 import { type ClientSocket, Connection, PAUSE_THROTTLE, type QueuedRead } from "./Connection.js"
 import { Pending } from "./pipeline/Pending.js"
-import { isWriteOp, Prep, type Prepared } from "./pipeline/Prep.js"
+import { type Caller, isWriteOp, Prep, type Prepared } from "./pipeline/Prep.js"
 import { executeRead } from "./Reads.js"
 import { initialSessionId, nextSessionId, passwordMatches, sessionPassword } from "./sessions/SessionId.js"
 import { type SessionEntry, SessionTracker } from "./sessions/SessionTracker.js"
@@ -58,36 +62,11 @@ export interface CoreClock {
   readonly monotonicMs: () => number
 }
 
-/** Where prepared txns go: buffered now, durable after the shell's next sync. */
-export interface TxnSink {
-  append(zxid: number, entry: Uint8Array): void
-}
-
 export interface CoreLogger {
   readonly debug: (message: string) => void
   readonly info: (message: string) => void
   readonly warn: (message: string) => void
   readonly error: (message: string) => void
-}
-
-const enum Kind {
-  Client,
-  CreateSession,
-  Expire,
-  Reap
-}
-
-/** A prepared txn waiting for its batch to become durable. */
-interface PendingWrite {
-  readonly header: TxnHeader
-  readonly txn: Txn
-  readonly kind: Kind
-  readonly conn: Connection | null
-  readonly xid: number
-  readonly receivedMs: number
-  /** Prospective digest after this txn (self-check against the tree after applying). */
-  readonly digestHi: number
-  readonly digestLo: number
 }
 
 const ZERO_PASSWD = new Uint8Array(16)
@@ -125,9 +104,9 @@ export class ServerCore {
   /** The connection currently attached to each session. */
   private readonly owners = new Map<bigint, Connection>()
   private readonly perIp = new Map<string, number>()
-  private nextZxid: number
+  /** Hands out zxids for the txns this server prepares (standalone, leader). */
+  readonly zxids: ZxidCounter
   private sessionIdSeq: bigint
-  private batch: Array<PendingWrite> = []
   /** Writes prepared and not yet committed (in the open batch or being synced). */
   private inFlight = 0
   private commitSeq = 0
@@ -140,8 +119,6 @@ export class ServerCore {
   private throttled = false
   private readonly entry = new JuteWriter(64 * 1024)
   private readonly dirty = new Set<Connection>()
-  /** Set by the shell: wakes the commit loop when a batch starts. */
-  wake: () => void = () => {}
   /** Set by the shell: answers a four-letter word on a fresh connection. */
   fourLetter: (conn: Connection, word: string) => void = (conn) => this.close(conn, "four-letter words unavailable")
   /** Txns logged since the last snapshot (the shell decides when to snapshot). */
@@ -152,7 +129,7 @@ export class ServerCore {
   constructor(
     readonly config: CoreConfig,
     readonly tree: DataTree,
-    private readonly sink: TxnSink,
+    private stage: CommitStage,
     readonly clock: CoreClock,
     private readonly auth: AuthProvidersShape,
     readonly logger: CoreLogger
@@ -160,7 +137,7 @@ export class ServerCore {
     this.tracker = new SessionTracker(config.tickTime)
     this.pending = new Pending(tree)
     this.prep = new Prep(this.pending, { extendedTypes: config.extendedTypes, saslEnabled: config.saslAclEnabled })
-    this.nextZxid = tree.lastProcessedZxid
+    this.zxids = new ZxidCounter(tree.lastProcessedZxid)
     this.sessionIdSeq = initialSessionId(config.serverId, clock.monotonicMs())
     // Sessions restored from disk get a fresh deadline: their clients may still reconnect.
     const now = clock.nowMs()
@@ -169,16 +146,26 @@ export class ServerCore {
 
   /** Highest zxid handed out (prepared; may not be durable yet). */
   get lastPreparedZxid(): number {
-    return this.nextZxid
+    return this.zxids.current
   }
 
   get outstanding(): number {
     return this.inFlight
   }
 
-  /** Writes waiting for the next sync. */
-  get batchSize(): number {
-    return this.batch.length
+  get role(): CommitStage["role"] {
+    return this.stage.role
+  }
+
+  /** Switches the commit stage (a peer changing role). Writes still in flight belong to the old stage. */
+  setStage(stage: CommitStage): void {
+    this.stage = stage
+  }
+
+  /** The next zxid for a txn prepared here, or null when the epoch is used up and a leader must step down. */
+  private nextZxid(): number | null {
+    if (!this.zxids.canAdvance && !this.stage.epochExhausted(this.zxids)) return null
+    return this.zxids.next()
   }
 
   // -------------------------------------------------------------------------------------------
@@ -315,8 +302,14 @@ export class ServerCore {
       this.sessionIdSeq = nextSessionId(id)
       conn.session = this.tracker.add(id, timeout, now)
       conn.state = "connecting"
-      const zxid = ++this.nextZxid
-      this.enqueue(this.prep.createSession(id, timeout, zxid, now), Kind.CreateSession, conn, 0, now)
+      this.owners.set(id, conn)
+      if (this.stage.role === "learner") {
+        this.stage.forward({ sessionId: id, cxid: 0, type: Op.createSession, body: intBytes(timeout), authInfo: null })
+        return
+      }
+      const zxid = this.nextZxid()
+      if (zxid === null) return this.close(conn, "the leader is changing epochs")
+      this.enqueue(this.prep.createSession(id, timeout, zxid, now), WriteKind.CreateSession, conn, 0, now)
       return
     }
     const s = this.tracker.get(sessionId)
@@ -367,7 +360,11 @@ export class ServerCore {
       if (!(e instanceof WireError)) throw e
       this.logger.warn(`Malformed ${opName(type)} request from session 0x${s.id.toString(16)}: ${e.message}`)
       // A write that cannot be parsed still consumes a zxid, logged as an error txn (as ZooKeeper's prep does).
-      if (isWriteOp(type)) return this.submitPrepared(conn, xid, errorTxn(s.id, xid, ++this.nextZxid, now, Err.MarshallingError), now)
+      if (isWriteOp(type) && this.stage.role !== "learner") {
+        const zxid = this.nextZxid()
+        if (zxid === null) return this.close(conn, "the leader is changing epochs")
+        return this.submitPrepared(conn, xid, errorTxn(s.id, xid, zxid, now, Err.MarshallingError), now)
+      }
       return this.replyInOrder(conn, xid, Err.MarshallingError)
     }
     if (q === null) {
@@ -378,6 +375,7 @@ export class ServerCore {
     conn.lastCxid = xid
     if (isWriteOp(type)) {
       conn.writeStreak++
+      if (this.stage.role === "learner") return this.forwardWrite(conn, xid, type, frame, q)
       return this.submitWrite(conn, xid, q, now)
     }
     if (type !== Op.ping) conn.writeStreak = 0
@@ -447,44 +445,94 @@ export class ServerCore {
 
   private submitWrite(conn: Connection, xid: number, q: Request, now: number): void {
     const s = conn.session!
-    const zxid = ++this.nextZxid
+    const zxid = this.nextZxid()
+    if (zxid === null) return this.close(conn, "the leader is changing epochs")
     if (s.closing) return this.submitPrepared(conn, xid, errorTxn(s.id, xid, zxid, now, Err.SessionExpired), now)
     const prepared = this.prep.write(conn, xid, zxid, now, q)
     if (q.type === Op.closeSession) s.closing = true
     this.submitPrepared(conn, xid, prepared, now)
   }
 
+  /** Learners: the write goes to the leader; its reply waits in the connection's order until the txn commits here. */
+  private forwardWrite(conn: Connection, xid: number, type: number, frame: Uint8Array, q: Request): void {
+    const s = conn.session!
+    if (q.type === Op.closeSession) s.closing = true
+    conn.queue.push(null)
+    conn.forwardedXids.push(xid)
+    this.inFlight++
+    this.stage.forward({ sessionId: s.id, cxid: xid, type, body: frame.subarray(8), authInfo: conn.ids })
+  }
+
   /** Queues a client's prepared txn; its reply waits in the connection's order until it is durable. */
   private submitPrepared(conn: Connection, xid: number, prepared: Prepared, now: number): void {
     conn.queue.push(null)
-    this.enqueue(prepared, Kind.Client, conn, xid, now)
+    this.enqueue(prepared, WriteKind.Client, conn, xid, now)
   }
 
-  /** Serialises a prepared txn into the log's batch and remembers who to answer once it is durable. */
-  private enqueue(p: Prepared, kind: Kind, conn: Connection | null, xid: number, receivedMs: number): void {
+  /** Serialises a prepared txn into its log record and hands it to the commit stage. */
+  private enqueue(p: Prepared, kind: WriteKind, conn: Connection | null, xid: number, receivedMs: number): void {
     const w = this.entry.reset()
     writeTxnHeader(w, p.header)
     writeTxn(w, p.txn)
     const d = this.pending.digest
-    if (this.config.digestEnabled && p.txn.type !== Op.error) w.int(DIGEST_VERSION).int(d.hi | 0).int(d.lo | 0)
-    this.sink.append(p.header.zxid, w.bytes.subarray(0, w.pos))
+    const hasDigest = this.config.digestEnabled && p.txn.type !== Op.error
+    if (hasDigest) w.int(DIGEST_VERSION).int(d.hi | 0).int(d.lo | 0)
     this.txnsSinceSnapshot++
-    if (this.batch.length === 0) this.wake()
     if (++this.inFlight > this.config.outstandingLimit && !this.throttled) this.throttle(true)
-    this.batch.push({ header: p.header, txn: p.txn, kind, conn, xid, receivedMs, digestHi: d.hi, digestLo: d.lo })
+    const write: PendingWrite = { header: p.header, txn: p.txn, kind, conn, xid, receivedMs, digestHi: d.hi, digestLo: d.lo, hasDigest }
+    this.stage.append(write, w.bytes.subarray(0, w.pos))
+  }
+
+  /**
+   * Prepares a txn for another server's client (a leader handling a learner's REQUEST). The caller is
+   * the learner's session with the auth ids it forwarded; null when the epoch is used up.
+   */
+  prepareRemote(caller: Caller, cxid: number, q: Request | { readonly type: typeof Op.createSession; readonly timeOut: number }, now: number): void {
+    const zxid = this.nextZxid()
+    if (zxid === null) return
+    if (q.type === Op.createSession) {
+      this.tracker.add(caller.sessionId, q.timeOut, now)
+      return this.enqueue(this.prep.createSession(caller.sessionId, q.timeOut, zxid, now), WriteKind.Remote, null, cxid, now)
+    }
+    const s = this.tracker.get(caller.sessionId)
+    if (s === undefined || s.closing) return this.enqueue(errorTxn(caller.sessionId, cxid, zxid, now, Err.SessionExpired), WriteKind.Remote, null, cxid, now)
+    if (q.type === Op.closeSession) s.closing = true
+    this.enqueue(this.prep.write(caller, cxid, zxid, now, q as Request), WriteKind.Remote, null, cxid, now)
+  }
+
+  /**
+   * A txn the leader committed, seen by a learner: answers the local connection that asked for it
+   * (by session and cxid), else applies it as remote.
+   */
+  committedFromLeader(header: TxnHeader, txn: Txn, digest: { readonly hi: number; readonly lo: number } | null, now: number): PendingWrite {
+    const conn = this.owners.get(header.clientId) ?? null
+    let kind = WriteKind.Remote
+    if (conn !== null && conn.isOpen) {
+      if (header.type === Op.createSession && conn.state === "connecting") kind = WriteKind.CreateSession
+      else if (conn.queueHead < conn.queue.length && conn.queue[conn.queueHead] === null && header.cxid === conn.forwardedXids[0]) {
+        conn.forwardedXids.shift()
+        kind = WriteKind.Client
+      }
+    }
+    const mine = kind !== WriteKind.Remote
+    if (mine && kind === WriteKind.Client) this.inFlight = Math.max(0, this.inFlight - 1)
+    return {
+      header,
+      txn,
+      kind,
+      conn: mine ? conn : null,
+      xid: header.cxid,
+      receivedMs: now,
+      digestHi: digest?.hi ?? 0,
+      digestLo: digest?.lo ?? 0,
+      hasDigest: digest !== null
+    }
   }
 
   // -------------------------------------------------------------------------------------------
-  // Commit (called by the shell's commit loop)
+  // Commit (called by the commit stage)
 
-  /** Takes the writes appended so far; the shell must sync the log right after, with no await between. */
-  takeBatch(): Array<PendingWrite> {
-    const b = this.batch
-    this.batch = []
-    return b
-  }
-
-  /** Applies a durable batch in zxid order and answers its clients. */
+  /** Applies durable, committed writes in zxid order and answers their clients. */
   commit(batch: ReadonlyArray<PendingWrite>): void {
     const now = this.clock.nowMs()
     const seq = ++this.commitSeq
@@ -498,7 +546,7 @@ export class ServerCore {
       }
     }
     this.recentWriters = writers
-    this.inFlight -= batch.length
+    if (this.stage.role !== "learner") this.inFlight -= batch.length
     if (this.throttled && this.inFlight <= this.config.outstandingLimit / 2) this.throttle(false)
     this.flushAll()
   }
@@ -514,14 +562,14 @@ export class ServerCore {
   private commitOne(w: PendingWrite, now: number): void {
     const res = this.tree.processTxn(w.header, w.txn)
     this.pending.retire(w.header.zxid)
-    if (this.config.digestEnabled && w.txn.type !== Op.error && (this.tree.digest.hi !== w.digestHi || this.tree.digest.lo !== w.digestLo)) {
+    if (this.config.digestEnabled && w.hasDigest && (this.tree.digest.hi !== w.digestHi || this.tree.digest.lo !== w.digestLo)) {
       this.stats.digestMismatches++
-      this.logger.error(`Digest mismatch after zxid 0x${w.header.zxid.toString(16)}: tree ${this.tree.digest.value}, expected from prep`)
+      this.logger.error(`Digest mismatch after zxid ${toHex(w.header.zxid)}: tree ${this.tree.digest.value}, expected from prep`)
     }
     const conn = w.conn
     if (conn !== null && conn.isOpen) {
-      if (w.kind === Kind.CreateSession) this.sessionCreated(conn, w)
-      else if (w.kind === Kind.Client) this.answerWrite(conn, w, res, now)
+      if (w.kind === WriteKind.CreateSession) this.sessionCreated(conn, w)
+      else if (w.kind === WriteKind.Client) this.answerWrite(conn, w, res, now)
     }
     if (w.txn.type === Op.closeSession) {
       // After the reply to a client's own closeSession, so that reply still goes out.
@@ -616,11 +664,14 @@ export class ServerCore {
     for (const c of this.connections) {
       if (c.state === "new" && now - c.establishedMs > this.config.sessionlessCnxnTimeoutMs) this.close(c, "no ConnectRequest within the sessionless connection timeout")
     }
+    // Only the server that prepares txns expires sessions; learners report their clients' touches.
+    if (this.stage.role === "learner") return 0
     const expired = this.tracker.expire(now)
     for (const s of expired) {
       this.logger.info(`Expiring session 0x${s.id.toString(16)}, timeout of ${s.timeout}ms exceeded`)
-      const zxid = ++this.nextZxid
-      this.enqueue(this.prep.closeSession(s.id, 0, zxid, now), Kind.Expire, null, 0, now)
+      const zxid = this.nextZxid()
+      if (zxid === null) break
+      this.enqueue(this.prep.closeSession(s.id, 0, zxid, now), WriteKind.Expire, null, 0, now)
     }
     return expired.length
   }
@@ -639,10 +690,12 @@ export class ServerCore {
       if (node === undefined || node.children !== null) continue
       if (kindOfOwner(node.owner, this.config.extendedTypes) === "ttl" && now - node.mtime > ttlOfOwner(node.owner)) candidates.push(path)
     }
+    if (this.stage.role === "learner") return 0
     const limit = Math.min(candidates.length, this.config.containerMaxPerMinute)
     for (let i = 0; i < limit; i++) {
-      const zxid = ++this.nextZxid
-      this.enqueue(this.prep.deleteContainer(candidates[i]!, zxid, now), Kind.Reap, null, 0, now)
+      const zxid = this.nextZxid()
+      if (zxid === null) break
+      this.enqueue(this.prep.deleteContainer(candidates[i]!, zxid, now), WriteKind.Reap, null, 0, now)
     }
     return limit
   }
@@ -652,6 +705,8 @@ export class ServerCore {
     for (const c of [...this.connections]) this.close(c, reason)
   }
 }
+
+const intBytes = (n: number): Uint8Array => new JuteWriter(4).int(n).copy()
 
 /** A failed write: it still takes a zxid and is logged (client.md §5). */
 const errorTxn = (sessionId: bigint, cxid: number, zxid: number, time: number, err: number): Prepared => ({

@@ -8,6 +8,7 @@ import { readFileSync } from "node:fs"
 import * as AuthProviders from "../../src/auth/Digest.js"
 import { DataTree } from "../../src/tree/DataTree.js"
 import type { ClientSocket, Connection } from "../../src/server/Connection.js"
+import { StandaloneStage } from "../../src/server/commit/Standalone.js"
 import { ServerCore, type CoreConfig } from "../../src/server/ServerCore.js"
 import { readResponse } from "../../src/wire/ClientRecords.js"
 import { Op } from "../../src/wire/Codes.js"
@@ -110,10 +111,11 @@ describe("ServerCore replaying the captured ZooKeeper 3.8 conversation", () => {
       monotonicMs: () => 0xbf85f
     }
     const silent = { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} }
+    const stage = new StandaloneStage({ append: (_zxid, entry) => logged.push(entry.slice()) })
     const c = (core = new ServerCore(
       config,
       tree,
-      { append: (_zxid, entry) => logged.push(entry.slice()) },
+      stage,
       clock,
       AuthProviders.make({ superDigest: "super:g9oN2HttPfn8MMWJZ2r45Np/LIA=" }),
       silent
@@ -134,7 +136,7 @@ describe("ServerCore replaying the captured ZooKeeper 3.8 conversation", () => {
           frames++
           c.onData(conn, Buffer.from(m.hex, "hex"))
           // The "disk" is instant: commit whatever was prepared before the next client frame.
-          for (let b = c.takeBatch(); b.length > 0; b = c.takeBatch()) c.commit(b)
+          for (let b = stage.take(); b.length > 0; b = stage.take()) c.commit(b)
         }
         const ours = splitFrames(Buffer.concat(socket.written))
         assert.strictEqual(ours.length, expected.length, `${file} conn ${n}: number of frames`)
