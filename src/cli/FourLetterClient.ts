@@ -1,8 +1,8 @@
-/** `ezk 4lw`: send a four-letter word over node:net and collect the reply (no argv library involved). */
+/** `ezk 4lw`: send a four-letter word over the Transport and collect the reply (no argv library involved). */
 import * as Console from "effect/Console"
 import * as Data from "effect/Data"
 import * as Effect from "effect/Effect"
-import * as net from "node:net"
+import { type Socket, Transport } from "../net/Transport.js"
 import { reportAndExit } from "./ServerCommand.js"
 
 /** Failure talking to a server. */
@@ -32,38 +32,48 @@ export const sendFourLetterWord = (
   port: number,
   word: string,
   options: { readonly mask?: bigint; readonly timeoutMs?: number } = {}
-): Effect.Effect<string, FourLetterClientError> =>
+): Effect.Effect<string, FourLetterClientError> => {
+  const timeoutMs = options.timeoutMs ?? 10_000
+  const timedOut = () => new FourLetterClientError({ reason: "Timeout", detail: `no reply from ${host}:${port}` })
+  return Effect.flatMap(Transport, (transport) =>
+    Effect.acquireUseRelease(
+      transport.connect({ host, port }).pipe(
+        Effect.mapError((e) =>
+          e.reason === "Timeout" ? timedOut() : new FourLetterClientError({ reason: "Connect", detail: `${host}:${port}: ${e.detail ?? e.message}` })
+        )
+      ),
+      (socket) => reply(socket, word, options.mask ?? 0n),
+      (socket) => Effect.sync(() => socket.destroy())
+    ).pipe(Effect.timeoutFail({ duration: timeoutMs, onTimeout: timedOut }))
+  )
+}
+
+/** Writes the word and collects what the server sends until it closes (a reset after data still counts as the reply). */
+const reply = (socket: Socket, word: string, mask: bigint): Effect.Effect<string, FourLetterClientError> =>
   Effect.async<string, FourLetterClientError>((resume) => {
-    const chunks: Array<Buffer> = []
+    const chunks: Array<Uint8Array> = []
     let done = false
     const text = () => Buffer.concat(chunks).toString("utf8")
-    const socket = net.createConnection({ host, port })
     const finish = (result: Effect.Effect<string, FourLetterClientError>) => {
       if (done) return
       done = true
-      socket.destroy()
       resume(result)
     }
-    socket.setTimeout(options.timeoutMs ?? 10_000, () =>
-      finish(Effect.fail(new FourLetterClientError({ reason: "Timeout", detail: `no reply from ${host}:${port}` })))
-    )
-    socket.on("connect", () => {
-      const payload = Buffer.alloc(word === "stmk" ? 12 : 4)
-      payload.write(word.slice(0, 4), 0, "latin1")
-      if (word === "stmk") payload.writeBigInt64BE(options.mask ?? 0n, 4)
-      socket.write(payload)
+    socket.setHandlers({
+      data: (chunk) => void chunks.push(chunk),
+      end: () => finish(Effect.succeed(text())),
+      close: () => finish(Effect.succeed(text())),
+      error: (e) =>
+        finish(
+          chunks.length > 0 && e.reason === "Reset"
+            ? Effect.succeed(text())
+            : Effect.fail(new FourLetterClientError({ reason: "Connect", detail: `${socket.remoteAddress}:${socket.remotePort}: ${e.detail ?? e.message}` }))
+        )
     })
-    socket.on("data", (chunk: Buffer) => chunks.push(chunk))
-    socket.on("end", () => finish(Effect.succeed(text())))
-    socket.on("close", () => finish(Effect.succeed(text())))
-    socket.on("error", (e: NodeJS.ErrnoException) =>
-      finish(
-        chunks.length > 0 && e.code === "ECONNRESET"
-          ? Effect.succeed(text())
-          : Effect.fail(new FourLetterClientError({ reason: "Connect", detail: `${host}:${port}: ${e.code ?? e.message}` }))
-      )
-    )
-    return Effect.sync(() => socket.destroy())
+    const payload = Buffer.alloc(word === "stmk" ? 12 : 4)
+    payload.write(word.slice(0, 4), 0, "latin1")
+    if (word === "stmk") payload.writeBigInt64BE(mask, 4)
+    socket.write(payload)
   })
 
 /** `ezk 4lw <word>`: prints the reply (one trailing newline at most); errors print one line, exit 1. */

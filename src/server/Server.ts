@@ -5,12 +5,12 @@
  * pending, syncs the log and closes every socket, so the next start recovers instantly.
  */
 import { readFile } from "node:fs/promises"
-import * as net from "node:net"
 import { resolve as resolvePath } from "node:path"
 import { Context, Duration, Effect, Layer, Runtime, Schedule, type Scope } from "effect"
 import * as AuthProviders from "../auth/Digest.js"
 import { parseServerUsers } from "../auth/Jaas.js"
 import { Disk } from "../disk/Disk.js"
+import { type Socket, Transport } from "../net/Transport.js"
 import * as Storage from "../storage/Storage.js"
 import { isQuorum, type ZkConfig } from "./Config.js"
 import { type Connection, PAUSE_OUTPUT } from "./Connection.js"
@@ -98,7 +98,7 @@ export const make = (config: ZkConfig): Effect.Effect<RunningServer, ServerError
 
     // Bind the client port first: a port conflict must not touch the data dir. Connections that
     // arrive before recovery finishes wait for the core.
-    const gate: { core: ServerCore | null; waiting: Array<net.Socket> } = { core: null, waiting: [] }
+    const gate: { core: ServerCore | null; waiting: Array<Socket> } = { core: null, waiting: [] }
     const { host, port } = yield* listen(config, logger, (socket) => (gate.core === null ? void gate.waiting.push(socket) : onSocket(gate.core, socket)))
 
     yield* Effect.logInfo(`recovering data dir ${config.dataDir} (txn logs in ${config.dataLogDir})`)
@@ -186,50 +186,44 @@ export const make = (config: ZkConfig): Effect.Effect<RunningServer, ServerError
     return { host, port, core, dataDir: store.dataDir, dataLogDir: store.dataLogDir }
   })
 
-/** Binds the client port; the net.Server is closed when the scope closes. */
+/** Binds the client port through the Transport; the listener is closed when the scope closes. */
 const listen = (
   config: ZkConfig,
   logger: CoreLogger,
-  onConnection: (socket: net.Socket) => void
+  onConnection: (socket: Socket) => void
 ): Effect.Effect<{ host: string; port: number }, ServerError, Scope.Scope> =>
-  Effect.acquireRelease(
-    Effect.async<net.Server, ServerError>((resume) => {
-      // allowHalfOpen: a client may send a four-letter word and shut down its side (`echo ruok | nc`).
-      const server = net.createServer({ noDelay: true, allowHalfOpen: true }, onConnection)
-      const host = config.clientPortAddress ?? "0.0.0.0"
-      const onError = (e: NodeJS.ErrnoException) =>
-        resume(
-          Effect.fail(
-            new ServerError({
-              reason: e.code === "EADDRINUSE" ? "PortInUse" : "Listen",
-              message: e.code === "EADDRINUSE" ? `client port ${host}:${config.clientPort} is already in use` : `cannot listen on ${host}:${config.clientPort}: ${e.message}`
-            })
-          )
-        )
-      server.once("error", onError)
-      server.listen({ port: config.clientPort, host, ...(config.clientPortListenBacklog > 0 ? { backlog: config.clientPortListenBacklog } : {}) }, () => {
-        server.off("error", onError)
-        server.on("error", (e) => logger.error(`client port error: ${e.message}`))
-        resume(Effect.succeed(server))
-      })
-    }),
-    (server) => Effect.async<void>((resume) => void server.close(() => resume(Effect.void)))
-  ).pipe(
-    Effect.map((server) => {
-      const a = server.address() as net.AddressInfo
-      return { host: a.address, port: a.port }
-    })
-  )
+  Effect.flatMap(Transport, (transport) => {
+    const host = config.clientPortAddress ?? "0.0.0.0"
+    return transport.listen(
+      {
+        host,
+        port: config.clientPort,
+        // A client may send a four-letter word and shut down its side (`echo ruok | nc`).
+        allowHalfOpen: true,
+        backlog: config.clientPortListenBacklog,
+        onError: (e) => logger.error(`client port error: ${e.message}`)
+      },
+      onConnection
+    ).pipe(
+      Effect.mapError((e) =>
+        new ServerError({
+          reason: e.reason === "AddressInUse" ? "PortInUse" : "Listen",
+          message: e.reason === "AddressInUse" ? `client port ${host}:${config.clientPort} is already in use` : `cannot listen on ${host}:${config.clientPort}: ${e.message}`
+        })
+      )
+    )
+  })
 
-const onSocket = (core: ServerCore, socket: net.Socket): void => {
-  socket.setNoDelay(true)
+const onSocket = (core: ServerCore, socket: Socket): void => {
   const conn = core.accept(socket)
   if (conn === null) return
-  socket.on("data", (chunk: Buffer) => core.onData(conn, chunk))
-  socket.on("drain", () => conn.resume(PAUSE_OUTPUT))
-  socket.on("end", () => core.onEnd(conn))
-  socket.on("error", (e) => core.logger.debug(`connection /${conn.remoteAddress}:${conn.remotePort}: ${e.message}`))
-  socket.on("close", () => core.onClosed(conn))
+  socket.setHandlers({
+    data: (chunk) => core.onData(conn, chunk),
+    drain: () => conn.resume(PAUSE_OUTPUT),
+    end: () => core.onEnd(conn),
+    error: (e) => core.logger.debug(`connection /${conn.remoteAddress}:${conn.remotePort}: ${e.message}`),
+    close: () => core.onClosed(conn)
+  })
 }
 
 /** The server as a Layer (an app or a test suite can start one in-process). */

@@ -8,7 +8,6 @@
  * The driver fiber (`runDriver`) owns the link lifecycle: connect, handshake, prime, ping, and
  * reconnect to the next server when the link dies (ClientCnxn.SendThread in the Java client).
  */
-import * as net from "node:net"
 import { type Clock, Deferred, Effect, Exit, FiberId, type Mailbox, Random, Schedule, type Scope, SubscriptionRef } from "effect"
 import {
   type ConnectResponse,
@@ -21,6 +20,7 @@ import {
 } from "../../wire/ClientRecords.js"
 import { EventType, Op, WatcherType, Xid } from "../../wire/Codes.js"
 import { JuteReader, JuteWriter } from "../../wire/Jute.js"
+import { type Socket, Transport, type TransportError } from "../../net/Transport.js"
 import { type Server, toClientPath, toServerPath } from "../ConnectString.js"
 import { ConnectionLoss, KeeperError, SessionExpired, WatchOverflow, type ZkError } from "../ZooKeeperError.js"
 
@@ -94,13 +94,13 @@ class Link {
   connectResponse: ConnectResponse | null = null
   dead = false
   reason = "connection closed by server"
-  chunks: Array<Buffer> = []
+  chunks: Array<Uint8Array> = []
   buffered = 0
   /** Bytes needed before it is worth parsing again (a length prefix, or a whole frame). */
   want = 4
   lastRecvAt: number
   constructor(
-    readonly socket: net.Socket,
+    readonly socket: Socket,
     readonly server: Server,
     readonly handshake: Deferred.Deferred<ConnectResponse, ConnectionLoss>,
     readonly closed: Deferred.Deferred<string>,
@@ -273,18 +273,19 @@ export class Connection {
   // -------------------------------------------------------------------------------------------
   // Links
 
-  /** Opens a socket to `server` and sends the ConnectRequest (node buffers it until connected). */
-  open(server: Server): Link {
+  /** Adopts a socket connected to `server` and sends the ConnectRequest. */
+  open(socket: Socket, server: Server): Link {
     const now = this.clock.unsafeCurrentTimeMillis()
-    const socket = net.createConnection({ host: server.host, port: server.port, noDelay: true })
     const link = new Link(socket, server, Deferred.unsafeMake(FiberId.none), Deferred.unsafeMake(FiberId.none), now)
     this.link = link
     this.connected = false
-    socket.on("data", (chunk: Buffer) => this.onData(link, chunk))
-    socket.on("error", (e) => {
-      if (!link.dead) link.reason = e.message
+    socket.setHandlers({
+      data: (chunk) => this.onData(link, chunk),
+      error: (e) => {
+        if (!link.dead) link.reason = e.message
+      },
+      close: () => this.detach(link, link.reason)
     })
-    socket.on("close", () => this.detach(link, link.reason))
     const w = this.writer.reset()
     const mark = w.mark()
     writeConnectRequest(w, {
@@ -400,7 +401,7 @@ export class Connection {
   // -------------------------------------------------------------------------------------------
   // Inbound frames (synchronous, per chunk)
 
-  private onData(link: Link, chunk: Buffer): void {
+  private onData(link: Link, chunk: Uint8Array): void {
     if (link.dead) return
     link.lastRecvAt = this.clock.unsafeCurrentTimeMillis()
     link.chunks.push(chunk)
@@ -411,7 +412,7 @@ export class Connection {
     let off = 0
     let want = 4
     while (end - off >= 4) {
-      const len = buf.readInt32BE(off)
+      const len = (buf[off]! << 24) | (buf[off + 1]! << 16) | (buf[off + 2]! << 8) | buf[off + 3]!
       if (len < 0 || len > this.config.maxFrameBytes) return this.drop(link, `bad frame length ${len}`)
       if (end - off - 4 < len) {
         want = 4 + len
@@ -639,25 +640,36 @@ export interface DriverHooks {
   readonly first: Deferred.Deferred<void, ZkError>
 }
 
+const reasonOf = (e: ConnectionLoss | TransportError): string => (e._tag === "ConnectionLoss" ? e.reason : e.message)
+
 /** One connection attempt to `server`, held open until the link dies. */
 const attempt = (conn: Connection, server: Server, hooks: DriverHooks): Effect.Effect<Outcome, never, Scope.Scope> =>
   Effect.gen(function*() {
-    const link = yield* Effect.acquireRelease(
-      Effect.sync(() => conn.open(server)),
-      (link) => Effect.sync(() => conn.drop(link, "connection attempt ended"))
-    )
-    const handshake = yield* Deferred.await(link.handshake).pipe(
+    const transport = yield* Transport
+    // Connect and handshake share the attempt's deadline; once connected, the link is released with the scope.
+    const opened = yield* Effect.uninterruptibleMask((restore) =>
+      restore(transport.connect({ host: server.host, port: server.port })).pipe(
+        Effect.flatMap((socket) =>
+          Effect.acquireRelease(
+            Effect.sync(() => conn.open(socket, server)),
+            (link) => Effect.sync(() => conn.drop(link, "connection attempt ended"))
+          )
+        )
+      )
+    ).pipe(
+      Effect.flatMap((link) => Effect.map(Deferred.await(link.handshake), (response) => ({ link, response }))),
       Effect.timeoutFail({
         duration: conn.config.attemptTimeoutMs,
         onTimeout: () => new ConnectionLoss({ reason: `no handshake from ${server.host}:${server.port} within ${conn.config.attemptTimeoutMs}ms` })
       }),
       Effect.either
     )
-    if (handshake._tag === "Left") return { _tag: "Failed", reason: handshake.left.reason } as const
+    if (opened._tag === "Left") return { _tag: "Failed", reason: reasonOf(opened.left) } as const
+    const { link, response } = opened.right
     // timeOut 0 is how the server says the session is unknown or expired (client.md §3.3).
-    if (handshake.right.timeOut <= 0) return { _tag: "Expired" } as const
-    if (!conn.established(link, handshake.right)) return { _tag: "Lost", reason: link.reason } as const
-    yield* SubscriptionRef.set(hooks.state, handshake.right.readOnly === true ? "ConnectedReadOnly" : "Connected")
+    if (response.timeOut <= 0) return { _tag: "Expired" } as const
+    if (!conn.established(link, response)) return { _tag: "Lost", reason: link.reason } as const
+    yield* SubscriptionRef.set(hooks.state, response.readOnly === true ? "ConnectedReadOnly" : "Connected")
     yield* Deferred.succeed(hooks.first, undefined)
     const tickMs = Math.max(20, Math.min(1000, Math.floor(conn.negotiatedTimeoutMs / 10)))
     yield* Effect.sync(() => conn.tick(link)).pipe(Effect.repeat(Schedule.spaced(tickMs)), Effect.forkScoped)
