@@ -1,0 +1,103 @@
+/**
+ * The leader's outstanding proposals in the broadcast phase (quorum.md §4.5): which zxids a quorum of
+ * voters has ACKed and may be committed, strictly in zxid order. Times are passed in (milliseconds
+ * from the shell's Clock), never read.
+ *
+ * A mutable class on purpose: it sits on the per-write hot path and is owned by the leader's single
+ * fiber (STYLE §2.10); every method is still deterministic.
+ */
+import * as Zxid from "../../wire/Zxid.js"
+import { assert } from "./internal/assert.js"
+import type { QuorumVerifier, Sid } from "./QuorumVerifier.js"
+
+interface Outstanding {
+  readonly zxid: Zxid.Zxid
+  readonly proposedAtMs: number
+  readonly acks: Set<Sid>
+}
+
+/** Outstanding proposals and their ACKs; the leader's own ACK is `ack(myid, zxid)` once it has logged. */
+export class ProposalTracker {
+  private readonly outstanding: Array<Outstanding> = []
+  private lastProposed: Zxid.Zxid
+  private lastCommittedZxid: Zxid.Zxid
+
+  /** Starts after `lastCommitted` (the new epoch's `epoch << 32` once NEWLEADER is acked). */
+  constructor(private readonly verifier: QuorumVerifier, lastCommitted: Zxid.Zxid) {
+    this.lastProposed = lastCommitted
+    this.lastCommittedZxid = lastCommitted
+  }
+
+  /** The last zxid committed (what PING carries as the leader's position is `lastProposedZxid`). */
+  get lastCommitted(): Zxid.Zxid {
+    return this.lastCommittedZxid
+  }
+
+  get lastProposedZxid(): Zxid.Zxid {
+    return this.lastProposed
+  }
+
+  /** How many proposals wait for a quorum. */
+  get size(): number {
+    return this.outstanding.length
+  }
+
+  /** Registers a proposal sent to the followers; zxids must increase. */
+  propose(zxid: Zxid.Zxid, nowMs: number): void {
+    assert(zxid > this.lastProposed, `proposal ${Zxid.toHex(zxid)} after ${Zxid.toHex(this.lastProposed)}`)
+    assert(Zxid.counterOf(zxid) !== 0, "no txn has counter 0")
+    this.outstanding.push({ zxid, proposedAtMs: nowMs, acks: new Set() })
+    this.lastProposed = zxid
+  }
+
+  /**
+   * Records an ACK and returns the zxids that become committed, in order. A proposal with a quorum
+   * waits for every earlier one. ACKs from non-voters, for counter-0 zxids (NEWLEADER/UPTODATE acks),
+   * for committed or unknown zxids are ignored.
+   */
+  ack(sid: Sid, zxid: Zxid.Zxid): ReadonlyArray<Zxid.Zxid> {
+    if (!this.verifier.isVoter(sid) || Zxid.counterOf(zxid) === 0 || zxid <= this.lastCommittedZxid) return []
+    const p = this.find(zxid)
+    if (p === undefined) return []
+    p.acks.add(sid)
+    const committed: Array<Zxid.Zxid> = []
+    while (this.outstanding.length > 0 && this.verifier.containsQuorum(this.outstanding[0]!.acks)) {
+      const head = this.outstanding.shift()!
+      assert(head.zxid > this.lastCommittedZxid, "commits in zxid order")
+      this.lastCommittedZxid = head.zxid
+      committed.push(head.zxid)
+    }
+    return committed
+  }
+
+  /**
+   * Age of the oldest outstanding proposal `sid` has not ACKed, or undefined. The leader drops a
+   * learner when this exceeds tickTime × syncLimit (quorum.md §5). An ACK implies every earlier
+   * proposal was logged too (learners log in order), so earlier proposals count as acked.
+   */
+  oldestUnackedAgeMs(sid: Sid, nowMs: number): number | undefined {
+    let lastAcked = -1
+    for (let i = this.outstanding.length - 1; i >= 0; i--) {
+      if (this.outstanding[i]!.acks.has(sid)) {
+        lastAcked = i
+        break
+      }
+    }
+    const oldest = this.outstanding[lastAcked + 1]
+    return oldest === undefined ? undefined : nowMs - oldest.proposedAtMs
+  }
+
+  private find(zxid: Zxid.Zxid): Outstanding | undefined {
+    // Outstanding zxids are sorted: binary search keeps a long pipeline cheap.
+    let lo = 0
+    let hi = this.outstanding.length - 1
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1
+      const p = this.outstanding[mid]!
+      if (p.zxid === zxid) return p
+      if (p.zxid < zxid) lo = mid + 1
+      else hi = mid - 1
+    }
+    return undefined
+  }
+}
