@@ -10,15 +10,11 @@ import { Context, Duration, Effect, Layer, Runtime, Schedule, type Scope } from 
 import * as AuthProviders from "../auth/Digest.js"
 import { parseServerUsers } from "../auth/Jaas.js"
 import { Disk } from "../disk/Disk.js"
-import { type Socket, Transport } from "../net/Transport.js"
 import * as Storage from "../storage/Storage.js"
 import { isQuorum, type ZkConfig } from "./Config.js"
-import { type Connection, PAUSE_OUTPUT } from "./Connection.js"
-import * as FourLetter from "./fourLetter/Commands.js"
+import * as ClientPort from "./ClientPort.js"
 import { type CoreConfig, type CoreLogger, ServerCore } from "./ServerCore.js"
-import { makeView } from "./View.js"
 import * as GroupCommit from "./commit/GroupCommit.js"
-import { EZK_VERSION } from "../Version.js"
 import { ServerError } from "./ServerError.js"
 
 /** A running server: where it listens and its core (for tests, 4lw and the admin surface). */
@@ -32,8 +28,9 @@ export interface RunningServer {
 
 export class ZkServer extends Context.Tag("ezk/server/ZkServer")<ZkServer, RunningServer>() {}
 
-const coreConfig = (config: ZkConfig, saslUsers: ReadonlyMap<string, string> | null): CoreConfig => ({
-  serverId: 1,
+/** The pipeline's settings from the config; `serverId` goes into session ids (1 standalone, the sid in an ensemble). */
+export const coreConfig = (config: ZkConfig, saslUsers: ReadonlyMap<string, string> | null, serverId = 1): CoreConfig => ({
+  serverId,
   tickTime: config.tickTime,
   minSessionTimeout: config.minSessionTimeout,
   maxSessionTimeout: config.maxSessionTimeout,
@@ -51,13 +48,13 @@ const coreConfig = (config: ZkConfig, saslUsers: ReadonlyMap<string, string> | n
 })
 
 /** One line on what recovery loaded (recovery itself warns about anything skipped, repaired or unchecked). */
-const logRecovery = (r: Storage.Store["recovery"], ms: number): Effect.Effect<void> => {
+export const logRecovery = (r: Storage.Store["recovery"], ms: number): Effect.Effect<void> => {
   const from = r.created ? "a new empty database" : r.snapshot === null ? "no snapshot" : r.snapshot.name
   return Effect.logInfo(`recovered ${r.tree.nodeCount} znodes from ${from} + ${r.replayedTxns} txns in ${ms} ms, last zxid 0x${r.lastZxid.toString(16)}`)
 }
 
 /** SASL users from the JAAS file's server section (a config file: read from the real file system). */
-const readJaas = (path: string, section: string): Effect.Effect<ReadonlyMap<string, string>, ServerError> =>
+export const readJaas = (path: string, section: string): Effect.Effect<ReadonlyMap<string, string>, ServerError> =>
   Effect.tryPromise({
     try: () => readFile(path, "utf8"),
     catch: (e) => new ServerError({ reason: "BadConfig", message: `cannot read JAAS file ${path}: ${(e as Error).message}` })
@@ -67,7 +64,7 @@ const readJaas = (path: string, section: string): Effect.Effect<ReadonlyMap<stri
   )
 
 /** Effect logging from synchronous core code. */
-const makeLogger = (runtime: Runtime.Runtime<never>): CoreLogger => {
+export const makeLogger = (runtime: Runtime.Runtime<never>): CoreLogger => {
   const run = Runtime.runSync(runtime)
   return {
     debug: (m) => run(Effect.logDebug(m)),
@@ -84,7 +81,7 @@ export const make = (config: ZkConfig): Effect.Effect<RunningServer, ServerError
     if (isQuorum(config.quorum)) {
       return yield* new ServerError({
         reason: "BadConfig",
-        message: `${config.source ?? "the config"} lists server.N peers (a replicated ensemble), which this build cannot run yet; refusing to start a standalone server that clients would take for the ensemble`
+        message: `${config.source ?? "the config"} lists server.N peers: that is a replicated ensemble member (QuorumServer), not a standalone server`
       })
     }
     const runtime = yield* Effect.runtime<never>()
@@ -96,10 +93,8 @@ export const make = (config: ZkConfig): Effect.Effect<RunningServer, ServerError
         : yield* readJaas(config.jaasLoginConfig, config.jaasServerSection)
     const cfg = coreConfig(config, saslUsers)
 
-    // Bind the client port first: a port conflict must not touch the data dir. Connections that
-    // arrive before recovery finishes wait for the core.
-    const gate: { core: ServerCore | null; waiting: Array<Socket> } = { core: null, waiting: [] }
-    const { host, port } = yield* listen(config, logger, (socket) => (gate.core === null ? void gate.waiting.push(socket) : onSocket(gate.core, socket)))
+    const clientPort = yield* ClientPort.open(config, logger)
+    const { host, port } = clientPort
 
     yield* Effect.logInfo(`recovering data dir ${config.dataDir} (txn logs in ${config.dataLogDir})`)
     const recoveryStarted = clock.unsafeCurrentTimeMillis()
@@ -123,13 +118,7 @@ export const make = (config: ZkConfig): Effect.Effect<RunningServer, ServerError
     )
 
     // Session expiry in tick buckets, container/TTL reaping, autopurge.
-    yield* Effect.sync(() => core.expireSessions()).pipe(Effect.repeat(Schedule.spaced(Duration.millis(config.tickTime))), Effect.forkScoped)
-    const reapInterval = Number(config.properties.get("znode.container.checkIntervalMs") ?? 60_000)
-    yield* Effect.sync(() => core.reapContainers()).pipe(
-      Effect.delay(Duration.millis(reapInterval)),
-      Effect.repeat(Schedule.spaced(Duration.millis(reapInterval))),
-      Effect.forkScoped
-    )
+    yield* ClientPort.startTimers(config, clientPort.current, Number(config.properties.get("znode.container.checkIntervalMs") ?? 60_000))
     if (config.autopurgePurgeInterval > 0) {
       yield* store.purge(config.autopurgeSnapRetainCount).pipe(
         Effect.tapError((e) => Effect.logWarning(`autopurge failed: ${e.message}`)),
@@ -140,34 +129,7 @@ export const make = (config: ZkConfig): Effect.Effect<RunningServer, ServerError
     }
 
     // Four-letter words share the registry with the CLI; they answer and close.
-    const disk = yield* Disk
-    const dirSize = (dir: string) =>
-      disk.list(dir).pipe(
-        Effect.flatMap((names) => Effect.forEach(names, (n) => disk.size(`${dir}/${n}`).pipe(Effect.orElseSucceed(() => 0)))),
-        Effect.map((sizes) => sizes.reduce((a, b) => a + b, 0)),
-        Effect.orElseSucceed(() => 0)
-      )
-    const view = makeView(core, config, {
-      dataDir: store.snapDir,
-      dataLogDir: store.logDir,
-      dirSizes: Effect.all({ dataDirSize: dirSize(store.snapDir), dataLogSize: dirSize(store.logDir) })
-    }, EZK_VERSION, port)
-    const runWord = Runtime.runFork(runtime)
-    core.fourLetter = (conn: Connection, word: string) => {
-      if (!FourLetter.isFourLetterWord(word)) return core.close(conn)
-      const mask = word === "stmk" ? conn.splitter.rest() : undefined
-      runWord(
-        FourLetter.execute(view, config.fourLetterWordWhitelist, word, mask && mask.length >= 8 ? new DataView(mask.buffer, mask.byteOffset).getBigInt64(0) : undefined).pipe(
-          Effect.flatMap((text) =>
-            Effect.sync(() => {
-              conn.socket.write(new TextEncoder().encode(text))
-              conn.socket.end()
-            })
-          ),
-          Effect.ensuring(Effect.sync(() => core.onClosed(conn)))
-        )
-      )
-    }
+    yield* ClientPort.installFourLetterWords(core, config, store, port)
 
     // Shutdown, in reverse: stop accepting → commit what was prepared → close sockets → close the log.
     yield* Effect.addFinalizer(() =>
@@ -180,51 +142,10 @@ export const make = (config: ZkConfig): Effect.Effect<RunningServer, ServerError
       })
     )
 
-    gate.core = core
-    for (const socket of gate.waiting.splice(0)) onSocket(core, socket)
+    clientPort.attach(core)
     yield* Effect.logInfo(`ezk serving on ${host}:${port}, dataDir ${resolvePath(store.dataDir)}, dataLogDir ${resolvePath(store.dataLogDir)}, last zxid 0x${store.tree.lastProcessedZxid.toString(16)}`)
     return { host, port, core, dataDir: store.dataDir, dataLogDir: store.dataLogDir }
   })
-
-/** Binds the client port through the Transport; the listener is closed when the scope closes. */
-const listen = (
-  config: ZkConfig,
-  logger: CoreLogger,
-  onConnection: (socket: Socket) => void
-): Effect.Effect<{ host: string; port: number }, ServerError, Scope.Scope> =>
-  Effect.flatMap(Transport, (transport) => {
-    const host = config.clientPortAddress ?? "0.0.0.0"
-    return transport.listen(
-      {
-        host,
-        port: config.clientPort,
-        // A client may send a four-letter word and shut down its side (`echo ruok | nc`).
-        allowHalfOpen: true,
-        backlog: config.clientPortListenBacklog,
-        onError: (e) => logger.error(`client port error: ${e.message}`)
-      },
-      onConnection
-    ).pipe(
-      Effect.mapError((e) =>
-        new ServerError({
-          reason: e.reason === "AddressInUse" ? "PortInUse" : "Listen",
-          message: e.reason === "AddressInUse" ? `client port ${host}:${config.clientPort} is already in use` : `cannot listen on ${host}:${config.clientPort}: ${e.message}`
-        })
-      )
-    )
-  })
-
-const onSocket = (core: ServerCore, socket: Socket): void => {
-  const conn = core.accept(socket)
-  if (conn === null) return
-  socket.setHandlers({
-    data: (chunk) => core.onData(conn, chunk),
-    drain: () => conn.resume(PAUSE_OUTPUT),
-    end: () => core.onEnd(conn),
-    error: (e) => core.logger.debug(`connection /${conn.remoteAddress}:${conn.remotePort}: ${e.message}`),
-    close: () => core.onClosed(conn)
-  })
-}
 
 /** The server as a Layer (an app or a test suite can start one in-process). */
 export const layer = (config: ZkConfig): Layer.Layer<ZkServer, ServerError, Disk> => Layer.scoped(ZkServer, make(config))

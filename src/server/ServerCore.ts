@@ -119,6 +119,10 @@ export class ServerCore {
   private throttled = false
   private readonly entry = new JuteWriter(64 * 1024)
   private readonly dirty = new Set<Connection>()
+  /** Learners: sessions touched since the last PING, with their timeouts. */
+  private readonly touched = new Map<bigint, number>()
+  /** Learners: sync requests forwarded to the leader, oldest first. */
+  private readonly pendingSyncs: Array<{ readonly conn: Connection; readonly xid: number; readonly path: string }> = []
   /** Set by the shell: answers a four-letter word on a fresh connection. */
   fourLetter: (conn: Connection, word: string) => void = (conn) => this.close(conn, "four-letter words unavailable")
   /** Txns logged since the last snapshot (the shell decides when to snapshot). */
@@ -351,6 +355,7 @@ export class ServerCore {
     this.stats.received++
     const s = conn.session!
     this.tracker.touch(s, now)
+    if (this.stage.role === "learner") this.touched.set(s.id, s.timeout)
     if (type === Op.auth) return this.onAuth(conn, frame)
     if (type === Op.sasl) return this.onSasl(conn, xid, frame)
     let q: Request | null
@@ -379,6 +384,7 @@ export class ServerCore {
       return this.submitWrite(conn, xid, q, now)
     }
     if (type !== Op.ping) conn.writeStreak = 0
+    if (type === Op.sync && this.stage.role === "learner") return this.forwardSync(conn, xid, frame, q)
     if (conn.queued > 0) conn.queue.push({ xid, request: q, err: 0 })
     else executeRead(this.tree, conn, xid, q)
   }
@@ -451,6 +457,38 @@ export class ServerCore {
     const prepared = this.prep.write(conn, xid, zxid, now, q)
     if (q.type === Op.closeSession) s.closing = true
     this.submitPrepared(conn, xid, prepared, now)
+  }
+
+  /**
+   * Learners: `sync` asks the leader to flush its pipeline to us; the reply waits in the connection's
+   * order (like a write) until the leader's SYNC comes back behind every earlier commit.
+   */
+  private forwardSync(conn: Connection, xid: number, frame: Uint8Array, q: Request): void {
+    const s = conn.session!
+    conn.queue.push(null)
+    this.pendingSyncs.push({ conn, xid, path: (q as { readonly path: string }).path })
+    this.stage.forward({ sessionId: s.id, cxid: xid, type: Op.sync, body: frame.subarray(8), authInfo: conn.ids })
+  }
+
+  /** Learners: the leader's SYNC arrived: answers the oldest forwarded sync. */
+  syncAnswered(): void {
+    const p = this.pendingSyncs.shift()
+    if (p === undefined) return this.logger.warn("SYNC from the leader with no sync request pending")
+    const conn = p.conn
+    if (!conn.isOpen) return
+    conn.queueHead++
+    const mark = conn.beginReply(p.xid, this.tree.lastProcessedZxid, 0)
+    conn.out.ustring(p.path)
+    conn.endFrame(mark)
+    this.drainReads(conn)
+    this.flushAll()
+  }
+
+  /** Learners: sessions touched by their clients since the last call (the PING reply's table). */
+  takeTouches(): Array<{ readonly sessionId: bigint; readonly timeout: number }> {
+    const out = [...this.touched].map(([sessionId, timeout]) => ({ sessionId, timeout }))
+    this.touched.clear()
+    return out
   }
 
   /** Learners: the write goes to the leader; its reply waits in the connection's order until the txn commits here. */
@@ -570,6 +608,10 @@ export class ServerCore {
     if (conn !== null && conn.isOpen) {
       if (w.kind === WriteKind.CreateSession) this.sessionCreated(conn, w)
       else if (w.kind === WriteKind.Client) this.answerWrite(conn, w, res, now)
+    }
+    // Sessions created through other servers: known here too, so their clients may move to us.
+    if (w.kind === WriteKind.Remote && w.txn.type === Op.createSession && this.tracker.get(w.header.clientId) === undefined) {
+      this.tracker.add(w.header.clientId, (w.txn as { readonly timeOut: number }).timeOut, now)
     }
     if (w.txn.type === Op.closeSession) {
       // After the reply to a client's own closeSession, so that reply still goes out.

@@ -32,7 +32,7 @@ describe("a quorum config", () => {
       const exit = yield* Effect.exit(start(quorum(3)))
       assert.isTrue(Exit.isFailure(exit))
       const error = Exit.isFailure(exit) ? String(exit.cause) : ""
-      assert.match(error, /server\.N peers/)
+      assert.match(error, /server\.N peers: that is a replicated ensemble member/)
     }))
 
   it.live("with one server.N line and standaloneEnabled=false is refused", () =>

@@ -1,0 +1,335 @@
+/**
+ * The leader role, in its own Scope: accept learners on the quorum port, establish a new epoch
+ * with a quorum (discovery), bring each learner up to date (DIFF / TRUNC / SNAP + NEWLEADER), serve
+ * once a quorum acknowledged NEWLEADER, then broadcast: every write is logged here and proposed to
+ * the followers, committed when a quorum has logged it, strictly in zxid order. It steps down
+ * (the role fails, the peer looks again) when it cannot keep a synced quorum for syncLimit ticks.
+ */
+import { Clock, Deferred, Duration, Effect, FiberSet, Queue, Schedule, type Scope } from "effect"
+import { Transport, type Socket } from "../net/Transport.js"
+import type { CommitStage, PendingWrite } from "../server/commit/CommitStage.js"
+import type { ServerCore } from "../server/ServerCore.js"
+import * as SnapStream from "../storage/SnapStream.js"
+import { readRequest } from "../wire/ClientRecords.js"
+import { Op } from "../wire/Codes.js"
+import { JuteReader } from "../wire/Jute.js"
+import {
+  PacketType,
+  packetTypeName,
+  PROTOCOL_VERSION,
+  type QuorumPacket,
+  readForwardedRequest,
+  readIntData,
+  readLearnerInfo,
+  readRevalidateRequest,
+  readSessionTouches,
+  writeConfigText,
+  writeIntData,
+  writeRevalidateReply
+} from "../wire/Quorum.js"
+import * as Zxid from "../wire/Zxid.js"
+import { type CommittedTxn, CommittedLog } from "./CommittedLog.js"
+import * as LogSync from "./LogSync.js"
+import * as PacketChannel from "./PacketChannel.js"
+import { initLimitDuration, type PeerContext, PeerError } from "./PeerContext.js"
+
+const packet = (type: number, zxid: number, data: Uint8Array | null = null): QuorumPacket => ({ type, zxid, data, authinfo: null })
+
+interface LearnerHandle {
+  readonly sid: number
+  readonly observer: boolean
+  readonly channel: PacketChannel.PacketChannel
+  /** Last time anything arrived from it (ms). */
+  lastHeard: number
+  /** Acknowledged NEWLEADER: counts towards the synced quorum. */
+  synced: boolean
+  /** Receives broadcast traffic (registered atomically with its sync packets). */
+  forwarding: boolean
+  /** Highest zxid it acknowledged (it logs in order, so an ACK covers every earlier proposal). */
+  ackedUpTo: number
+}
+
+interface Outstanding {
+  readonly zxid: number
+  readonly raw: Uint8Array
+  readonly write: PendingWrite
+}
+
+/** The quorum config text NEWLEADER carries (quorum.md §1.5). */
+const configText = (ctx: PeerContext): string =>
+  ctx.members.map((m) => `server.${m.sid}=${m.host}:${m.quorumPort}:${m.electionPort}:${m.type}`).join("\n") + "\nversion=0"
+
+export const run = (ctx: PeerContext): Effect.Effect<never, PeerError, Scope.Scope | Transport> =>
+  Effect.gen(function* () {
+    const transport = yield* Transport
+    const me = ctx.members.find((m) => m.sid === ctx.sid)!
+    const initLimit = initLimitDuration(ctx)
+    const syncLimitMs = ctx.tickTime * ctx.syncLimit
+    const learners = new Map<number, LearnerHandle>()
+    const log = ctx.store.log
+    const committedLog = new CommittedLog(ctx.store.recovery.recentTxns, ctx.store.tree.lastProcessedZxid)
+    const outstanding: Array<Outstanding> = []
+    let durableUpTo = log.lastSyncedZxid
+    let core: ServerCore | null = null
+    /** Forwarded syncs waiting for every proposal up to `upTo` to commit. */
+    const pendingSyncs: Array<{ readonly learner: LearnerHandle; readonly upTo: number }> = []
+    const fatal = yield* Deferred.make<never, PeerError>()
+
+    // --- Discovery state
+    const connecting = new Map<number, number>([[ctx.sid, ctx.epochs.accepted]])
+    const epochDecided = yield* Deferred.make<number>()
+    const ackedEpoch = new Set<number>([ctx.sid])
+    const epochAcked = yield* Deferred.make<void>()
+    const newLeaderAcked = new Set<number>([ctx.sid])
+    const serving = yield* Deferred.make<void>()
+    const selfLastZxid = ctx.store.tree.lastProcessedZxid
+    const selfCurrentEpoch = ctx.epochs.current
+
+    const newEpochValue = (): number => Math.max(...connecting.values()) + 1
+
+    // --- Broadcast
+    const voterAcks = (zxid: number): Array<number> => {
+      const sids: Array<number> = []
+      if (durableUpTo >= zxid) sids.push(ctx.sid)
+      for (const l of learners.values()) if (!l.observer && l.forwarding && l.ackedUpTo >= zxid) sids.push(l.sid)
+      return sids
+    }
+    const tryCommit = (): void => {
+      const batch: Array<PendingWrite> = []
+      while (outstanding.length > 0 && ctx.verifier.containsQuorum(voterAcks(outstanding[0]!.zxid))) {
+        const o = outstanding.shift()!
+        committedLog.add({ zxid: o.zxid, raw: o.raw })
+        for (const l of learners.values()) {
+          if (!l.forwarding) continue
+          if (l.observer) l.channel.send(packet(PacketType.INFORM, o.zxid, o.raw))
+          else l.channel.send(packet(PacketType.COMMIT, o.zxid))
+        }
+        batch.push(o.write)
+      }
+      if (batch.length > 0) core?.commit(batch)
+      const upTo = outstanding.length > 0 ? outstanding[0]!.zxid - 1 : Infinity
+      while (pendingSyncs.length > 0 && pendingSyncs[0]!.upTo <= upTo) pendingSyncs.shift()!.learner.channel.send(packet(PacketType.SYNC, 0))
+    }
+    const sync = yield* LogSync.start(log, (upTo) => {
+      durableUpTo = Math.max(durableUpTo, upTo)
+      tryCommit()
+    })
+    let abdicated = false
+    const stage: CommitStage = {
+      role: "leader",
+      append: (write, entry) => {
+        const raw = entry.slice()
+        log.append(write.header.zxid, raw)
+        outstanding.push({ zxid: write.header.zxid, raw, write })
+        for (const l of learners.values()) if (l.forwarding && !l.observer) l.channel.send(packet(PacketType.PROPOSAL, write.header.zxid, raw))
+        sync.wake()
+      },
+      forward: () => {
+        throw new Error("a leader does not forward requests")
+      },
+      epochExhausted: () => {
+        // The counter is used up: step down so that an election starts a new epoch.
+        if (!abdicated) {
+          abdicated = true
+          Deferred.unsafeDone(fatal, Effect.fail(new PeerError({ phase: "broadcast", detail: "zxid counter exhausted: stepping down for a new epoch" })))
+        }
+        return false
+      }
+    }
+
+    /** Sync packets for a learner whose last logged zxid is `peerLast`; registers it for broadcast in the same turn. */
+    const syncLearner = (l: LearnerHandle, peerLast: number, newEpoch: number): string => {
+      const lastProcessed = ctx.store.tree.lastProcessedZxid
+      const decision = committedLog.decide(peerLast, lastProcessed)
+      let kind: string
+      if (decision.kind === "SNAP") {
+        kind = `SNAP ${Zxid.toHex(lastProcessed)}`
+        l.channel.send(packet(PacketType.SNAP, lastProcessed))
+        l.channel.sendRaw(SnapStream.encode(ctx.store.tree))
+      } else {
+        kind = `${decision.kind} ${Zxid.toHex(decision.zxid)} + ${decision.proposals.length} txns`
+        l.channel.send(packet(decision.kind === "DIFF" ? PacketType.DIFF : PacketType.TRUNC, decision.zxid))
+        for (const t of decision.proposals) {
+          if (l.observer) l.channel.send(packet(PacketType.INFORM, t.zxid, t.raw))
+          else {
+            l.channel.send(packet(PacketType.PROPOSAL, t.zxid, t.raw))
+            l.channel.send(packet(PacketType.COMMIT, t.zxid))
+          }
+        }
+      }
+      // In-flight proposals follow, then everything broadcast from now on.
+      if (!l.observer) for (const o of outstanding) l.channel.send(packet(PacketType.PROPOSAL, o.zxid, o.raw))
+      l.forwarding = true
+      l.channel.send(packet(PacketType.NEWLEADER, Zxid.epochStart(newEpoch), writeConfigText(configText(ctx))))
+      return kind
+    }
+
+    const onBroadcastPacket = (l: LearnerHandle, p: QuorumPacket, now: number): void => {
+      switch (p.type) {
+        case PacketType.ACK:
+          if (Zxid.counterOf(p.zxid) === 0) return
+          if (p.zxid > l.ackedUpTo) l.ackedUpTo = p.zxid
+          return tryCommit()
+        case PacketType.PING: {
+          const c = core
+          if (c === null) return
+          for (const t of readSessionTouches(p.data)) {
+            const s = c.tracker.get(t.sessionId)
+            if (s !== undefined) c.tracker.touch(s, now)
+          }
+          return
+        }
+        case PacketType.REQUEST: {
+          const c = core
+          if (c === null) return
+          const q = readForwardedRequest(p.data)
+          const caller = { sessionId: q.sessionId, ids: p.authinfo ?? [], isSuper: false }
+          if (q.type === Op.sync) {
+            const last = outstanding.length > 0 ? outstanding[outstanding.length - 1]!.zxid : 0
+            if (last === 0) l.channel.send(packet(PacketType.SYNC, 0))
+            else pendingSyncs.push({ learner: l, upTo: last })
+            return
+          }
+          if (q.type === Op.createSession) {
+            c.prepareRemote(caller, q.cxid, { type: Op.createSession, timeOut: new JuteReader(q.body).int() }, now)
+            return
+          }
+          const request = readRequest(new JuteReader(q.body), q.type)
+          if (request === null) return
+          c.prepareRemote(caller, q.cxid, request, now)
+          return
+        }
+        case PacketType.REVALIDATE: {
+          const r = readRevalidateRequest(p.data)
+          const s = core?.tracker.get(r.sessionId)
+          const valid = s !== undefined && !s.closing
+          if (valid) core!.tracker.touch(s!, now)
+          l.channel.send({ type: PacketType.REVALIDATE, zxid: p.zxid, data: writeRevalidateReply({ sessionId: r.sessionId, valid }), authinfo: null })
+          return
+        }
+        default:
+          throw new PeerError({ phase: "broadcast", detail: `unexpected ${packetTypeName(p.type)} from ${l.sid}` })
+      }
+    }
+
+    /** One learner connection, from FOLLOWERINFO to its loss. */
+    const handle = (socket: Socket) =>
+      Effect.gen(function* () {
+        const channel = yield* PacketChannel.make(socket)
+        const take = Queue.take(channel.inbox).pipe(
+          Effect.flatMap((i) => (i._tag === "Packet" ? Effect.succeed(i.packet) : Effect.fail(new PeerError({ phase: "sync", detail: i._tag === "Closed" ? i.reason : "unexpected snapshot stream" }))))
+        )
+        const takeWithin = take.pipe(Effect.timeoutFail({ duration: initLimit, onTimeout: () => new PeerError({ phase: "sync", detail: `${channel.peer} silent for initLimit` }) }))
+        const hello = yield* takeWithin
+        if (hello.type !== PacketType.FOLLOWERINFO && hello.type !== PacketType.OBSERVERINFO) {
+          return yield* new PeerError({ phase: "discovery", detail: `${channel.peer} sent ${packetTypeName(hello.type)} instead of FOLLOWERINFO` })
+        }
+        const info = yield* Effect.try({ try: () => readLearnerInfo(hello.data), catch: (e) => new PeerError({ phase: "discovery", detail: `bad LearnerInfo: ${String(e)}` }) })
+        const member = ctx.members.find((m) => m.sid === info.sid)
+        const observer = hello.type === PacketType.OBSERVERINFO
+        if (member === undefined || (member.type === "observer") !== observer) {
+          return yield* new PeerError({ phase: "discovery", detail: `${channel.peer} says it is server ${info.sid}, which is not a ${observer ? "observer" : "participant"} here` })
+        }
+        const l: LearnerHandle = { sid: info.sid, observer, channel, lastHeard: yield* Clock.currentTimeMillis, synced: false, forwarding: false, ackedUpTo: 0 }
+        const previous = learners.get(l.sid)
+        if (previous !== undefined) yield* previous.channel.close
+        learners.set(l.sid, l)
+        yield* Effect.addFinalizer(() => Effect.sync(() => learners.get(l.sid) === l && learners.delete(l.sid)))
+
+        if (!observer && !(yield* Deferred.isDone(epochDecided))) {
+          connecting.set(l.sid, Zxid.epochOf(hello.zxid))
+          if (ctx.verifier.containsQuorum(connecting.keys())) {
+            const e = newEpochValue()
+            yield* ctx.epochs.setAccepted(e)
+            yield* Deferred.succeed(epochDecided, e)
+          }
+        }
+        const newEpoch = yield* Deferred.await(epochDecided)
+        channel.send(packet(PacketType.LEADERINFO, Zxid.epochStart(newEpoch), writeIntData(PROTOCOL_VERSION)))
+        const ack = yield* takeWithin
+        if (ack.type !== PacketType.ACKEPOCH) return yield* new PeerError({ phase: "discovery", detail: `${l.sid} sent ${packetTypeName(ack.type)} instead of ACKEPOCH` })
+        const peerEpoch = readIntData(ack.data)
+        if (peerEpoch > selfCurrentEpoch || (peerEpoch === selfCurrentEpoch && ack.zxid > selfLastZxid)) {
+          return yield* new PeerError({ phase: "discovery", detail: `follower ${l.sid} is ahead of the leader (epoch ${peerEpoch}, zxid ${Zxid.toHex(ack.zxid)})` })
+        }
+        if (!observer && !(yield* Deferred.isDone(epochAcked))) {
+          ackedEpoch.add(l.sid)
+          if (ctx.verifier.containsQuorum(ackedEpoch)) yield* Deferred.succeed(epochAcked, undefined)
+        }
+        yield* Deferred.await(epochAcked)
+        const kind = syncLearner(l, ack.zxid, newEpoch)
+        yield* Effect.logInfo(`leader ${ctx.sid}: syncing ${observer ? "observer" : "follower"} ${l.sid} (last zxid ${Zxid.toHex(ack.zxid)}) with ${kind}`)
+
+        for (;;) {
+          const p = yield* take
+          const now = yield* Clock.currentTimeMillis
+          l.lastHeard = now
+          if (p.type === PacketType.ACK && p.zxid === Zxid.epochStart(newEpoch) && !l.synced) {
+            l.synced = true
+            if (!observer) newLeaderAcked.add(l.sid)
+            if (yield* Deferred.isDone(serving)) channel.send(packet(PacketType.UPTODATE, -1))
+            else if (ctx.verifier.containsQuorum(newLeaderAcked)) yield* Deferred.succeed(serving, undefined)
+            continue
+          }
+          yield* Effect.try({ try: () => onBroadcastPacket(l, p, now), catch: (e) => (e instanceof PeerError ? e : new PeerError({ phase: "broadcast", detail: String(e) })) })
+        }
+      }).pipe(
+        Effect.tapError((e) => Effect.logWarning(`leader ${ctx.sid}: dropping learner: ${e.message}`)),
+        Effect.ignore,
+        Effect.scoped
+      )
+
+    // --- Accept learners for as long as we lead.
+    const handlers = yield* FiberSet.make()
+    const runFork = yield* FiberSet.runtime(handlers)<Transport>()
+    yield* transport
+      .listen({ host: me.host, port: me.quorumPort }, (socket) => void runFork(handle(socket)))
+      .pipe(Effect.mapError((e) => new PeerError({ phase: "connect", detail: `quorum port ${me.host}:${me.quorumPort}: ${e.message}` })))
+    yield* Effect.logInfo(`leader ${ctx.sid}: waiting for followers on ${me.host}:${me.quorumPort}`)
+
+    // Discovery: a quorum (ourselves included) must join and acknowledge the epoch within initLimit each.
+    const timeout = (what: string) => () => new PeerError({ phase: "discovery", detail: `no quorum ${what} within initLimit (${ctx.initLimit} ticks)` })
+    if (ctx.verifier.containsQuorum(connecting.keys())) {
+      const e = newEpochValue()
+      yield* ctx.epochs.setAccepted(e)
+      yield* Deferred.succeed(epochDecided, e)
+    }
+    const newEpoch = yield* Deferred.await(epochDecided).pipe(Effect.timeoutFail({ duration: initLimit, onTimeout: timeout("of followers connected") }))
+    if (ctx.verifier.containsQuorum(ackedEpoch)) yield* Deferred.succeed(epochAcked, undefined)
+    yield* Deferred.await(epochAcked).pipe(Effect.timeoutFail({ duration: initLimit, onTimeout: timeout("acknowledged the new epoch") }))
+    yield* ctx.epochs.setCurrent(newEpoch)
+    if (ctx.verifier.containsQuorum(newLeaderAcked)) yield* Deferred.succeed(serving, undefined)
+    yield* Deferred.await(serving).pipe(Effect.timeoutFail({ duration: initLimit, onTimeout: timeout("acknowledged NEWLEADER") }))
+
+    // Serve: a fresh core whose zxids start the new epoch.
+    core = yield* ctx.serve(stage)
+    core.zxids.startEpoch(newEpoch)
+    for (const l of learners.values()) if (l.synced) l.channel.send(packet(PacketType.UPTODATE, -1))
+    yield* Effect.logInfo(`leader ${ctx.sid}: serving epoch ${newEpoch} with ${[...newLeaderAcked].sort().join(",")}`)
+
+    // Tick loop: PING every half tick; drop learners silent for syncLimit; step down without a synced quorum.
+    const tick = Effect.gen(function* () {
+      const now = yield* Clock.currentTimeMillis
+      const last = outstanding.length > 0 ? outstanding[outstanding.length - 1]!.zxid : ctx.store.tree.lastProcessedZxid
+      const synced = [ctx.sid]
+      for (const l of [...learners.values()]) {
+        if (now - l.lastHeard > syncLimitMs) {
+          yield* Effect.logWarning(`leader ${ctx.sid}: learner ${l.sid} silent for more than syncLimit (${ctx.syncLimit} ticks); dropping it`)
+          yield* l.channel.close
+          learners.delete(l.sid)
+          continue
+        }
+        if (l.synced && !l.observer) synced.push(l.sid)
+        l.channel.send(packet(PacketType.PING, last))
+      }
+      if (!ctx.verifier.containsQuorum(synced)) {
+        return yield* new PeerError({ phase: "broadcast", detail: `not sufficient followers synced, only synced with sids [${synced.join(",")}]` })
+      }
+    })
+    return yield* Effect.raceFirst(
+      tick.pipe(Effect.repeat(Schedule.spaced(Duration.millis(ctx.tickTime / 2))), Effect.zipRight(Effect.never)),
+      Deferred.await(fatal)
+    )
+  })
+
+export type { CommittedTxn }

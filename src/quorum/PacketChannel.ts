@@ -1,0 +1,126 @@
+/**
+ * One learner-port connection as the quorum code sees it: QuorumPackets out (coalesced into one
+ * socket write per turn), and a bounded inbox of packets in — with the raw snapshot that follows a
+ * SNAP packet decoded in place, so a learner reads `Snapshot` as just another inbound item.
+ */
+import { Effect, Queue, type Scope } from "effect"
+import type { Socket } from "../net/Transport.js"
+import * as SnapStream from "../storage/SnapStream.js"
+import type { DataTreeOptions } from "../tree/DataTree.js"
+import { JuteWriter } from "../wire/Jute.js"
+import { type QuorumPacket, QuorumPacketReader, PacketType, writeQuorumPacket } from "../wire/Quorum.js"
+import { WireError } from "../wire/WireError.js"
+
+export type Inbound =
+  | { readonly _tag: "Packet"; readonly packet: QuorumPacket }
+  | { readonly _tag: "Snapshot"; readonly snapshot: SnapStream.Received }
+  | { readonly _tag: "Closed"; readonly reason: string }
+
+export interface PacketChannel {
+  /** `host:port` of the other side, for logs. */
+  readonly peer: string
+  /** Queues a packet; everything queued in one turn leaves in one socket write, in order. */
+  send(packet: QuorumPacket): void
+  /** Queues raw bytes (the SNAP stream) in order with the packets. */
+  sendRaw(bytes: Uint8Array): void
+  /** Packets in order; ends with one `Closed`. */
+  readonly inbox: Queue.Dequeue<Inbound>
+  /** Closes the connection (idempotent). */
+  readonly close: Effect.Effect<void>
+}
+
+export interface ChannelOptions {
+  /** Tree options for a SNAP-streamed tree (learners). */
+  readonly tree?: DataTreeOptions
+  readonly maxPacket?: number
+}
+
+/** Wraps a connected socket; the socket is destroyed when the current scope closes. */
+export const make = (socket: Socket, options: ChannelOptions = {}): Effect.Effect<PacketChannel, never, Scope.Scope> =>
+  Effect.gen(function* () {
+    // Unbounded: the consumer is this server's own role fiber, which never blocks on the network
+    // while reading; a flooding peer is bounded by maxPacket per packet and dropped by syncLimit.
+    const inbox = yield* Queue.unbounded<Inbound>()
+    const peer = `${socket.remoteAddress}:${socket.remotePort}`
+    const reader = new QuorumPacketReader(options.maxPacket)
+    let snap: SnapStream.SnapStreamDecoder | null = null
+    let closed = false
+    const out = new JuteWriter(64 * 1024)
+    let flushQueued = false
+
+    const deliver = (item: Inbound): void => {
+      Queue.unsafeOffer(inbox, item)
+    }
+    const fail = (reason: string): void => {
+      if (closed) return
+      closed = true
+      socket.destroy()
+      deliver({ _tag: "Closed", reason })
+    }
+    const onData = (chunk: Uint8Array): void => {
+      if (closed) return
+      try {
+        let bytes: Uint8Array | null = chunk
+        while (bytes !== null && !closed) {
+          if (snap !== null) {
+            const done = snap.feed(bytes)
+            if (done === null) return
+            snap = null
+            deliver({ _tag: "Snapshot", snapshot: done })
+            bytes = done.rest.length > 0 ? done.rest : null
+            continue
+          }
+          let snapZxid = 0
+          for (const packet of reader.feed(bytes)) {
+            if (packet.type === PacketType.SNAP) snapZxid = packet.zxid
+            deliver({ _tag: "Packet", packet })
+          }
+          bytes = null
+          if (reader.awaitingSnapshot) {
+            // The raw snapshot follows the SNAP packet; its zxid is the streamed tree's lastProcessedZxid.
+            if (options.tree === undefined) return fail(`unexpected SNAP from ${peer}`)
+            snap = new SnapStream.SnapStreamDecoder(snapZxid, options.tree)
+            const rest = reader.takeRest()
+            bytes = rest.length > 0 ? rest : null
+          }
+        }
+      } catch (e) {
+        if (e instanceof WireError) return fail(`garbage from ${peer}: ${e.message}`)
+        throw e
+      }
+    }
+    socket.setHandlers({
+      data: onData,
+      end: () => fail(`${peer} closed the connection`),
+      close: (hadError) => fail(hadError ? `connection to ${peer} broke` : `${peer} closed the connection`),
+      error: (e) => fail(e.message)
+    })
+
+    const flush = (): void => {
+      flushQueued = false
+      if (closed || out.pos === 0) return
+      socket.write(out.copy())
+      out.reset()
+    }
+    const schedule = (): void => {
+      if (flushQueued) return
+      flushQueued = true
+      queueMicrotask(flush)
+    }
+    yield* Effect.addFinalizer(() => Effect.sync(() => fail("closed")))
+    return {
+      peer,
+      send: (packet) => {
+        if (closed) return
+        writeQuorumPacket(out, packet)
+        schedule()
+      },
+      sendRaw: (bytes) => {
+        if (closed) return
+        out.raw(bytes)
+        schedule()
+      },
+      inbox,
+      close: Effect.sync(() => fail("closed"))
+    }
+  })

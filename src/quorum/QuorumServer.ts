@@ -1,0 +1,139 @@
+/**
+ * A replicated ensemble member as an Effect Layer: the same client port, storage and pipeline as a
+ * standalone server, with a peer state machine (election → leader / follower / observer) deciding
+ * which commit stage serves clients, and when. Not serving (LOOKING, syncing) means new client
+ * connections are closed, so clients move on to a server that serves.
+ */
+import { Context, Effect, Layer, type Scope } from "effect"
+import * as AuthProviders from "../auth/Digest.js"
+import type { Disk } from "../disk/Disk.js"
+import { Transport } from "../net/Transport.js"
+import * as Recovery from "../storage/Recovery.js"
+import * as Storage from "../storage/Storage.js"
+import * as ClientPort from "../server/ClientPort.js"
+import type { CommitStage } from "../server/commit/CommitStage.js"
+import type { ZkConfig } from "../server/Config.js"
+import { coreConfig, logRecovery, makeLogger, readJaas } from "../server/Server.js"
+import { ServerCore } from "../server/ServerCore.js"
+import { ServerError } from "../server/ServerError.js"
+import * as Zxid from "../wire/Zxid.js"
+import * as QuorumVerifier from "./core/QuorumVerifier.js"
+import * as Peer from "./Peer.js"
+import { loadEpochs, type Member, type PeerContext, PeerError } from "./PeerContext.js"
+
+/** Replayed txns kept for DIFF (zookeeper.commitLogCount). */
+const COMMIT_LOG_COUNT = 500
+
+export interface RunningPeer {
+  readonly sid: number
+  readonly host: string
+  readonly port: number
+  readonly status: Peer.PeerStatus
+  /** The core serving clients right now, if any. */
+  readonly core: () => ServerCore | null
+  readonly context: PeerContext
+}
+
+export class QuorumPeer extends Context.Tag("ezk/quorum/QuorumPeer")<QuorumPeer, RunningPeer>() {}
+
+/** The quorum members of a config (`server.N` lines; the first address of each). */
+export const membersOf = (config: ZkConfig): Array<Member> =>
+  config.quorum.servers.map((s) => ({
+    sid: s.sid,
+    host: s.addresses[0]!.host,
+    quorumPort: s.addresses[0]!.quorumPort,
+    electionPort: s.addresses[0]!.electionPort,
+    type: s.type
+  }))
+
+export interface PeerOptions {
+  /** This server's id (`myid`). */
+  readonly sid: number
+  readonly elector: Peer.Elector
+}
+
+export const make = (config: ZkConfig, options: PeerOptions): Effect.Effect<RunningPeer, ServerError, Scope.Scope | Disk | Transport> =>
+  Effect.gen(function* () {
+    const { sid } = options
+    const members = membersOf(config)
+    const me = members.find((m) => m.sid === sid)
+    if (me === undefined) return yield* new ServerError({ reason: "BadConfig", message: `myid ${sid} is not among the server.N lines of ${config.source ?? "the config"}` })
+    const own = config.quorum.servers.find((s) => s.sid === sid)!
+    const clientPortNumber = config.clientPort >= 0 ? config.clientPort : (own.clientAddress?.port ?? -1)
+    if (clientPortNumber < 0) return yield* new ServerError({ reason: "BadConfig", message: `no client port for server.${sid}: set clientPort or add ;port to its server.${sid} line` })
+    const runtime = yield* Effect.runtime<never>()
+    const logger = makeLogger(runtime)
+    const clock = yield* Effect.clock
+    const saslUsers = config.jaasLoginConfig === undefined ? null : yield* readJaas(config.jaasLoginConfig, config.jaasServerSection)
+    const cfg = coreConfig(config, saslUsers, sid)
+    const clientConfig: ZkConfig = { ...config, clientPort: clientPortNumber, clientPortAddress: config.clientPortAddress ?? own.clientAddress?.host }
+    const clientPort = yield* ClientPort.open(clientConfig, logger)
+
+    const treeOptions = { extendedTypes: cfg.extendedTypes, digestEnabled: cfg.digestEnabled }
+    const storageConfig = {
+      dataDir: config.dataDir,
+      dataLogDir: config.dataLogDir,
+      tree: treeOptions,
+      preAllocSizeBytes: Number(config.properties.get("preAllocSize") ?? 65536) * 1024,
+      keepRecentTxns: COMMIT_LOG_COUNT
+    }
+    const started = clock.unsafeCurrentTimeMillis()
+    const store = yield* Storage.open(storageConfig).pipe(
+      Effect.mapError((e) => new ServerError({ reason: "DataDir", message: `cannot use data dir ${config.dataDir}: ${e.message}` }))
+    )
+    yield* logRecovery(store.recovery, clock.unsafeCurrentTimeMillis() - started)
+    const epochs = yield* loadEpochs(store.snapDir, Zxid.epochOf(store.tree.lastProcessedZxid)).pipe(
+      Effect.mapError((e) => new ServerError({ reason: "DataDir", message: e.message }))
+    )
+    const disk = yield* Effect.context<Disk>()
+    const reload = Effect.gen(function* () {
+      const { snapDir, logDir } = Storage.directories(storageConfig)
+      const recovered = yield* Recovery.recover({ snapDir, logDir, tree: treeOptions }).pipe(
+        Effect.mapError((e) => new PeerError({ phase: "storage", detail: `reloading after TRUNC: ${e.message}` }))
+      )
+      store.replaceTree(recovered.tree)
+    }).pipe(Effect.provide(disk))
+
+    const auth = AuthProviders.make({ superDigest: config.superDigest })
+    const coreClock = { nowMs: () => clock.unsafeCurrentTimeMillis(), monotonicMs: () => Number(clock.unsafeCurrentTimeNanos() / 1_000_000n) }
+    const serve = (stage: CommitStage) =>
+      Effect.acquireRelease(
+        Effect.gen(function* () {
+          const core = new ServerCore(cfg, store.tree, stage, coreClock, auth, logger)
+          yield* ClientPort.installFourLetterWords(core, clientConfig, store, clientPort.port).pipe(Effect.provide(disk))
+          clientPort.attach(core)
+          return core
+        }),
+        (core) =>
+          Effect.sync(() => {
+            if (clientPort.current() === core) clientPort.attach(null)
+            core.serving = false
+            core.closeAll("the server changes its role in the ensemble")
+          })
+      )
+
+    const verifier = QuorumVerifier.make(members.map((m) => ({ sid: m.sid, type: m.type })))
+    const context: PeerContext = {
+      sid,
+      members,
+      verifier,
+      tickTime: config.tickTime,
+      initLimit: config.quorum.initLimit ?? 10,
+      syncLimit: config.quorum.syncLimit ?? 5,
+      store,
+      treeOptions,
+      epochs,
+      serve,
+      reload
+    }
+    clientPort.attach(null)
+    yield* ClientPort.startTimers(config, clientPort.current, Number(config.properties.get("znode.container.checkIntervalMs") ?? 60_000))
+    const status: Peer.PeerStatus = { state: "LOOKING", leader: null, elections: 0 }
+    yield* Peer.run(context, options.elector, status).pipe(Effect.forkScoped)
+    yield* Effect.addFinalizer(() => Effect.zipRight(store.close.pipe(Effect.ignore), Effect.logInfo(`peer ${sid} stopped; txn log synced`)))
+    yield* Effect.logInfo(`ezk peer ${sid} of ${members.length}: clients on ${clientPort.host}:${clientPort.port}, quorum ${me.host}:${me.quorumPort}, election ${me.electionPort}, last zxid ${Zxid.toHex(store.tree.lastProcessedZxid)}, epochs accepted ${epochs.accepted} current ${epochs.current}`)
+    return { sid, host: clientPort.host, port: clientPort.port, status, core: clientPort.current, context }
+  })
+
+export const layer = (config: ZkConfig, options: PeerOptions): Layer.Layer<QuorumPeer, ServerError, Disk | Transport> =>
+  Layer.scoped(QuorumPeer, make(config, options))
