@@ -39,6 +39,11 @@ describe("tidy", () => {
     assert.deepStrictEqual(offenders(src, /(^|[^.\w])(setTimeout|setInterval)\(/m), [])
   })
 
+  it("every socket goes through the Transport: only src/net/Tcp.ts imports node:net", () => {
+    const src = sources("src").filter((f) => f !== path.join("src", "net", "Tcp.ts"))
+    assert.deepStrictEqual(offenders(src, /from "node:(net|tls|dgram)"/), [])
+  })
+
   it("only the CLI entry points run Effects as programs", () => {
     const entries = [path.join("src", "cli", "main.ts"), path.join("src", "cli", "FastMain.ts")]
     const src = sources("src").filter((f) => !entries.includes(f))

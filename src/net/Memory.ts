@@ -1,0 +1,369 @@
+/**
+ * An in-memory network for running a whole ensemble and its clients in one process on TestClock.
+ *
+ * Each simulated machine is a host name with its own Transport (`transportFor(host)`); the network
+ * knows which host every connection runs between, so faults are between hosts. Every byte is
+ * delivered by a fiber sleeping on Effect's Clock (never in the writer's call stack, even at zero
+ * latency), and latency jitter and chunking come from one seeded PRNG: a seed replays a run exactly.
+ *
+ * TCP's guarantee holds: each connection delivers its bytes in order, exactly once, until it
+ * breaks. Writes may be split and coalesced (as TCP does), so readers must reassemble frames.
+ * Faults:
+ * - latency + jitter per link; `stall(a, b, ms)` holds bytes between two hosts for a while;
+ * - `partition(a, b)` / `partitionOneWay(from, to)`: bytes stop flowing (connects time out). An
+ *   established connection stalls; after `heal` its stalled bytes arrive, unless the partition lasted
+ *   `partitionResetAfterMs` (if set): then its connections are reset, as TCP's retransmission timeout does;
+ * - `reset(a, b)`: both ends see `error(Reset)` then `close(true)`; later writes are dropped;
+ * - `refuse(host, port?)`: connects fail with Refused, as to a port nobody listens on.
+ */
+import { Duration, Effect, FiberSet, type Scope } from "effect"
+import { makePrng } from "./internal/prng.js"
+import type { ConnectOptions, ListenOptions, Socket, SocketHandlers, TransportService } from "./Socket.js"
+import { TransportError } from "./Socket.js"
+
+/** How the network behaves; every field has a default. */
+export interface NetworkOptions {
+  /** Seeds jitter and chunking. */
+  readonly seed?: number
+  /** One-way delay of every link unless `setLatency` overrides it (default 0). */
+  readonly latencyMs?: number
+  /** Extra one-way delay drawn uniformly from [0, jitterMs] per segment (default 0). */
+  readonly jitterMs?: number
+  /** Split writes and coalesce deliveries at seeded points (default true, as TCP may). */
+  readonly chunking?: boolean
+  /** Bytes queued on a connection's side above which `write` returns false (default 64 KiB). */
+  readonly highWaterBytes?: number
+  /** A connect that cannot reach its host fails with Timeout after this long (default 10 s). */
+  readonly connectTimeoutMs?: number
+  /** A partition lasting this long resets the connections it cuts (default: never; they resume on heal). */
+  readonly partitionResetAfterMs?: number
+  /** Record every delivery in `trace` (for determinism checks). */
+  readonly trace?: boolean
+}
+
+/** The simulated network and its fault controls. */
+export interface Network {
+  /** The Transport of the machine called `host` (its loopback names resolve to it). */
+  readonly transportFor: (host: string) => TransportService
+  readonly setLatency: (a: string, b: string, latencyMs: number, jitterMs?: number) => void
+  readonly stall: (a: string, b: string, durationMs: number) => void
+  readonly partition: (a: string, b: string) => void
+  readonly partitionOneWay: (from: string, to: string) => void
+  /** Heals the partitions between a and b, or every partition. */
+  readonly heal: (a?: string, b?: string) => void
+  /** Breaks every connection between a and b (or every connection of a). */
+  readonly reset: (a: string, b?: string) => void
+  readonly refuse: (host: string, port?: number) => void
+  readonly unrefuse: (host: string, port?: number) => void
+  /** Open connections (both ends not yet closed). */
+  readonly connectionCount: () => number
+  /** "ms-since-start from>to bytes" per delivery, when `trace` is on. */
+  readonly trace: ReadonlyArray<string>
+}
+
+interface Segment {
+  /** null: end of stream (FIN). */
+  readonly data: Uint8Array | null
+  readonly due: number
+}
+
+interface Endpoint {
+  readonly host: string
+  readonly port: number
+  readonly allowHalfOpen: boolean
+  readonly conn: Conn
+  peer: Endpoint
+  handlers: SocketHandlers
+  /** Bytes and FIN on their way to the peer, due times non-decreasing. */
+  queue: Array<Segment>
+  queued: number
+  lastDue: number
+  paused: boolean
+  needDrain: boolean
+  writeEnded: boolean
+  finDelivered: boolean
+  readEnded: boolean
+  closed: boolean
+}
+
+interface Conn {
+  broken: boolean
+  a: Endpoint
+  b: Endpoint
+}
+
+const LOOPBACK = new Set(["127.0.0.1", "localhost", "::1", "0.0.0.0", "::", ""])
+
+/** Makes a network whose delivery fibers live in the current scope and run on its Clock. */
+export const makeNetwork = (options: NetworkOptions = {}): Effect.Effect<Network, never, Scope.Scope> =>
+  Effect.gen(function*() {
+    const run = yield* FiberSet.makeRuntime<never>()
+    const clock = yield* Effect.clock
+    const now = () => clock.unsafeCurrentTimeMillis()
+    const random = makePrng(options.seed ?? 1)
+    const highWater = options.highWaterBytes ?? 64 * 1024
+    const chunking = options.chunking ?? true
+    const trace: Array<string> = []
+    const startedAt = now()
+
+    const hosts = new Set<string>()
+    const listeners = new Map<string, { readonly onSocket: (s: Socket) => void; readonly allowHalfOpen: boolean }>()
+    const nextPort = new Map<string, number>()
+    const latency = new Map<string, { readonly latencyMs: number; readonly jitterMs: number }>()
+    const cut = new Map<string, number>() // "from>to" → partition generation
+    const stalledUntil = new Map<string, number>()
+    const refused = new Set<string>()
+    const conns = new Set<Conn>()
+    let generation = 0
+
+    const key = (from: string, to: string) => `${from}>${to}`
+    const blocked = (from: string, to: string) => cut.has(key(from, to)) || (stalledUntil.get(key(from, to)) ?? 0) > now()
+    const delayOf = (from: string, to: string): number => {
+      const l = latency.get(key(from, to)) ?? { latencyMs: options.latencyMs ?? 0, jitterMs: options.jitterMs ?? 0 }
+      return l.latencyMs + Math.floor(random() * (l.jitterMs + 1))
+    }
+    /** Runs f in a fresh fiber after delayMs: never in the caller's stack. */
+    const later = (delayMs: number, f: () => void): void =>
+      void run(Effect.zipRight(Effect.yieldNow(), Effect.sleep(Duration.millis(Math.max(0, delayMs)))).pipe(Effect.zipRight(Effect.sync(f))))
+    const kickAll = (pred: (c: Conn) => boolean) =>
+      later(0, () => {
+        for (const c of [...conns]) {
+          if (!pred(c)) continue
+          deliver(c.a)
+          deliver(c.b)
+        }
+      })
+    const between = (c: Conn, a: string, b?: string) =>
+      b === undefined ? c.a.host === a || c.b.host === a : (c.a.host === a && c.b.host === b) || (c.a.host === b && c.b.host === a)
+
+    const maybeClose = (e: Endpoint): void => {
+      if (e.closed || !e.readEnded || !e.finDelivered) return
+      e.closed = true
+      e.handlers.close?.(false)
+      if (e.peer.closed) conns.delete(e.conn)
+    }
+
+    /** Delivers what is due from `from` to its peer, in order, until blocked, paused or not yet due. */
+    const deliver = (from: Endpoint): void => {
+      const to = from.peer
+      while (!from.conn.broken && from.queue.length > 0 && from.queue[0]!.due <= now() && !blocked(from.host, to.host)) {
+        const head = from.queue[0]!
+        if (head.data === null) {
+          from.queue.shift()
+          from.finDelivered = true
+          if (options.trace) trace.push(`${now() - startedAt} ${from.host}:${from.port}>${to.host}:${to.port} FIN`)
+          if (!to.closed && !to.readEnded) {
+            to.readEnded = true
+            to.handlers.end?.()
+            if (!to.allowHalfOpen) endSide(to)
+            maybeClose(to)
+          }
+          maybeClose(from)
+          continue
+        }
+        if (to.paused && !to.closed) break
+        // Coalesce a seeded number of due segments into one chunk, as a receive buffer does.
+        let n = 1
+        while (chunking && n < from.queue.length && from.queue[n]!.data !== null && from.queue[n]!.due <= now() && random() < 0.5) n++
+        const parts = from.queue.splice(0, n).map((s) => s.data!)
+        const chunk = parts.length === 1 ? parts[0]! : concat(parts)
+        from.queued -= chunk.length
+        if (options.trace) trace.push(`${now() - startedAt} ${from.host}:${from.port}>${to.host}:${to.port} ${chunk.length}`)
+        if (!to.closed) to.handlers.data?.(chunk)
+      }
+      if (from.needDrain && from.queued === 0 && !from.closed) {
+        from.needDrain = false
+        from.handlers.drain?.()
+      }
+    }
+
+    const enqueue = (e: Endpoint, data: Uint8Array | null): void => {
+      const due = Math.max(e.lastDue, now() + delayOf(e.host, e.peer.host))
+      e.lastDue = due
+      e.queue.push({ data, due })
+      if (data !== null) e.queued += data.length
+      later(due - now(), () => deliver(e))
+    }
+
+    const endSide = (e: Endpoint): void => {
+      if (e.writeEnded || e.conn.broken) return
+      e.writeEnded = true
+      enqueue(e, null)
+    }
+
+    const write = (e: Endpoint, data: Uint8Array): boolean => {
+      if (e.writeEnded || e.closed || e.conn.broken) return true // dropped, as after a reset
+      let off = 0
+      while (off < data.length) {
+        const rest = data.length - off
+        const size = !chunking || random() < 0.5 ? rest : 1 + Math.floor(random() * rest)
+        enqueue(e, data.slice(off, off + size)) // a copy: callers may reuse their buffer
+        off += size
+      }
+      if (e.queued < highWater) return true
+      e.needDrain = true
+      return false
+    }
+
+    const breakConn = (c: Conn, address: string): void => {
+      if (c.broken) return
+      c.broken = true
+      conns.delete(c)
+      for (const e of [c.a, c.b]) {
+        e.queue = []
+        e.queued = 0
+        if (e.closed) continue
+        e.closed = true
+        later(0, () => {
+          e.handlers.error?.(new TransportError({ reason: "Reset", address }))
+          e.handlers.close?.(true)
+        })
+      }
+    }
+
+    const socketOf = (e: Endpoint): Socket => ({
+      remoteAddress: e.peer.host,
+      remotePort: e.peer.port,
+      localAddress: e.host,
+      localPort: e.port,
+      get writableLength() {
+        return e.queued
+      },
+      write: (data) => write(e, data),
+      end: () => endSide(e),
+      destroy: () => {
+        if (e.closed) return
+        endSide(e)
+        e.closed = true
+        later(0, () => {
+          e.handlers.close?.(false)
+          if (e.peer.closed) conns.delete(e.conn)
+        })
+      },
+      pause: () => void (e.paused = true),
+      resume: () => {
+        e.paused = false
+        later(0, () => deliver(e.peer))
+      },
+      setHandlers: (h) => void (e.handlers = { ...e.handlers, ...h })
+    })
+
+    const endpoint = (host: string, port: number, allowHalfOpen: boolean, conn: Conn): Endpoint => ({
+      host, port, allowHalfOpen, conn, peer: undefined as unknown as Endpoint, handlers: {}, queue: [], queued: 0, lastDue: 0,
+      paused: false, needDrain: false, writeEnded: false, finDelivered: false, readEnded: false, closed: false
+    })
+    const ephemeral = (host: string): number => {
+      const port = nextPort.get(host) ?? 40000
+      nextPort.set(host, port + 1)
+      return port
+    }
+
+    const transportFor = (self: string): TransportService => {
+      hosts.add(self)
+      const resolve = (host: string) => (LOOPBACK.has(host) ? self : host)
+      const listen = (o: ListenOptions, onSocket: (s: Socket) => void) =>
+        Effect.acquireRelease(
+          Effect.suspend(() => {
+            const port = o.port === 0 ? ephemeral(self) : o.port
+            const address = `${self}:${port}`
+            if (listeners.has(address)) return Effect.fail(new TransportError({ reason: "AddressInUse", address }))
+            listeners.set(address, { onSocket, allowHalfOpen: o.allowHalfOpen ?? false })
+            return Effect.succeed({ host: self, port })
+          }),
+          (bound) => Effect.sync(() => listeners.delete(`${bound.host}:${bound.port}`))
+        )
+      const connect = (o: ConnectOptions): Effect.Effect<Socket, TransportError> => {
+        const to = resolve(o.host)
+        const address = `${to}:${o.port}`
+        const attempt = Effect.suspend((): Effect.Effect<Socket, TransportError> => {
+          if (!hosts.has(to)) return Effect.fail(new TransportError({ reason: "Unreachable", address, detail: "no such host" }))
+          if (blocked(self, to) || blocked(to, self)) {
+            const waitMs = o.timeoutMs ?? options.connectTimeoutMs ?? 10_000
+            return Effect.zipRight(Effect.sleep(Duration.millis(waitMs)), Effect.fail(new TransportError({ reason: "Timeout", address, detail: "partitioned" })))
+          }
+          return Effect.zipRight(
+            Effect.sleep(Duration.millis(delayOf(self, to) + delayOf(to, self))),
+            Effect.suspend(() => {
+              const listener = listeners.get(address)
+              if (listener === undefined || refused.has(to) || refused.has(address)) {
+                return Effect.fail(new TransportError({ reason: "Refused", address }))
+              }
+              const conn = { broken: false } as Conn
+              conn.a = endpoint(self, ephemeral(self), false, conn)
+              conn.b = endpoint(to, o.port, listener.allowHalfOpen, conn)
+              conn.a.peer = conn.b
+              conn.b.peer = conn.a
+              conns.add(conn)
+              listener.onSocket(socketOf(conn.b))
+              return Effect.succeed(socketOf(conn.a))
+            })
+          )
+        })
+        return o.timeoutMs === undefined
+          ? attempt
+          : Effect.timeoutFail(attempt, { duration: o.timeoutMs, onTimeout: () => new TransportError({ reason: "Timeout", address }) })
+      }
+      return { listen, connect }
+    }
+
+    const partitionOneWay = (from: string, to: string): void => {
+      if (cut.has(key(from, to))) return
+      const g = ++generation
+      cut.set(key(from, to), g)
+      const after = options.partitionResetAfterMs
+      if (after === undefined) return
+      later(after, () => {
+        if (cut.get(key(from, to)) !== g) return
+        for (const c of [...conns]) if (between(c, from, to)) breakConn(c, `${from}>${to}`)
+      })
+    }
+
+    return {
+      transportFor,
+      setLatency: (a, b, latencyMs, jitterMs = 0) => {
+        latency.set(key(a, b), { latencyMs, jitterMs })
+        latency.set(key(b, a), { latencyMs, jitterMs })
+      },
+      stall: (a, b, durationMs) => {
+        const until = now() + durationMs
+        stalledUntil.set(key(a, b), until)
+        stalledUntil.set(key(b, a), until)
+        later(durationMs, () => kickAll((c) => between(c, a, b)))
+      },
+      partition: (a, b) => {
+        partitionOneWay(a, b)
+        partitionOneWay(b, a)
+      },
+      partitionOneWay,
+      heal: (a, b) => {
+        if (a === undefined) cut.clear()
+        else if (b === undefined) {
+          for (const k of [...cut.keys()]) if (k.split(">").includes(a)) cut.delete(k)
+        }
+        else {
+          cut.delete(key(a, b))
+          cut.delete(key(b, a))
+        }
+        kickAll(() => true)
+      },
+      reset: (a, b) => {
+        for (const c of [...conns]) if (between(c, a, b)) breakConn(c, b === undefined ? a : `${a}<>${b}`)
+      },
+      refuse: (host, port) => void refused.add(port === undefined ? host : `${host}:${port}`),
+      unrefuse: (host, port) => void refused.delete(port === undefined ? host : `${host}:${port}`),
+      connectionCount: () => conns.size,
+      trace
+    }
+  })
+
+const concat = (parts: ReadonlyArray<Uint8Array>): Uint8Array => {
+  let length = 0
+  for (const p of parts) length += p.length
+  const out = new Uint8Array(length)
+  let off = 0
+  for (const p of parts) {
+    out.set(p, off)
+    off += p.length
+  }
+  return out
+}

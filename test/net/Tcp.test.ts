@@ -1,0 +1,58 @@
+/** The TCP transport over loopback (real sockets, port 0). */
+import { assert, describe, it } from "@effect/vitest"
+import { Deferred, Effect } from "effect"
+import * as Tcp from "../../src/net/Tcp.js"
+import type { Socket } from "../../src/net/Transport.js"
+
+const { connect, listen } = Tcp.transport
+
+/** Resolves with everything the socket receives until the peer half-closes. */
+const readToEnd = (socket: Socket) =>
+  Effect.async<string>((resume) => {
+    const chunks: Array<Uint8Array> = []
+    socket.setHandlers({
+      data: (chunk) => void chunks.push(chunk),
+      end: () => resume(Effect.succeed(Buffer.concat(chunks).toString("utf8")))
+    })
+  })
+
+describe("Tcp transport", () => {
+  it.scopedLive("echoes over loopback, half-closing both ways", () =>
+    Effect.gen(function*() {
+      // allowHalfOpen: the server answers after the client has shut down its side.
+      const bound = yield* listen({ host: "127.0.0.1", port: 0, allowHalfOpen: true }, (socket) => {
+        const chunks: Array<Uint8Array> = []
+        socket.setHandlers({
+          data: (chunk) => void chunks.push(chunk),
+          end: () => {
+            socket.write(Buffer.concat([Buffer.from("echo:"), ...chunks]))
+            socket.end()
+          }
+        })
+      })
+      assert.strictEqual(bound.host, "127.0.0.1")
+      assert.isAbove(bound.port, 0)
+      const socket = yield* connect({ host: "127.0.0.1", port: bound.port, timeoutMs: 5000 })
+      assert.strictEqual(socket.remotePort, bound.port)
+      const reply = yield* Effect.fork(readToEnd(socket))
+      socket.write(Buffer.from("hello "))
+      socket.write(Buffer.from("world"))
+      socket.end()
+      assert.strictEqual(yield* reply, "echo:hello world")
+      const closed = yield* Deferred.make<boolean>()
+      socket.setHandlers({ close: (hadError) => Deferred.unsafeDone(closed, Effect.succeed(hadError)) })
+      socket.destroy()
+      assert.isFalse(yield* Deferred.await(closed))
+    }))
+
+  it.scopedLive("a closed port refuses; a bound port is AddressInUse", () =>
+    Effect.gen(function*() {
+      const bound = yield* listen({ host: "127.0.0.1", port: 0 }, (s) => s.destroy())
+      const inUse = yield* Effect.flip(listen({ host: "127.0.0.1", port: bound.port }, () => {}))
+      assert.strictEqual(inUse.reason, "AddressInUse")
+      assert.match(inUse.message, /address already in use/)
+      const free = yield* Effect.scoped(listen({ host: "127.0.0.1", port: 0 }, () => {}))
+      const refused = yield* Effect.flip(connect({ host: "127.0.0.1", port: free.port }))
+      assert.strictEqual(refused.reason, "Refused")
+    }))
+})
