@@ -6,11 +6,12 @@
  * captured) are built by hand from quorum.md §1.4.
  */
 import { assert, describe, it } from "@effect/vitest"
-import { FastCheck as fc } from "effect"
+import { FastCheck as fc, Schema } from "effect"
 import * as E from "../../src/wire/Election.js"
 import { Frame } from "../../src/wire/index.js"
 import { JuteWriter } from "../../src/wire/Jute.js"
 import { WireError } from "../../src/wire/WireError.js"
+import * as S from "../../src/wire/Schemas.js"
 import * as V from "./vectors.js"
 
 const lines = V.readJsonl("ensemble.jsonl").filter((l) => l["channel"] === "election")
@@ -179,4 +180,18 @@ describe("ElectionStreamReader", () => {
     assert.throws(() => big.feed(V.fromHex("00080001")), WireError, "FrameTooLarge")
     assert.deepStrictEqual(new E.ElectionStreamReader({ handshake: false }).feed(V.fromHex("0008000000")), [])
   })
+})
+
+// ---------------------------------------------------------------------------------------------
+// Schemas (STYLE §2.8)
+
+describe("election Schemas: decode(encode(x)) = x", () => {
+  const roundTrip = <A>(schema: Schema.Schema<A, Uint8Array>, x: A): void => {
+    const bytes = Schema.encodeSync(schema)(x)
+    const back = Schema.decodeSync(schema)(bytes)
+    assert.deepStrictEqual(back, x)
+    assert.deepStrictEqual(Schema.encodeSync(schema)(back), bytes)
+  }
+  it.prop("Notification (40-byte form and version ≥ 2)", [S.Notification], ([x]) => roundTrip(S.NotificationFromBytes, x), { fastCheck: { numRuns: 300 } })
+  it.prop("InitialMessage (pre-3.5, V1, V2)", [S.InitialMessage], ([x]) => roundTrip(S.InitialMessageFromBytes, x), { fastCheck: { numRuns: 300 } })
 })
