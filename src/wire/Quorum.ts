@@ -222,8 +222,8 @@ const EMPTY = new Uint8Array(0)
  *
  * `feed(chunk)` returns the packets completed so far (each decoded and independent of the
  * chunk). A packet larger than `maxPacket` fails with WireError("FrameTooLarge") as soon as its
- * lengths say so, before the bytes are buffered; malformed lengths fail with BadLength. After a
- * failure the reader stays failed: close the connection.
+ * lengths say so, without waiting for (or buffering room for) the rest of it; malformed lengths
+ * fail with BadLength. After a failure the reader stays failed: close the connection.
  *
  * A SNAP packet is followed by the raw snapshot stream (quorum.md §4.4), not by packets: the
  * reader stops after it and keeps buffering. `takeRest()` hands back the bytes after the SNAP and
