@@ -74,6 +74,7 @@ export class SnapStreamDecoder {
     readonly maxBytes = 0x7fffffff
   ) {}
 
+  /** Takes the next chunk; the result once the signature is in, else null. Not to be fed after that. */
   feed(chunk: Uint8Array): Received | null {
     if (this.phase === Phase.Done) throw new Error("SnapStreamDecoder fed after the end of its stream")
     this.append(chunk)
@@ -191,10 +192,11 @@ export class SnapStreamDecoder {
 
   private finish(): Received {
     const sig = new TextDecoder().decode(this.buf.subarray(this.bodyEnd + 4, this.pos))
-    if (this.int(this.bodyEnd) < 0 || sig !== SIGNATURE) {
+    if (sig !== SIGNATURE) {
       throw new WireError({ reason: "BadRecord", detail: `SNAP stream signature ${JSON.stringify(sig)}, expected ${SIGNATURE}` })
     }
     // The body as a snapshot file: header + body + seal 1 (no digest section, as pre-3.6 files).
+    // This copies the stream once more; SNAP syncs are rare and the copy is dropped right after.
     const w = new JuteWriter(FILE_HEADER_BYTES + this.bodyEnd + 13)
     w.int(Snapshot.SNAP_MAGIC).int(Snapshot.SNAP_VERSION).long(Snapshot.SNAP_DBID).raw(this.buf.subarray(0, this.bodyEnd))
     w.long(adler32(w.bytes, 1, 0, w.pos)).ustring("/")

@@ -13,6 +13,7 @@ import { WireError } from "./WireError.js"
 
 /** ServerState ordinals as notifications carry them (quorum.md §6). */
 export const ServerState = { LOOKING: 0, FOLLOWING: 1, LEADING: 2, OBSERVING: 3 } as const
+/** A ServerState's name. */
 export type ServerStateName = keyof typeof ServerState
 
 /** Initial-message protocol versions: V1 (single address) and V2 (multi-address, 3.6+). */
@@ -70,6 +71,7 @@ export const readInitialMessage = (r: JuteReader): InitialMessage => {
   return parsed.message
 }
 
+/** Writes an initial message (just the sid for a pre-3.5 form). */
 export const writeInitialMessage = (w: JuteWriter, m: InitialMessage): void => {
   if (m.protocolVersion === null) {
     w.long(m.sid)
@@ -167,6 +169,7 @@ export class ElectionStreamReader {
     this.frames = new FrameSplitter({ maxFrame: options.maxFrame ?? MAX_FRAME })
   }
 
+  /** The notification payloads completed by `chunk`; see the class comment. */
   feed(chunk: Uint8Array): Array<Uint8Array> {
     if (this.failed !== null) throw this.failed
     try {

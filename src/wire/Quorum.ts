@@ -31,6 +31,7 @@ export const PacketType = {
   INFORMANDACTIVATE: 19
 } as const
 
+/** A packet type's ZooKeeper name. */
 export type PacketTypeName = keyof typeof PacketType
 
 const typeNames = new Map<number, PacketTypeName>(Object.entries(PacketType).map(([k, v]) => [v, k as PacketTypeName]))
@@ -57,6 +58,7 @@ export interface QuorumPacket {
   readonly authinfo: ReadonlyArray<Id> | null
 }
 
+/** Reads one QuorumPacket record (Leader/Learner `readRecord(.., "packet")`). */
 export const readQuorumPacket = (r: JuteReader): QuorumPacket => ({
   type: r.int(),
   zxid: r.long(),
@@ -64,6 +66,7 @@ export const readQuorumPacket = (r: JuteReader): QuorumPacket => ({
   authinfo: r.vector(readId)
 })
 
+/** Writes one QuorumPacket record, unframed, as ZooKeeper does. */
 export const writeQuorumPacket = (w: JuteWriter, p: QuorumPacket): void => {
   w.int(p.type).long(p.zxid).buffer(p.data)
   w.vector(p.authinfo, writeId)
@@ -92,6 +95,7 @@ export interface LearnerInfo {
   readonly configVersion: number | null
 }
 
+/** Reads LearnerInfo in any of its three lengths; other lengths are a WireError. */
 export const readLearnerInfo = (data: Uint8Array | null): LearnerInfo =>
   readData(data, (r) => {
     const sid = r.long()
@@ -100,6 +104,7 @@ export const readLearnerInfo = (data: Uint8Array | null): LearnerInfo =>
     return { sid, protocolVersion, configVersion }
   })
 
+/** Writes LearnerInfo with the fields present (20 bytes for a ZAB 1.0 learner). */
 export const writeLearnerInfo = (info: LearnerInfo): Uint8Array => {
   if (info.protocolVersion === null && info.configVersion !== null) throw new Error("LearnerInfo: configVersion without protocolVersion")
   const w = new JuteWriter(20).long(info.sid)
@@ -110,10 +115,12 @@ export const writeLearnerInfo = (info: LearnerInfo): Uint8Array => {
 
 /** A 4-byte int as the whole data (LEADERINFO protocolVersion, ACKEPOCH currentEpoch or -1). */
 export const readIntData = (data: Uint8Array | null): number => readData(data, (r) => r.int())
+/** The 4-byte data of LEADERINFO / ACKEPOCH. */
 export const writeIntData = (v: number): Uint8Array => new JuteWriter(4).int(v).copy()
 
 /** An 8-byte long as the whole data (COMMITANDACTIVATE's designated leader sid). */
 export const readLongData = (data: Uint8Array | null): number => readData(data, (r) => r.long())
+/** The 8-byte data of COMMITANDACTIVATE. */
 export const writeLongData = (v: number): Uint8Array => new JuteWriter(8).long(v).copy()
 
 /** PROPOSAL/INFORM data: exactly a txn-log entry payload (TxnHeader + txn + optional TxnDigest). */
@@ -121,6 +128,7 @@ export const readProposal = (data: Uint8Array | null): TxnEntry => {
   if (data === null) throw new WireError({ reason: "BadRecord", detail: "proposal without data" })
   return readTxnEntry(data)
 }
+/** PROPOSAL/INFORM data: the same bytes the txn log stores for the entry. */
 export const writeProposal = (e: TxnEntry): Uint8Array => encodeWith(writeTxnEntry, e)
 
 /** INFORMANDACTIVATE data: the designated leader sid, then the txn bytes of the reconfig. */
@@ -128,11 +136,13 @@ export interface InformAndActivate {
   readonly designatedLeader: number
   readonly entry: TxnEntry
 }
+/** Reads INFORMANDACTIVATE data (reconfig, not captured: layout from the 3.8 source). */
 export const readInformAndActivate = (data: Uint8Array | null): InformAndActivate => {
   const r = new JuteReader(data ?? new Uint8Array(0))
   const designatedLeader = r.long()
   return { designatedLeader, entry: readTxnEntry(r.bytes.subarray(r.pos)) }
 }
+/** Writes INFORMANDACTIVATE data. */
 export const writeInformAndActivate = (v: InformAndActivate): Uint8Array => {
   const w = new JuteWriter(128).long(v.designatedLeader)
   writeTxnEntry(w, v.entry)
@@ -153,6 +163,7 @@ export const readSessionTouches = (data: Uint8Array | null): Array<SessionTouch>
     while (r.remaining > 0) out.push({ sessionId: r.bigLong(), timeout: r.int() })
     return out
   })
+/** Writes a learner PING table; an empty table is an empty buffer, not null (quorum.md §3.2). */
 export const writeSessionTouches = (touches: ReadonlyArray<SessionTouch>): Uint8Array => {
   const w = new JuteWriter(4 + touches.length * 12)
   for (const t of touches) w.bigLong(t.sessionId).int(t.timeout)
@@ -162,6 +173,7 @@ export const writeSessionTouches = (touches: ReadonlyArray<SessionTouch>): Uint8
 /** Learner → leader REVALIDATE data: the session a client re-attached with, and its timeout. */
 export const readRevalidateRequest = (data: Uint8Array | null): SessionTouch =>
   readData(data, (r) => ({ sessionId: r.bigLong(), timeout: r.int() }))
+/** Writes learner → leader REVALIDATE data. */
 export const writeRevalidateRequest = (v: SessionTouch): Uint8Array => new JuteWriter(12).bigLong(v.sessionId).int(v.timeout).copy()
 
 /** Leader → learner REVALIDATE data: whether the session is still valid. */
@@ -169,12 +181,15 @@ export interface RevalidateReply {
   readonly sessionId: bigint
   readonly valid: boolean
 }
+/** Reads leader → learner REVALIDATE data. */
 export const readRevalidateReply = (data: Uint8Array | null): RevalidateReply =>
   readData(data, (r) => ({ sessionId: r.bigLong(), valid: r.bool() }))
+/** Writes leader → learner REVALIDATE data. */
 export const writeRevalidateReply = (v: RevalidateReply): Uint8Array => new JuteWriter(9).bigLong(v.sessionId).bool(v.valid).copy()
 
 /** NEWLEADER data: the leader's last-seen quorum config text (quorum.md §1.5); null from pre-1.0 leaders. */
 export const readConfigText = (data: Uint8Array | null): string | null => (data === null ? null : new TextDecoder().decode(data))
+/** NEWLEADER data from the config text (UTF-8, as 3.8.5+ always encodes it). */
 export const writeConfigText = (config: string): Uint8Array => encodeUtf8(config)
 
 /**
@@ -187,10 +202,12 @@ export interface ForwardedRequest {
   readonly type: number
   readonly body: Uint8Array
 }
+/** Reads REQUEST data; the body is copied so it outlives the packet. */
 export const readForwardedRequest = (data: Uint8Array | null): ForwardedRequest => {
   const r = new JuteReader(data ?? new Uint8Array(0))
   return { sessionId: r.bigLong(), cxid: r.int(), type: r.int(), body: r.bytes.slice(r.pos) }
 }
+/** Writes REQUEST data: header fields, then the body bytes as they are. */
 export const writeForwardedRequest = (q: ForwardedRequest): Uint8Array =>
   new JuteWriter(16 + q.body.length).bigLong(q.sessionId).int(q.cxid).int(q.type).raw(q.body).copy()
 
@@ -205,8 +222,8 @@ const EMPTY = new Uint8Array(0)
  *
  * `feed(chunk)` returns the packets completed so far (each decoded and independent of the
  * chunk). A packet larger than `maxPacket` fails with WireError("FrameTooLarge") as soon as its
- * lengths say so, before the bytes are buffered; malformed lengths fail with BadLength. After a
- * failure the reader stays failed: close the connection.
+ * lengths say so, without waiting for (or buffering room for) the rest of it; malformed lengths
+ * fail with BadLength. After a failure the reader stays failed: close the connection.
  *
  * A SNAP packet is followed by the raw snapshot stream (quorum.md §4.4), not by packets: the
  * reader stops after it and keeps buffering. `takeRest()` hands back the bytes after the SNAP and
@@ -237,6 +254,7 @@ export class QuorumPacketReader {
     return this.paused
   }
 
+  /** The packets completed by `chunk` (none while awaiting a snapshot); see the class comment. */
   feed(chunk: Uint8Array): Array<QuorumPacket> {
     if (this.failed !== null) throw this.failed
     this.append(chunk)
@@ -293,7 +311,7 @@ export class QuorumPacketReader {
     const avail = this.end - base
     let at = 12
     const int = (): number => (b[base + at]! << 24) | (b[base + at + 1]! << 16) | (b[base + at + 2]! << 8) | b[base + at + 3]!
-    const require = (n: number): boolean => {
+    const within = (n: number): boolean => {
       if (n > this.maxPacket) throw new WireError({ reason: "FrameTooLarge", detail: `quorum packet of at least ${n} bytes (max ${this.maxPacket})` })
       if (n > avail) {
         this.need = n
@@ -301,21 +319,21 @@ export class QuorumPacketReader {
       }
       return true
     }
-    if (!require(16)) return -1
+    if (!within(16)) return -1
     const dataLen = int()
     if (dataLen < -1) throw new WireError({ reason: "BadLength", detail: `data length ${dataLen}` })
     at += 4 + Math.max(dataLen, 0)
-    if (!require(at + 4)) return -1
+    if (!within(at + 4)) return -1
     const ids = int()
     at += 4
     if (ids < -1) throw new WireError({ reason: "BadLength", detail: `authinfo count ${ids}` })
     // Each Id is two length-prefixed strings.
     for (let i = 0; i < ids * 2; i++) {
-      if (!require(at + 4)) return -1
+      if (!within(at + 4)) return -1
       const n = int()
       if (n < -1) throw new WireError({ reason: "BadLength", detail: `string length ${n}` })
       at += 4 + Math.max(n, 0)
     }
-    return require(at) ? at : -1
+    return within(at) ? at : -1
   }
 }

@@ -7,10 +7,13 @@
  */
 import { assert, describe, it } from "@effect/vitest"
 import { Either, FastCheck as fc, Schema } from "effect"
+import { SnapStreamDecoder } from "../../src/storage/SnapStream.js"
 import * as C from "../../src/wire/ClientRecords.js"
 import { Op } from "../../src/wire/Codes.js"
+import * as E from "../../src/wire/Election.js"
 import { FrameSplitter } from "../../src/wire/Frame.js"
 import { decodeWith, JuteReader } from "../../src/wire/Jute.js"
+import * as Q from "../../src/wire/Quorum.js"
 import * as S from "../../src/wire/Schemas.js"
 import * as T from "../../src/wire/TxnRecords.js"
 import { WireError } from "../../src/wire/WireError.js"
@@ -248,3 +251,106 @@ describe("fuzz: frame splitter", () => {
     { fastCheck: { numRuns } }
   )
 })
+
+// ---------------------------------------------------------------------------------------------
+// Quorum, election and SNAP-stream decoders (quorum.md §1, §3, §4.4)
+
+const ensemble = V.readJsonl("ensemble.jsonl").filter((l) => l["channel"] !== "client")
+const quorumPackets = ensemble.filter((l) => l["decoded"]["record"] === "QuorumPacket").map((l) => V.fromHex(l["hex"]))
+const packetData = quorumPackets.map((b) => Q.decodeQuorumPacket(b).data).filter((d): d is Uint8Array => d !== null)
+const electionFrames = ensemble.filter((l) => l["decoded"]["record"] === "Notification").map((l) => V.fromHex(l["hex"]))
+const initialMessages = ensemble.filter((l) => l["decoded"]["record"] === "InitialMessage").map((l) => V.fromHex(l["hex"]))
+const snapStream = V.fromHex(ensemble.find((l) => l["decoded"]["record"] === "SnapshotStream")!["hex"])
+
+/** Every decoder of a packet's data, whatever the packet's type. */
+const dataDecoders: ReadonlyArray<(b: Uint8Array) => unknown> = [
+  Q.readLearnerInfo,
+  Q.readIntData,
+  Q.readLongData,
+  Q.readProposal,
+  Q.readInformAndActivate,
+  Q.readSessionTouches,
+  Q.readRevalidateRequest,
+  Q.readRevalidateReply,
+  Q.readConfigText,
+  Q.readForwardedRequest
+]
+
+/** Feeds `bytes` in chunks to `feed` until it is done; only WireError may escape, and it ends the stream. */
+const feedChunks = (bytes: Uint8Array, cuts: ReadonlyArray<number>, feed: (chunk: Uint8Array) => boolean): void => {
+  try {
+    for (let pos = 0, i = 0; pos < bytes.length; i++) {
+      const n = cuts[i % cuts.length]!
+      if (feed(bytes.subarray(pos, pos + n))) return
+      pos += n
+    }
+  } catch (e) {
+    if (!(e instanceof WireError)) throw new Error(`non-WireError from ${Buffer.from(bytes).toString("hex").slice(0, 400)}: ${String(e)}`, { cause: e })
+  }
+}
+
+const cuts = fc.array(fc.integer({ min: 1, max: 120 }), { minLength: 1, maxLength: 8 })
+
+describe("fuzz: quorum and election decoders return a value or throw WireError", () => {
+  it("corpus is the captured ensemble traffic", () => {
+    assert.isAtLeast(quorumPackets.length, 349)
+    assert.isAtLeast(electionFrames.length, 69)
+    assert.strictEqual(snapStream.length, 1074)
+  })
+
+  it.prop("QuorumPacket and every packet-data layout", [inputs([...quorumPackets, ...packetData])], ([b]) => {
+    decodesOrWireError(b, Q.decodeQuorumPacket)
+    for (const decode of dataDecoders) decodesOrWireError(b, decode)
+  }, { fastCheck: { numRuns } })
+
+  it.prop("notifications (any length) and initial messages", [inputs([...electionFrames.map((f) => f.subarray(4)), ...initialMessages])], ([b]) => {
+    decodesOrWireError(b, E.decodeNotification)
+    decodesOrWireError(b, (x) => E.parseInitialMessage(x))
+    decodesOrWireError(b, (x) => decodeWith(E.readInitialMessage, x))
+  }, { fastCheck: { numRuns } })
+
+  it.prop("QuorumPacketReader over mutated packet streams, cut anywhere", [inputs([cat(quorumPackets[0]!, quorumPackets[1]!), ...quorumPackets]), cuts, fc.constantFrom(32, 200, Q.DEFAULT_MAX_PACKET)], ([stream, cs, max]) => {
+    const reader = new Q.QuorumPacketReader(max)
+    feedChunks(stream, cs, (chunk) => {
+      reader.feed(chunk)
+      assert.isAtMost(reader.buffered, Math.max(max, chunk.length) + chunk.length)
+      if (reader.awaitingSnapshot) reader.takeRest()
+      return false
+    })
+  }, { fastCheck: { numRuns } })
+
+  it.prop("ElectionStreamReader over mutated handshakes and frames", [inputs([cat(initialMessages[0]!, electionFrames[0]!), ...electionFrames]), cuts, fc.boolean()], ([stream, cs, handshake]) => {
+    const reader = new E.ElectionStreamReader({ handshake })
+    feedChunks(stream, cs, (chunk) => {
+      for (const f of reader.feed(chunk)) decodesOrWireError(f, E.decodeNotification)
+      return false
+    })
+  }, { fastCheck: { numRuns } })
+
+  it.prop("SnapStreamDecoder over mutated SNAP streams", [fc.oneof(mutate(snapStream), fc.uint8Array({ maxLength: 200 })), cuts], ([stream, cs]) => {
+    const decoder = new SnapStreamDecoder(0x200000009, { extendedTypes: true, digestEnabled: true }, 1 << 16)
+    feedChunks(stream, cs, (chunk) => {
+      const out = decoder.feed(chunk)
+      if (out === null) return false
+      assert.isAtMost(out.consumed, stream.length)
+      assert.isAtMost(out.nodeCount, stream.length / 72)
+      return true
+    })
+  }, { fastCheck: { numRuns } })
+
+  it.prop("quorum FromBytes schemas never throw: Right or a ParseError", [inputs([...quorumPackets, ...packetData, ...electionFrames.map((f) => f.subarray(4))])], ([b]) => {
+    for (const schema of quorumSchemas) {
+      const r = Schema.decodeEither(schema)(b)
+      assert.isTrue(Either.isLeft(r) || Either.isRight(r))
+    }
+  }, { fastCheck: { numRuns: Math.ceil(numRuns / 3) } })
+})
+
+const quorumSchemas = [
+  S.QuorumPacketFromBytes,
+  S.LearnerInfoFromBytes,
+  S.SessionTouchesFromBytes,
+  S.ForwardedRequestFromBytes,
+  S.NotificationFromBytes,
+  S.InitialMessageFromBytes
+] as ReadonlyArray<Schema.Schema<unknown, Uint8Array>>

@@ -6,7 +6,7 @@
  * to the QuorumPacketReader in random chunk sizes and must come out as the same packets.
  */
 import { assert, describe, it } from "@effect/vitest"
-import { FastCheck as fc } from "effect"
+import { FastCheck as fc, Schema } from "effect"
 import * as SnapStream from "../../src/storage/SnapStream.js"
 import * as C from "../../src/wire/ClientRecords.js"
 import { Op, opName } from "../../src/wire/Codes.js"
@@ -14,6 +14,7 @@ import { encodeWith, JuteReader } from "../../src/wire/Jute.js"
 import * as Q from "../../src/wire/Quorum.js"
 import * as T from "../../src/wire/TxnRecords.js"
 import { WireError } from "../../src/wire/WireError.js"
+import * as S from "../../src/wire/Schemas.js"
 import * as V from "./vectors.js"
 
 const lines = V.readJsonl("ensemble.jsonl").filter((l) => l["channel"] === "quorum")
@@ -232,4 +233,47 @@ describe("QuorumPacketReader", () => {
     assert.throws(() => reader.feed(new Uint8Array(1)), WireError, "FrameTooLarge")
     assert.throws(() => new Q.QuorumPacketReader().feed(V.fromHex("00000002000000000000000100000000fffffffe")), WireError, "BadLength")
   })
+})
+
+// ---------------------------------------------------------------------------------------------
+// Schemas (STYLE §2.8)
+
+const runs = { fastCheck: { numRuns: 300 } }
+
+/** decode(encode(x)) = x and encode(decode(bytes)) = bytes through a FromBytes schema. */
+const roundTrip = <A>(schema: Schema.Schema<A, Uint8Array>, x: A): void => {
+  const bytes = Schema.encodeSync(schema)(x)
+  const back = Schema.decodeSync(schema)(bytes)
+  assert.deepStrictEqual(back, x)
+  assert.deepStrictEqual(Schema.encodeSync(schema)(back), bytes)
+}
+
+describe("quorum Schemas: decode(encode(x)) = x", () => {
+  it.prop("QuorumPacket", [S.QuorumPacket], ([x]) => roundTrip(S.QuorumPacketFromBytes, x), runs)
+  it.prop("LearnerInfo (8/12/20-byte forms)", [S.LearnerInfo], ([x]) => roundTrip(S.LearnerInfoFromBytes, x), runs)
+  it.prop("PING session-touch table", [Schema.Array(S.SessionTouch)], ([x]) => roundTrip(S.SessionTouchesFromBytes, x), runs)
+  it.prop("REQUEST data", [S.ForwardedRequest], ([x]) => roundTrip(S.ForwardedRequestFromBytes, x), runs)
+  it.prop("PROPOSAL data (every txn)", [S.TxnEntry], ([e]) => {
+    const packet = Q.decodeQuorumPacket(Q.encodeQuorumPacket({ type: Q.PacketType.PROPOSAL, zxid: e.header.zxid, data: Q.writeProposal(e), authinfo: null }))
+    assert.deepStrictEqual(Q.readProposal(packet.data), e)
+  }, runs)
+
+  it.prop(
+    "QuorumPacketReader reassembles random packets from random chunk sizes",
+    [Schema.Array(S.QuorumPacket), fc.array(fc.integer({ min: 1, max: 50 }), { minLength: 1, maxLength: 8 })],
+    ([ps, cuts]) => {
+      const wanted = ps.filter((p) => p.type !== Q.PacketType.SNAP)
+      const bytes = Uint8Array.from(Buffer.concat(wanted.map(Q.encodeQuorumPacket)))
+      const reader = new Q.QuorumPacketReader()
+      const got: Array<Q.QuorumPacket> = []
+      for (let pos = 0, i = 0; pos < bytes.length; i++) {
+        const n = cuts[i % cuts.length]!
+        got.push(...reader.feed(bytes.subarray(pos, pos + n)))
+        pos += n
+      }
+      assert.deepStrictEqual(got, wanted)
+      assert.strictEqual(reader.buffered, 0)
+    },
+    { fastCheck: { numRuns: 100 } }
+  )
 })

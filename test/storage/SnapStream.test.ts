@@ -1,0 +1,129 @@
+/**
+ * The SNAP stream (quorum.md §4.4): the one ZooKeeper 3.8.0 sent to the wiped s1 decodes into the
+ * captured 9-node tree and re-encodes to the identical 1074 bytes; our own streams round-trip
+ * through the incremental decoder from any chunking and hand back exactly the bytes after them.
+ */
+import { assert, describe, it } from "@effect/vitest"
+import { FastCheck as fc } from "effect"
+import * as SnapStream from "../../src/storage/SnapStream.js"
+import { DataTree } from "../../src/tree/DataTree.js"
+import { JuteWriter } from "../../src/wire/Jute.js"
+import { WireError } from "../../src/wire/WireError.js"
+import * as V from "../wire/vectors.js"
+import { assertSameTree, rng, treeOptions, TxnDriver } from "./helpers.js"
+
+const captured = V.readJsonl("ensemble.jsonl").find((l) => l["decoded"]["record"] === "SnapshotStream")!
+const capturedBytes = V.fromHex(captured["hex"])
+/** The SNAP packet before it carried the leader's lastProcessedZxid. */
+const SNAP_ZXID = 0x200000009
+
+const decodeWhole = (bytes: Uint8Array, zxid = SNAP_ZXID): SnapStream.Received => {
+  const out = new SnapStream.SnapStreamDecoder(zxid, treeOptions).feed(bytes)
+  assert.isNotNull(out)
+  return out!
+}
+
+/** Feeds `bytes` in chunks of the given sizes; the result and the chunk count it took. */
+const decodeChunked = (bytes: Uint8Array, cuts: ReadonlyArray<number>, zxid: number): SnapStream.Received => {
+  const d = new SnapStream.SnapStreamDecoder(zxid, treeOptions)
+  for (let pos = 0, i = 0; pos < bytes.length; i++) {
+    const n = cuts[i % cuts.length]!
+    const out = d.feed(bytes.subarray(pos, pos + n))
+    pos += n
+    if (out !== null) {
+      assert.strictEqual(V.toHex(out.rest), V.toHex(bytes.subarray(out.consumed, pos)), "rest = the bytes fed after the stream")
+      return out
+    }
+  }
+  throw new Error("stream never completed")
+}
+
+const cat = (...parts: ReadonlyArray<Uint8Array>): Uint8Array => Uint8Array.from(Buffer.concat(parts))
+
+describe("SnapStream: the captured stream", () => {
+  it("decodes into the 9 captured nodes, sessions and ACL lists", () => {
+    const want = captured["decoded"]
+    const got = decodeWhole(capturedBytes)
+    assert.strictEqual(capturedBytes.length, 1074)
+    assert.strictEqual(got.consumed, 1074)
+    assert.strictEqual(got.rest.length, 0)
+    assert.strictEqual(got.nodeCount, 9)
+    const tree = got.tree
+    assert.strictEqual(tree.lastProcessedZxid, SNAP_ZXID)
+    assert.deepStrictEqual([...tree.sessions], want["sessions"])
+    const paths = (want["nodes"] as Array<Record<string, any>>).map((n) => (n["path"] === "" ? "/" : n["path"]))
+    assert.deepStrictEqual([...tree.nodes.keys()].sort(), [...paths].sort())
+    for (const n of want["nodes"] as Array<Record<string, any>>) {
+      const node = tree.nodes.get(n["path"] === "" ? "/" : n["path"])!
+      assert.deepStrictEqual(V.buf(node.data ?? new Uint8Array(0)), V.canonical(n["data"]), n["path"])
+      const s = n["stat"]
+      assert.deepStrictEqual(
+        [node.czxid, node.mzxid, node.ctime, node.mtime, node.version, node.cversion, node.aversion, Number(node.owner), node.pzxid],
+        [s.czxid, s.mzxid, s.ctime, s.mtime, s.version, s.cversion, s.aversion, s.ephemeralOwner, s.pzxid],
+        n["path"]
+      )
+      const acl = n["acl"] === -1 ? [] : want["acls"][String(n["acl"])]
+      assert.deepStrictEqual(node.aclRef === -1 ? [] : tree.acls.get(node.aclRef), acl, n["path"])
+    }
+  })
+
+  it("re-encodes to the identical bytes", () => {
+    assert.strictEqual(V.toHex(SnapStream.encode(decodeWhole(capturedBytes).tree)), captured["hex"])
+  })
+
+  it.prop(
+    "decodes from any chunking and hands back the packets that follow",
+    [fc.array(fc.integer({ min: 1, max: 200 }), { minLength: 1, maxLength: 8 }), fc.uint8Array({ maxLength: 50 })],
+    ([cuts, after]) => {
+      const got = decodeChunked(cat(capturedBytes, after), cuts, SNAP_ZXID)
+      assert.strictEqual(got.consumed, 1074)
+      assert.strictEqual(got.nodeCount, 9)
+    },
+    { fastCheck: { numRuns: 100 } }
+  )
+
+  it("rejects a bad signature", () => {
+    const bad = capturedBytes.slice()
+    bad[bad.length - 1] = 0x21
+    assert.throws(() => decodeWhole(bad), WireError, "signature")
+    const none = cat(capturedBytes.subarray(0, capturedBytes.length - 14), V.fromHex("ffffffff"))
+    assert.throws(() => decodeWhole(none), WireError, "signature")
+  })
+
+  it("rejects a tree Snapshot.decode refuses, and impossible lengths", () => {
+    // A session count the bytes never fulfil: the decoder waits, bounded by maxBytes.
+    const endless = new SnapStream.SnapStreamDecoder(SNAP_ZXID, treeOptions, 4096)
+    assert.isNull(endless.feed(cat(V.fromHex("7fffffff"), new Uint8Array(3000))))
+    assert.throws(() => endless.feed(new Uint8Array(2000)), WireError, "FrameTooLarge")
+    const negative = cat(V.fromHex("00000000"), V.fromHex("00000000"), V.fromHex("fffffff0"))
+    assert.throws(() => decodeWhole(negative), WireError, "BadLength")
+    const orphan = new JuteWriter().int(0).int(0).ustring("/a/b").buffer(null).long(-1).raw(new Uint8Array(60)).ustring("/").ustring("BenWasHere").copy()
+    assert.throws(() => decodeWhole(orphan), WireError)
+  })
+})
+
+describe("SnapStream: our own trees", () => {
+  it.prop(
+    "encode → decode (any chunking) gives the same tree, sessions and bytes",
+    [fc.integer({ min: 1, max: 1 << 30 }), fc.integer({ min: 0, max: 120 }), fc.array(fc.integer({ min: 1, max: 300 }), { minLength: 1, maxLength: 6 })],
+    ([seed, txns, cuts]) => {
+      const driver = new TxnDriver()
+      const r = rng(seed)
+      for (let i = 0; i < txns; i++) driver.random(r)
+      const tree = driver.tree
+      const bytes = SnapStream.encode(tree)
+      const got = decodeChunked(cat(bytes, V.fromHex("0000000c")), cuts, tree.lastProcessedZxid)
+      assert.strictEqual(got.consumed, bytes.length)
+      assertSameTree(got.tree, tree)
+      assert.deepStrictEqual([...got.tree.sessions], [...tree.sessions])
+      assert.strictEqual(V.toHex(SnapStream.encode(got.tree)), V.toHex(bytes))
+    },
+    { fastCheck: { numRuns: 30 } }
+  )
+
+  it("an empty database is the smallest stream", () => {
+    const bytes = SnapStream.encode(new DataTree(treeOptions))
+    assert.strictEqual(V.toHex(bytes.subarray(bytes.length - 14)), "0000000a42656e57617348657265")
+    assert.strictEqual(decodeWhole(bytes, 0).nodeCount, new DataTree(treeOptions).nodes.size)
+  })
+})
