@@ -185,22 +185,20 @@ describe("Election (FLE)", () => {
         }
         // Quiet network: fire one pending finalize wait (in a random order), else the resend timeouts.
         const looking = [...states.values()].filter((s) => s.state === "LOOKING")
-        if (looking.length === 0) {
-          // Discovery fails (the initLimit timeout) for a leader without a quorum of followers and for
-          // anyone following a server that does not lead: they look again, as the shell would make them.
-          const stuck = [...states.values()].filter((s) => !leadsQuorum(states, qv, s.decided!.leader))
-          if (stuck.length === 0) break
-          for (const s of stuck) feed(s.myid, { _tag: "Start", lastLoggedZxid: byId.get(s.myid)!.zxid, currentEpoch: byId.get(s.myid)!.epoch })
-          continue
-        }
         const waiting = looking.filter((s) => s.finalizing !== undefined)
         if (waiting.length === 0) {
+          // Discovery fails (the initLimit timeout) for a leader without a quorum of followers and for
+          // anyone following a server that does not lead: they look again, as the shell would make them.
+          const stuck = [...states.values()].filter((s) => s.state !== "LOOKING" && !leadsQuorum(states, qv, s.decided!.leader))
+          if (looking.length === 0 && stuck.length === 0) break
+          for (const s of stuck) feed(s.myid, { _tag: "Start", lastLoggedZxid: byId.get(s.myid)!.zxid, currentEpoch: byId.get(s.myid)!.epoch })
           for (const s of looking) feed(s.myid, { _tag: "NoNotificationTimeout" })
           continue
         }
         const s = waiting[(picks[i++ % picks.length] ?? 0) % waiting.length]!
         feed(s.myid, { _tag: "FinalizeTimeout", wait: s.finalizing! })
       }
+      if (process.env.DBG) console.log(JSON.stringify([...states.values()].map((s) => [s.myid, s.state, s.logicalClock, s.proposal.leader, s.finalizing, s.decided?.leader, s.decided?.electionEpoch, [...s.outofelection], [...s.recvset]])))
       return states
     }
 
