@@ -118,13 +118,31 @@ export interface ZkConfig {
   readonly jaasLoginConfig: string | undefined
   /** JAAS section for the server (`zookeeper.sasl.serverconfig`, default `Server`). */
   readonly jaasServerSection: string
-  /** `sessionRequireClientSASLAuth` / `enforce.auth.*` (ZOOKEEPER-3561/4220): enforced by the auth layer. */
-  readonly enforceAuth: { readonly enabled: boolean; readonly schemes: ReadonlyArray<string> }
+  /** SASL user treated as super (`zookeeper.superUser`). */
+  readonly superUser: string | undefined
+  /**
+   * `enforce.auth.enabled` + `enforce.auth.schemes`, or `sessionRequireClientSASLAuth` (scheme sasl):
+   * the schemes a session must have authenticated with before any request but auth/SASL is served
+   * (ZooKeeper 3.8 AuthenticationHelper). Empty = not enforced.
+   */
+  readonly enforceAuthSchemes: ReadonlyArray<string>
+  /** Maintain ZooKeeper's tree digest and log it with every txn (`digest.enabled`). */
+  readonly digestEnabled: boolean
+  /** Txn-log preallocation chunk in bytes (`preAllocSize` is in KiB). */
+  readonly preAllocSizeBytes: number
+  /** Writes waiting for the disk above which clients are not read from (`globalOutstandingLimit`). */
+  readonly globalOutstandingLimit: number
+  /** How long a connection may stay without a session (`nio.sessionlessCnxnTimeout`). */
+  readonly sessionlessCnxnTimeoutMs: number
+  /** How often empty containers and expired TTL nodes are reaped (`znode.container.checkIntervalMs`). */
+  readonly containerCheckIntervalMs: number
+  /** A container never given a child is reaped after this long; 0 = never (`znode.container.maxNeverUsedIntervalMs`). */
+  readonly containerMaxNeverUsedIntervalMs: number
+  /** Reaping rate limit (`znode.container.maxPerMinute`). */
+  readonly containerMaxPerMinute: number
   readonly logLevel: LogLevel.LogLevel
   readonly logFormat: LogFormat
   readonly quorum: QuorumConfig
-  /** Every key/value after layering, by canonical key (the `zookeeper.` prefix of system properties removed). */
-  readonly properties: ReadonlyMap<string, string>
   /** The zoo.cfg read, if any. */
   readonly source: string | undefined
 }
@@ -242,19 +260,18 @@ const APPLIED_KEYS = new Set([
   "sessionRequireClientSASLAuth",
   "enforce.auth.enabled",
   "enforce.auth.schemes",
-  "kerberos.removeHostFromPrincipal",
-  "kerberos.removeRealmFromPrincipal",
-  "cnxTimeout",
-  "leaderServes",
-  "fastleader.minNotificationInterval",
-  "fastleader.maxNotificationInterval",
-  // Read by the server through `properties` (Server.ts / storage).
   "digest.enabled",
   "preAllocSize",
   "superUser",
+  "globalOutstandingLimit",
+  "nio.sessionlessCnxnTimeout",
   "znode.container.checkIntervalMs",
   "znode.container.maxNeverUsedIntervalMs",
-  "znode.container.maxPerMinute"
+  "znode.container.maxPerMinute",
+  // Election keys (system properties in ZooKeeper): decoded into QuorumConfig for the ensemble.
+  "cnxTimeout",
+  "fastleader.minNotificationInterval",
+  "fastleader.maxNotificationInterval"
 ])
 
 /** Alternative spellings → canonical key. */
@@ -267,7 +284,9 @@ const ALIASES: ReadonlyMap<string, string> = new Map([
 /** ZooKeeper keys that do not apply to ezk: accepted with an info note (exact names). */
 const IGNORED_KEYS = new Set([
   "forceSync",
-  "globalOutstandingLimit",
+  "leaderServes",
+  "kerberos.removeHostFromPrincipal",
+  "kerberos.removeRealmFromPrincipal",
   "fsync.warningthresholdms",
   "jute.maxbuffer.extrasize",
   "serverCnxnFactory",
@@ -525,6 +544,7 @@ export const decode = (settings: Iterable<Setting>, source?: string): Either.Eit
       }
       return n
     }
+    const positive = (k: string, n: number): Parsed<number> => (n > 0 ? Either.right(n) : Either.left(invalid(get(k)!, "must be positive")))
 
     // --- core keys
     const tickTimeSetting = get("tickTime")
@@ -610,13 +630,19 @@ export const decode = (settings: Iterable<Setting>, source?: string): Either.Eit
     const jaas = get("jaasLoginConfig")?.value
     const jaasLoginConfig = jaas === undefined || jaas === "" ? undefined : jaas
     const jaasServerSection = get("sasl.serverconfig")?.value || "Server"
-    const enforceAuth = {
-      enabled: bool("enforce.auth.enabled", false) || bool("sessionRequireClientSASLAuth", false),
-      schemes: [
-        ...(get("enforce.auth.schemes")?.value.split(",").map((x) => x.trim()).filter((x) => x !== "") ?? []),
-        ...(bool("sessionRequireClientSASLAuth", false) ? ["sasl"] : [])
-      ].filter((x, i, a) => a.indexOf(x) === i)
-    }
+    const superUserValue = get("superUser")?.value
+    const superUser = superUserValue === undefined || superUserValue === "" ? undefined : superUserValue
+    const enforceAuthSchemes = yield* decodeEnforceAuth(get, bool, ["ip", "digest", ...authProviders])
+
+    // --- server tuning read as system properties (Integer.getInteger / Long.getLong in ZooKeeper)
+    const digestEnabled = bool("digest.enabled", true)
+    const preAllocSizeKb = yield* positive("preAllocSize", sysInt("preAllocSize", 65536))
+    const globalOutstandingLimit = yield* positive("globalOutstandingLimit", sysInt("globalOutstandingLimit", 1000))
+    const sessionlessCnxnTimeoutMs = yield* positive("nio.sessionlessCnxnTimeout", sysInt("nio.sessionlessCnxnTimeout", 10000))
+    const containerCheckIntervalMs = yield* positive("znode.container.checkIntervalMs", sysInt("znode.container.checkIntervalMs", 60000))
+    const containerMaxPerMinute = yield* positive("znode.container.maxPerMinute", sysInt("znode.container.maxPerMinute", 10000))
+    const containerMaxNeverUsedIntervalMs = sysInt("znode.container.maxNeverUsedIntervalMs", 0)
+    if (containerMaxNeverUsedIntervalMs < 0) return yield* Either.left(invalid(get("znode.container.maxNeverUsedIntervalMs")!, "must be 0 (never) or positive"))
 
     // --- logging (ezk keys)
     const levelSetting = get("ezk.log.level")
@@ -657,15 +683,51 @@ export const decode = (settings: Iterable<Setting>, source?: string): Either.Eit
       authProviders,
       jaasLoginConfig,
       jaasServerSection,
-      enforceAuth,
+      superUser,
+      enforceAuthSchemes,
+      digestEnabled,
+      preAllocSizeBytes: preAllocSizeKb * 1024,
+      globalOutstandingLimit,
+      sessionlessCnxnTimeoutMs,
+      containerCheckIntervalMs,
+      containerMaxNeverUsedIntervalMs,
+      containerMaxPerMinute,
       logLevel,
       logFormat,
       quorum,
-      properties: new Map([...byKey].map(([k, s]) => [k, s.value])),
       source
     }
     return { config, notes }
   })
+}
+
+/**
+ * ZooKeeper 3.8 AuthenticationHelper: `sessionRequireClientSASLAuth=true` means scheme sasl (and the
+ * enforce.auth keys are then not read); else `enforce.auth.enabled=true` needs `enforce.auth.schemes`,
+ * each a registered provider (ip, digest, or an `authProvider.N`). ZooKeeper refuses to start otherwise.
+ */
+const decodeEnforceAuth = (
+  get: (k: string) => Setting | undefined,
+  bool: (k: string, dflt: boolean) => boolean,
+  available: ReadonlyArray<string>
+): Parsed<ReadonlyArray<string>> => {
+  let at: Setting
+  let schemes: Array<string>
+  if (bool("sessionRequireClientSASLAuth", false)) {
+    at = get("sessionRequireClientSASLAuth")!
+    schemes = ["sasl"]
+  } else {
+    if (!bool("enforce.auth.enabled", false)) return Either.right([])
+    const set = get("enforce.auth.schemes")
+    schemes = (set?.value.split(",") ?? []).map((x) => x.trim()).filter((x, i, a) => x !== "" && a.indexOf(x) === i)
+    if (set === undefined || schemes.length === 0) {
+      return Either.left(missing(`${get("enforce.auth.enabled")!.origin}: enforce.auth.enabled is true but enforce.auth.schemes is not set`))
+    }
+    at = set
+  }
+  const unknown = schemes.find((x) => !available.includes(x))
+  if (unknown !== undefined) return Either.left(invalid(at, `authentication scheme ${unknown} is not available (ip, digest, or one of authProvider.N)`))
+  return Either.right(schemes)
 }
 
 /** Whether the server.N lines make this a replicated peer (ZooKeeper: more than one server, or one with standaloneEnabled=false). */

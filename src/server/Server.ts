@@ -50,14 +50,15 @@ const coreConfig = (config: ZkConfig, saslUsers: ReadonlyMap<string, string> | n
   maxClientCnxns: config.maxClientCnxns,
   maxFrame: config.juteMaxBuffer,
   extendedTypes: config.extendedTypesEnabled,
-  digestEnabled: (config.properties.get("digest.enabled") ?? "true") !== "false",
+  digestEnabled: config.digestEnabled,
   saslUsers,
-  saslSuperUser: config.properties.get("superUser"),
+  saslSuperUser: config.superUser,
   saslAclEnabled: config.authProviders.includes("sasl"),
-  containerMaxNeverUsedMs: Number(config.properties.get("znode.container.maxNeverUsedIntervalMs") ?? 0),
-  containerMaxPerMinute: Number(config.properties.get("znode.container.maxPerMinute") ?? 10000),
-  sessionlessCnxnTimeoutMs: Number(config.properties.get("nio.sessionlessCnxnTimeout") ?? 10000),
-  outstandingLimit: Number(config.properties.get("globalOutstandingLimit") ?? 1000)
+  containerMaxNeverUsedMs: config.containerMaxNeverUsedIntervalMs,
+  containerMaxPerMinute: config.containerMaxPerMinute,
+  sessionlessCnxnTimeoutMs: config.sessionlessCnxnTimeoutMs,
+  outstandingLimit: config.globalOutstandingLimit,
+  enforceAuthSchemes: config.enforceAuthSchemes
 })
 
 /** One line on what recovery loaded (recovery itself warns about anything skipped, repaired or unchecked). */
@@ -117,7 +118,7 @@ export const make = (config: ZkConfig): Effect.Effect<RunningServer, ServerError
       dataDir: config.dataDir,
       dataLogDir: config.dataLogDir,
       tree: { extendedTypes: cfg.extendedTypes, digestEnabled: cfg.digestEnabled },
-      preAllocSizeBytes: Number(config.properties.get("preAllocSize") ?? 65536) * 1024
+      preAllocSizeBytes: config.preAllocSizeBytes
     }).pipe(Effect.mapError((e) => new ServerError({ reason: "DataDir", message: `cannot use data dir ${config.dataDir}: ${e.message}` })))
     yield* logRecovery(store.recovery, clock.unsafeCurrentTimeMillis() - recoveryStarted)
 
@@ -193,7 +194,7 @@ export const make = (config: ZkConfig): Effect.Effect<RunningServer, ServerError
 
     // Session expiry in tick buckets, container/TTL reaping, autopurge.
     yield* Effect.sync(() => core.expireSessions()).pipe(Effect.repeat(Schedule.spaced(Duration.millis(config.tickTime))), Effect.forkScoped)
-    const reapInterval = Number(config.properties.get("znode.container.checkIntervalMs") ?? 60_000)
+    const reapInterval = config.containerCheckIntervalMs
     yield* Effect.sync(() => core.reapContainers()).pipe(
       Effect.delay(Duration.millis(reapInterval)),
       Effect.repeat(Schedule.spaced(Duration.millis(reapInterval))),

@@ -258,7 +258,6 @@ describe("ZooKeeper defaults and rules", () => {
       "zoo.cfg:4: admin.serverPort does not apply to ezk; ignored",
       "zoo.cfg:5: metricsProvider.className does not apply to ezk; ignored",
       "zoo.cfg:7: forceSync does not apply to ezk; ignored",
-      "zoo.cfg:8: globalOutstandingLimit does not apply to ezk; ignored",
       "zoo.cfg:9: zookeeper.nio.numWorkerThreads does not apply to ezk; ignored"
     ])
     assert.deepStrictEqual(by("Warning"), [
@@ -268,10 +267,78 @@ describe("ZooKeeper defaults and rules", () => {
       "zoo.cfg:13: unknown key zookeeper.tickTime; ignored",
       "zoo.cfg:14: skipACL: ezk always checks ACLs; ignored"
     ])
-    // Keys the server reads through `properties` are canonical (zookeeper. prefix removed) and silent.
-    assert.strictEqual(r.config.properties.get("preAllocSize"), "16")
-    assert.strictEqual(r.config.properties.get("nio.numWorkerThreads"), "4")
-    assert.strictEqual(ok(MIN + "zookeeper.digest.enabled=false\n").config.properties.get("digest.enabled"), "false")
+    // Applied keys are silent and typed (the zookeeper. prefix is accepted for system-property keys).
+    assert.deepStrictEqual([r.config.preAllocSizeBytes, r.config.globalOutstandingLimit], [16 * 1024, 1000])
+    assert.isFalse(ok(MIN + "zookeeper.digest.enabled=false\n").config.digestEnabled)
+  })
+
+  it("applied tuning keys: typed, defaulted, and validated with the key named", () => {
+    const cases: ReadonlyArray<readonly [line: string, field: keyof Config.ZkConfig, expected: unknown]> = [
+      ["", "digestEnabled", true],
+      ["digest.enabled=false", "digestEnabled", false],
+      ["", "preAllocSizeBytes", 65536 * 1024],
+      ["zookeeper.preAllocSize=16", "preAllocSizeBytes", 16 * 1024],
+      ["", "globalOutstandingLimit", 1000],
+      ["globalOutstandingLimit=5", "globalOutstandingLimit", 5],
+      ["", "sessionlessCnxnTimeoutMs", 10000],
+      ["zookeeper.nio.sessionlessCnxnTimeout=250", "sessionlessCnxnTimeoutMs", 250],
+      ["", "containerCheckIntervalMs", 60000],
+      ["znode.container.checkIntervalMs=0x10", "containerCheckIntervalMs", 16],
+      ["", "containerMaxNeverUsedIntervalMs", 0],
+      ["znode.container.maxNeverUsedIntervalMs=500", "containerMaxNeverUsedIntervalMs", 500],
+      ["", "containerMaxPerMinute", 10000],
+      ["znode.container.maxPerMinute=7", "containerMaxPerMinute", 7],
+      ["", "superUser", undefined],
+      ["zookeeper.superUser=admin", "superUser", "admin"]
+    ]
+    for (const [line, field, expected] of cases) {
+      const r = ok(MIN + line + "\n")
+      assert.deepStrictEqual(r.config[field], expected, line)
+      assert.deepStrictEqual(r.notes, [], line)
+    }
+    const bad: ReadonlyArray<readonly [line: string, message: RegExp]> = [
+      ["preAllocSize=0", /invalid preAllocSize="0": must be positive/],
+      ["globalOutstandingLimit=-1", /invalid globalOutstandingLimit="-1": must be positive/],
+      ["nio.sessionlessCnxnTimeout=0", /invalid nio.sessionlessCnxnTimeout="0": must be positive/],
+      ["znode.container.checkIntervalMs=0", /invalid znode.container.checkIntervalMs="0": must be positive/],
+      ["znode.container.maxPerMinute=0", /invalid znode.container.maxPerMinute="0": must be positive/],
+      ["znode.container.maxNeverUsedIntervalMs=-5", /invalid znode.container.maxNeverUsedIntervalMs="-5"/]
+    ]
+    for (const [line, message] of bad) assert.match(err(MIN + line + "\n").message, message, line)
+    // An unparsable system-property integer falls back with a warning, as Integer.getInteger does.
+    const fallback = ok(MIN + "globalOutstandingLimit=lots\n")
+    assert.strictEqual(fallback.config.globalOutstandingLimit, 1000)
+    assert.match(fallback.notes[0]!.message, /globalOutstandingLimit=lots is not an integer/)
+  })
+
+  it("keys ezk does not apply are reported as ignored, never silently accepted", () => {
+    for (const key of ["leaderServes", "kerberos.removeHostFromPrincipal", "kerberos.removeRealmFromPrincipal", "forceSync", "nio.numWorkerThreads"]) {
+      assert.deepStrictEqual(ok(MIN + `${key}=true\n`).notes.map((n) => n.message), [`zoo.cfg:3: ${key} does not apply to ezk; ignored`], key)
+    }
+  })
+
+  it("enforce.auth (ZooKeeper 3.8 AuthenticationHelper rules)", () => {
+    const sasl = "authProvider.1=org.apache.zookeeper.server.auth.SASLAuthenticationProvider\n"
+    const cases: ReadonlyArray<readonly [cfg: string, schemes: ReadonlyArray<string>]> = [
+      ["", []],
+      ["enforce.auth.schemes=digest\n", []],
+      ["enforce.auth.enabled=false\nenforce.auth.schemes=digest\n", []],
+      ["enforce.auth.enabled=true\nenforce.auth.schemes=digest\n", ["digest"]],
+      ["zookeeper.enforce.auth.enabled=true\nzookeeper.enforce.auth.schemes= digest , ip,digest\n", ["digest", "ip"]],
+      [sasl + "enforce.auth.enabled=true\nenforce.auth.schemes=sasl,digest\n", ["sasl", "digest"]],
+      // sessionRequireClientSASLAuth wins and means exactly sasl; the enforce.auth keys are not read.
+      [sasl + "sessionRequireClientSASLAuth=true\nenforce.auth.enabled=true\nenforce.auth.schemes=digest\n", ["sasl"]],
+      [sasl + "sessionRequireClientSASLAuth=false\n", []]
+    ]
+    for (const [cfg, schemes] of cases) assert.deepStrictEqual(ok(MIN + cfg).config.enforceAuthSchemes, schemes, cfg)
+    const bad: ReadonlyArray<readonly [cfg: string, message: RegExp]> = [
+      ["enforce.auth.enabled=true\n", /enforce.auth.enabled is true but enforce.auth.schemes is not set/],
+      ["enforce.auth.enabled=true\nenforce.auth.schemes= , \n", /enforce.auth.schemes is not set/],
+      ["enforce.auth.enabled=true\nenforce.auth.schemes=sasl\n", /invalid enforce.auth.schemes="sasl": authentication scheme sasl is not available/],
+      ["enforce.auth.enabled=true\nenforce.auth.schemes=digest,kerberos\n", /scheme kerberos is not available/],
+      ["sessionRequireClientSASLAuth=true\n", /invalid sessionRequireClientSASLAuth="true": authentication scheme sasl is not available/]
+    ]
+    for (const [cfg, message] of bad) assert.match(err(MIN + cfg).message, message, cfg)
   })
 
   it("an actual Debian /etc/zookeeper/conf/zoo.cfg parses", { skip: !existsSync("/etc/zookeeper/conf/zoo.cfg") }, () =>
