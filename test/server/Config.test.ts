@@ -7,7 +7,9 @@ import * as LogLevel from "effect/LogLevel"
 import { existsSync, mkdtempSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
+import * as Disk from "../../src/disk/Disk.js"
 import * as Config from "../../src/server/Config.js"
+import * as Ensemble from "../../src/server/Ensemble.js"
 import * as Properties from "../../src/server/internal/properties.js"
 
 const props = (text: string) => Properties.toMap(Properties.parse(text))
@@ -430,6 +432,115 @@ describe("layering, embedded defaults and constructors", () => {
         writeFileSync(path, "dataDir=/d\nclientPort=2181\n")
         const c = yield* Effect.provide(Config.ZkConfig, Config.layerFromZooCfg(path, { tickTime: "500" }))
         assert.deepStrictEqual([c.tickTime, c.minSessionTimeout, c.source], [500, 1000, path])
+      })
+    ))
+})
+
+describe("ensemble configuration (QuorumPeerConfig rules)", () => {
+  const ENSEMBLE =
+    "tickTime=100\ndataDir=/data\ninitLimit=10\nsyncLimit=5\n" +
+    "server.1=h1:2888:3888;2181\nserver.2=h2:2889:3889;127.0.0.1:2182\nserver.3=h3:2890:3890\nserver.4=h4:2891:3891:observer;2184\n"
+  const resolve = (extra: string, myid: number) => Config.decodeLayers(Either.getOrThrow(Config.settingsFromZooCfgText(ENSEMBLE + extra, "zoo.cfg")), { configFile: "zoo.cfg" }).pipe(
+    Either.flatMap((d) => Ensemble.resolve(d.config, myid))
+  )
+
+  it("resolves this peer: role, voters, observers, addresses and limits in ms", () => {
+    const r = Either.getOrThrow(resolve("", 2))
+    const e = r.ensemble
+    assert.deepStrictEqual(
+      [e.myid, e.role, [...e.voters], [...e.observers], e.clientAddress, e.listenHost, e.self.addresses[0]],
+      [2, "participant", [1, 2, 3], [4], { host: "127.0.0.1", port: 2182 }, "h2", { host: "h2", quorumPort: 2889, electionPort: 3889 }]
+    )
+    assert.deepStrictEqual(
+      [e.tickTimeMs, e.initLimitTicks, e.syncLimitTicks, e.initLimitMs, e.syncLimitMs, e.cnxTimeoutMs, e.electionPortBindRetry, e.minNotificationIntervalMs, e.maxNotificationIntervalMs],
+      [100, 10, 5, 1000, 500, 5000, 3, 200, 60000]
+    )
+    assert.deepStrictEqual([...e.servers.keys()], [1, 2, 3, 4])
+    assert.deepStrictEqual(r.notes, [])
+  })
+
+  it("table: what each extra key or myid resolves to, or the error naming the problem", () => {
+    type Expect = { readonly ok: (e: Ensemble.EnsembleConfig, notes: ReadonlyArray<Config.Note>) => void } | { readonly error: RegExp }
+    const cases: ReadonlyArray<readonly [extra: string, myid: number, expect: Expect]> = [
+      ["", 4, { ok: (e) => assert.deepStrictEqual([e.role, e.clientAddress.port, e.voters.has(4)], ["observer", 2184, false]) }],
+      ["", 9, { error: /^myid 9 is not among the configured servers \(server\.1, server\.2, server\.3, server\.4\)$/ }],
+      ["clientPort=2181\n", 1, { ok: (e) => assert.deepStrictEqual(e.clientAddress, { host: undefined, port: 2181 }) }],
+      ["clientPort=2190\n", 1, { error: /client address for this server \(id = 1\) is 0\.0\.0\.0:2190 .* but 0\.0\.0\.0:2181 in server\.1/ }],
+      ["clientPortAddress=10.0.0.1\nclientPort=2182\n", 2, { error: /is 10\.0\.0\.1:2182 .* but 127\.0\.0\.1:2182 in server\.2/ }],
+      ["clientPort=2183\n", 3, { ok: (e) => assert.deepStrictEqual(e.clientAddress, { host: undefined, port: 2183 }) }],
+      ["", 3, { error: /^no client port for server\.3: set clientPort or add ;port/ }],
+      ["peerType=observer\n", 1, {
+        ok: (e, notes) => {
+          assert.strictEqual(e.role, "participant")
+          assert.deepStrictEqual(notes.map((n) => n.message), ["peerType=observer does not match server.1 (participant); using participant from the servers list, as ZooKeeper does"])
+        }
+      }],
+      ["quorumListenOnAllIPs=true\n", 1, { ok: (e) => assert.strictEqual(e.listenHost, "0.0.0.0") }],
+      ["zookeeper.cnxTimeout=1500\nelectionPortBindRetry=0\nfastleader.maxNotificationInterval=1000\n", 1, {
+        ok: (e) => assert.deepStrictEqual([e.cnxTimeoutMs, e.electionPortBindRetry, e.maxNotificationIntervalMs], [1500, 0, 1000])
+      }]
+    ]
+    for (const [extra, myid, expect] of cases) {
+      const r = resolve(extra, myid)
+      if ("error" in expect) {
+        if (Either.isRight(r)) assert.fail(`${extra} myid=${myid}: expected an error`)
+        else assert.match(r.left.message, expect.error, `${extra} myid=${myid}`)
+      } else {
+        if (Either.isLeft(r)) assert.fail(`${extra} myid=${myid}: ${r.left.message}`)
+        else expect.ok(r.right.ensemble, r.right.notes)
+      }
+    }
+  })
+
+  it("table: quorum keys that stop decoding, with the key named", () => {
+    const three = "server.1=a:1:2\nserver.2=b:1:2\nserver.3=c:1:2\n"
+    const cases: ReadonlyArray<readonly [cfg: string, message: RegExp]> = [
+      ["dataDir=/d\nsyncLimit=2\n" + three, /^initLimit is not set \(required with server\.N entries\)$/],
+      ["dataDir=/d\ninitLimit=5\n" + three, /^syncLimit is not set/],
+      ["dataDir=/d\ninitLimit=0\nsyncLimit=2\n" + three, /invalid initLimit="0": must be a positive number of ticks/],
+      ["dataDir=/d\ninitLimit=5\nsyncLimit=-1\n" + three, /invalid syncLimit="-1": must be a positive number of ticks/],
+      ["dataDir=/d\ninitLimit=5\nsyncLimit=2\nserver.1=a:1:2\nserver.2=a:1:3\n", /^server\.1 \(quorum port\) and server\.2 \(quorum port\) both use a:1$/],
+      ["dataDir=/d\ninitLimit=5\nsyncLimit=2\nserver.1=a:1:2\nserver.2=b:3:3\n", /^server\.2 \(quorum port\) and server\.2 \(election port\) both use b:3$/],
+      ["dataDir=/d\ninitLimit=5\nsyncLimit=2\nserver.1=a:1:2\nserver.2=b:4:5|a:2:6\n", /^server\.1 \(election port\) and server\.2 \(quorum port\) both use a:2$/],
+      ["dataDir=/d\ninitLimit=5\nsyncLimit=2\ncnxTimeout=0\n" + three, /invalid cnxTimeout="0": must be a positive number of ms/],
+      ["dataDir=/d\ninitLimit=5\nsyncLimit=2\nfastleader.minNotificationInterval=500\nfastleader.maxNotificationInterval=100\n" + three, /maxNotificationInterval \(100\) must not be below fastleader\.minNotificationInterval \(500\)/]
+    ]
+    for (const [cfg, message] of cases) assert.match(err(cfg).message, message, cfg)
+    const retry = ok("dataDir=/d\ninitLimit=5\nsyncLimit=2\nelectionPortBindRetry=-1\n" + three)
+    assert.strictEqual(retry.config.quorum.electionPortBindRetry, 3)
+    assert.deepStrictEqual(retry.notes.map((n) => n.message), ["zoo.cfg:4: electionPortBindRetry=-1 must be >= 0; using 3, as ZooKeeper does"])
+    assert.match(Either.flip(Ensemble.resolve(ok(MIN).config, 1)).pipe(Either.getOrThrow).message, /has no server\.N peers: not an ensemble/)
+  })
+
+  it("table: the myid file in dataDir", () =>
+    Effect.runPromise(
+      Effect.gen(function* () {
+        const cases: ReadonlyArray<readonly [content: string | undefined, expect: number | RegExp]> = [
+          [undefined, /^\/data\/myid file is missing: an ensemble peer reads its server id there/],
+          ["2\n", 2],
+          [" 3 \nignored second line", 3],
+          ["17", 17],
+          ["", /^\/data\/myid: serverid "" is not a number$/],
+          ["abc\n", /serverid "abc" is not a number/],
+          ["-1\n", /serverid "-1" is not a number/],
+          ["1.5\n", /serverid "1.5" is not a number/]
+        ]
+        for (const [content, expect] of cases) {
+          const { disk } = Disk.makeMemory()
+          yield* disk.mkdirp("/data")
+          if (content !== undefined) yield* disk.writeFile("/data/myid", new TextEncoder().encode(content))
+          const r = yield* Effect.either(Ensemble.readMyid("/data").pipe(Effect.provideService(Disk.Disk, disk)))
+          if (typeof expect === "number") assert.deepStrictEqual(r, Either.right(expect), content)
+          else if (Either.isRight(r)) assert.fail(`${content}: expected an error`)
+          else assert.match(r.left.message, expect, content)
+        }
+        // load = readMyid + resolve, from the config's dataDir.
+        const { disk } = Disk.makeMemory()
+        yield* disk.mkdirp("/data")
+        yield* disk.writeFile("/data/myid", new TextEncoder().encode("4\n"))
+        const config = ok(ENSEMBLE).config
+        const e = yield* Ensemble.load(config).pipe(Effect.provideService(Disk.Disk, disk))
+        assert.deepStrictEqual([e.myid, e.role], [4, "observer"])
       })
     ))
 })
