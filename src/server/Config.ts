@@ -22,7 +22,7 @@ import * as Layer from "effect/Layer"
 import * as LogLevel from "effect/LogLevel"
 import * as fs from "node:fs/promises"
 import { FOUR_LETTER_WORDS, type FourLetterWord } from "./fourLetter/ServerView.js"
-import { canonicalKey, classifyCanonical, isAuthProviderKey, UNSUPPORTED_KEYS } from "./internal/configKeys.js"
+import { canonicalKey, classifyCanonical, isAuthProviderKey, unsupportedReason } from "./internal/configKeys.js"
 import { invalid, javaBool, javaDecode, javaInt, missing, type Note, type Parsed, port, type Setting, ZkConfigError } from "./internal/configValues.js"
 import * as Properties from "./internal/properties.js"
 import { decodeQuorum, isQuorum, type QuorumConfig } from "./internal/quorumConfig.js"
@@ -183,7 +183,7 @@ export const decode = (settings: Iterable<Setting>, source?: string): Either.Eit
     if (cls === "unknown") notes.push({ level: "Warning", message: `${s.origin}: unknown key ${s.key}; ignored` })
     else if (cls === "ignored") notes.push({ level: "Info", message: `${s.origin}: ${s.key} does not apply to ezk; ignored` })
     else if (cls === "tls") notes.push({ level: "Warning", message: `${s.origin}: ${s.key}: TLS is not supported by ezk; ignored` })
-    else if (cls === "unsupported") notes.push({ level: "Warning", message: `${s.origin}: ${s.key}: ${UNSUPPORTED_KEYS.get(key)}; ignored` })
+    else if (cls === "unsupported") notes.push({ level: "Warning", message: `${s.origin}: ${s.key}: ${unsupportedReason(key)}; ignored` })
   }
   return Either.gen(function* () {
     const get = (k: string): Setting | undefined => byKey.get(k)

@@ -219,12 +219,11 @@ describe("ZooKeeper defaults and rules", () => {
       "tickTime=2000\ninitLimit=10\nsyncLimit=5\ndataDir=/d\nclientPort=2181\n" +
         "server.1=127.0.0.1:2888:3888\nserver.2=[::1]:2889:3889:participant;2182\n" +
         "server.3=h3:2890:3890:observer;0.0.0.0:2183\nserver.4=a:1:2|b:3:4\n" +
-        "peerType=observer\nstandaloneEnabled=false\nreconfigEnabled=true\ngroup.1=1:2:3\nweight.1=2\n" +
-        "electionAlg=3\nquorumListenOnAllIPs=true\nlocalSessionsEnabled=true\nconnectToLearnerMasterLimit=7\n"
+        "peerType=observer\nstandaloneEnabled=false\nelectionAlg=3\nquorumListenOnAllIPs=true\n"
     )
     const q = r.config.quorum
     assert.deepStrictEqual(r.notes, [])
-    assert.deepStrictEqual([q.initLimit, q.syncLimit, q.connectToLearnerMasterLimit], [10, 5, 7])
+    assert.deepStrictEqual([q.initLimit, q.syncLimit, q.electionAlg], [10, 5, 3])
     assert.deepStrictEqual(q.servers.map((s) => s.sid), [1, 2, 3, 4])
     assert.deepStrictEqual(q.servers[1], {
       sid: 2,
@@ -237,9 +236,7 @@ describe("ZooKeeper defaults and rules", () => {
     assert.deepStrictEqual(q.servers[2]!.clientAddress, { host: "0.0.0.0", port: 2183 })
     assert.strictEqual(q.servers[3]!.addresses.length, 2)
     assert.strictEqual(q.peerType, "observer")
-    assert.deepStrictEqual([q.standaloneEnabled, q.reconfigEnabled, q.quorumListenOnAllIPs, q.localSessionsEnabled], [false, true, true, true])
-    assert.deepStrictEqual(q.groups, [{ id: 1, sids: [1, 2, 3] }])
-    assert.deepStrictEqual(q.weights, [{ sid: 1, weight: 2 }])
+    assert.deepStrictEqual([q.standaloneEnabled, q.quorumListenOnAllIPs], [false, true])
     assert.match(err(MIN + "server.1=host:2888\n").message, /server\.1="host:2888": expected host:quorumPort:electionPort/)
     assert.match(err(MIN + "server.x=h:1:2\n").message, /not a numeric id/)
     assert.match(err("dataDir=/d\nclientPort=1\nserver.1=a:1:2\nserver.2=b:1:2\n").message, /^initLimit is not set/)
@@ -317,6 +314,26 @@ describe("ZooKeeper defaults and rules", () => {
     for (const key of ["leaderServes", "kerberos.removeHostFromPrincipal", "kerberos.removeRealmFromPrincipal", "forceSync", "nio.numWorkerThreads"]) {
       assert.deepStrictEqual(ok(MIN + `${key}=true\n`).notes.map((n) => n.message), [`zoo.cfg:3: ${key} does not apply to ezk; ignored`], key)
     }
+  })
+
+  it("quorum keys ezk does not honour: ignored (info), unsupported (warning) or refused", () => {
+    const notes: ReadonlyArray<readonly [line: string, level: "Info" | "Warning", message: string]> = [
+      ["syncEnabled=false", "Info", "syncEnabled does not apply to ezk; ignored"],
+      ["localSessionsEnabled=true", "Info", "localSessionsEnabled does not apply to ezk; ignored"],
+      ["connectToLearnerMasterLimit=7", "Info", "connectToLearnerMasterLimit does not apply to ezk; ignored"],
+      ["observerMasterPort=2191", "Info", "observerMasterPort does not apply to ezk; ignored"],
+      ["multiAddress.enabled=true", "Info", "multiAddress.enabled does not apply to ezk; ignored"],
+      ["reconfigEnabled=true", "Warning", "reconfigEnabled: dynamic reconfiguration is not supported by ezk (reconfig requests are refused); ignored"],
+      ["quorum.auth.enableSasl=true", "Warning", "quorum.auth.enableSasl: quorum SASL is not supported by ezk; peers do not authenticate each other; ignored"],
+      ["group.1=1:2:3", "Warning", "group.1: hierarchical quorums are not supported by ezk; a majority of participants is the quorum; ignored"],
+      ["weight.1=2", "Warning", "weight.1: hierarchical quorums are not supported by ezk; a majority of participants is the quorum; ignored"],
+      ["oraclePath=/o", "Warning", "oraclePath: the two-server oracle is not supported by ezk; ignored"]
+    ]
+    for (const [line, level, message] of notes) {
+      assert.deepStrictEqual(ok(MIN + line + "\n").notes, [{ level, message: `zoo.cfg:3: ${message}` }], line)
+    }
+    assert.match(err(MIN + "dynamicConfigFile=/etc/zoo.cfg.dynamic\n").message, /invalid dynamicConfigFile=.*: dynamic config files are not supported by ezk; list the server.N lines in zoo.cfg/)
+    assert.match(err(MIN + "electionAlg=1\n").message, /invalid electionAlg="1": only 3 \(FastLeaderElection\) is supported/)
   })
 
   it("enforce.auth (ZooKeeper 3.8 AuthenticationHelper rules)", () => {

@@ -21,34 +21,17 @@ const CFG_KEYS = new Set([
   "maxSessionTimeout",
   "initLimit",
   "syncLimit",
-  "connectToLearnerMasterLimit",
   "electionAlg",
   "quorumListenOnAllIPs",
   "peerType",
-  "syncEnabled",
   "dynamicConfigFile",
   "autopurge.snapRetainCount",
   "autopurge.purgeInterval",
   "standaloneEnabled",
-  "reconfigEnabled",
-  "observerMasterPort",
-  "localSessionsEnabled",
-  "localSessionsUpgradingEnabled",
   "sslQuorum",
   "portUnification",
   "sslQuorumReloadCertFiles",
   "client.portUnification",
-  "multiAddress.enabled",
-  "multiAddress.reachabilityCheckEnabled",
-  "multiAddress.reachabilityCheckTimeoutMs",
-  "quorum.cnxn.threads.size",
-  "quorum.auth.enableSasl",
-  "quorum.auth.learnerRequireSasl",
-  "quorum.auth.serverRequireSasl",
-  "quorum.auth.learner.saslLoginContext",
-  "quorum.auth.server.saslLoginContext",
-  "quorum.auth.kerberos.servicePrincipal",
-  "oraclePath",
   "ezk.log.level",
   "ezk.log.format"
 ])
@@ -90,6 +73,15 @@ const ALIASES: ReadonlyMap<string, string> = new Map([
 
 /** ZooKeeper keys that do not apply to ezk: accepted with an info note (exact names). */
 const IGNORED_KEYS = new Set([
+  "connectToLearnerMasterLimit",
+  "syncEnabled",
+  "observerMasterPort",
+  "localSessionsEnabled",
+  "localSessionsUpgradingEnabled",
+  "multiAddress.enabled",
+  "multiAddress.reachabilityCheckEnabled",
+  "multiAddress.reachabilityCheckTimeoutMs",
+  "quorum.cnxn.threads.size",
   "forceSync",
   "leaderServes",
   "kerberos.removeHostFromPrincipal",
@@ -159,17 +151,30 @@ const TLS_KEYS = new Set(["secureClientPort", "secureClientPortAddress", "sslQuo
 const TLS_PREFIXES = ["ssl.", "ssl.quorum."]
 
 /** Keys whose value ezk does not honour and that change behaviour a user relies on: warn. */
-export const UNSUPPORTED_KEYS: ReadonlyMap<string, string> = new Map([
-  ["skipACL", "ezk always checks ACLs"]
+const UNSUPPORTED_KEYS: ReadonlyMap<string, string> = new Map([
+  ["skipACL", "ezk always checks ACLs"],
+  ["reconfigEnabled", "dynamic reconfiguration is not supported by ezk (reconfig requests are refused)"],
+  ["oraclePath", "the two-server oracle is not supported by ezk"]
 ])
+
+/** Families of unsupported keys, with why a user should know. */
+const UNSUPPORTED_PREFIXES: ReadonlyArray<readonly [prefix: string, why: string]> = [
+  ["quorum.auth.", "quorum SASL is not supported by ezk; peers do not authenticate each other"],
+  ["group.", "hierarchical quorums are not supported by ezk; a majority of participants is the quorum"],
+  ["weight.", "hierarchical quorums are not supported by ezk; a majority of participants is the quorum"]
+]
+
+/** Why an unsupported key is not honoured (for its warning). */
+export const unsupportedReason = (k: string): string | undefined =>
+  UNSUPPORTED_KEYS.get(k) ?? UNSUPPORTED_PREFIXES.find(([p]) => k.startsWith(p))?.[1]
 
 /** How decode treats a key. */
 export type KeyClass = "applied" | "ignored" | "tls" | "unsupported" | "unknown"
 
 /** `authProvider.N` (an enumeration, so not in the tables). */
 export const isAuthProviderKey = (k: string): boolean => k.startsWith("authProvider.")
-/** `server.N`, `group.N`, `weight.N`. */
-export const isQuorumEnumKey = (k: string): boolean => /^(server|group|weight)\.[^.]+$/.test(k)
+/** `server.N`. */
+export const isQuorumEnumKey = (k: string): boolean => /^server\.[^.]+$/.test(k)
 
 /** Canonical spelling of a key: aliases resolved, `zookeeper.` stripped from system-property keys. */
 export const canonicalKey = (key: string): string => {
@@ -186,7 +191,7 @@ export const canonicalKey = (key: string): string => {
 
 /** The class of a canonical key (see the tables above). */
 export const classifyCanonical = (k: string): KeyClass => {
-  if (UNSUPPORTED_KEYS.has(k)) return "unsupported"
+  if (unsupportedReason(k) !== undefined) return "unsupported"
   if (CFG_KEYS.has(k) && !TLS_KEYS.has(k)) return "applied"
   if (APPLIED_KEYS.has(k) || isAuthProviderKey(k) || isQuorumEnumKey(k)) return "applied"
   if (TLS_KEYS.has(k) || TLS_PREFIXES.some((p) => k.startsWith(p))) return "tls"

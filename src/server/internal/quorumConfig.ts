@@ -1,10 +1,10 @@
 /**
- * The quorum keys of zoo.cfg (QuorumPeerConfig 3.8): `server.N` lines, `group.N`/`weight.N`, the
+ * The quorum keys of zoo.cfg (QuorumPeerConfig 3.8): `server.N` lines, the
  * limits in ticks and the election settings ZooKeeper reads as system properties. Pure; checks that
  * need this peer's id (the `myid` file) are in Ensemble.ts.
  */
 import * as Either from "effect/Either"
-import { invalid, javaInt, missing, type Note, type Parsed, type Setting, ZkConfigError } from "./configValues.js"
+import { invalid, missing, type Note, type Parsed, type Setting, ZkConfigError } from "./configValues.js"
 
 /** One address of a quorum member (`host:quorumPort:electionPort`). */
 export interface QuorumAddress {
@@ -31,7 +31,6 @@ export interface QuorumConfig {
   readonly initLimit: number | undefined
   /** Ticks a follower may lag (required in a quorum). */
   readonly syncLimit: number | undefined
-  readonly connectToLearnerMasterLimit: number | undefined
   readonly servers: ReadonlyArray<QuorumServer>
   readonly peerType: "participant" | "observer"
   readonly electionAlg: number
@@ -46,16 +45,6 @@ export interface QuorumConfig {
   /** Cap of the doubling notification timeout in ms (`fastleader.maxNotificationInterval`, 60000). */
   readonly maxNotificationIntervalMs: number
   readonly standaloneEnabled: boolean
-  readonly reconfigEnabled: boolean
-  readonly dynamicConfigFile: string | undefined
-  readonly observerMasterPort: number | undefined
-  readonly localSessionsEnabled: boolean
-  readonly localSessionsUpgradingEnabled: boolean
-  readonly syncEnabled: boolean
-  /** `group.N=sid:sid:...` (hierarchical quorums). */
-  readonly groups: ReadonlyArray<{ readonly id: number; readonly sids: ReadonlyArray<number> }>
-  /** `weight.<sid>=w`. */
-  readonly weights: ReadonlyArray<{ readonly sid: number; readonly weight: number }>
 }
 
 const QUORUM_SPEC_HELP = "expected host:quorumPort:electionPort[:participant|observer][;[clientHost:]clientPort]"
@@ -147,27 +136,47 @@ const positiveLimit = (r: SettingReader, key: "initLimit" | "syncLimit", value: 
 export const isQuorum = (q: Pick<QuorumConfig, "servers" | "standaloneEnabled">): boolean =>
   q.servers.length > 1 || (q.servers.length === 1 && !q.standaloneEnabled)
 
-/** Decodes the quorum keys; with server.N peers, initLimit/syncLimit are required and addresses distinct. */
+type ElectionSettings = Pick<QuorumConfig, "electionAlg" | "cnxTimeoutMs" | "electionPortBindRetry" | "minNotificationIntervalMs" | "maxNotificationIntervalMs">
+
+/** The election settings: electionAlg must be 3 (FastLeaderElection, the only one in 3.8), timeouts positive. */
+const decodeElection = (r: SettingReader): Parsed<ElectionSettings> =>
+  Either.gen(function* () {
+    const { get, int, sysInt } = r
+    const electionAlg = (yield* int("electionAlg")) ?? 3
+    if (electionAlg !== 3) return yield* Either.left(invalid(get("electionAlg")!, "only 3 (FastLeaderElection) is supported, as in ZooKeeper 3.8"))
+    const cnxTimeoutMs = sysInt("cnxTimeout", 5000)
+    if (cnxTimeoutMs <= 0) return yield* Either.left(invalid(get("cnxTimeout")!, "must be a positive number of ms"))
+    let electionPortBindRetry = sysInt("electionPortBindRetry", 3)
+    if (electionPortBindRetry < 0) {
+      // QuorumCnxManager.Listener: a negative count is logged and replaced by the default.
+      r.notes.push({ level: "Warning", message: `${get("electionPortBindRetry")!.origin}: electionPortBindRetry=${electionPortBindRetry} must be >= 0; using 3, as ZooKeeper does` })
+      electionPortBindRetry = 3
+    }
+    const minNotificationIntervalMs = sysInt("fastleader.minNotificationInterval", 200)
+    const maxNotificationIntervalMs = sysInt("fastleader.maxNotificationInterval", 60000)
+    if (minNotificationIntervalMs <= 0) return yield* Either.left(invalid(get("fastleader.minNotificationInterval")!, "must be a positive number of ms"))
+    if (maxNotificationIntervalMs < minNotificationIntervalMs) {
+      return yield* Either.left(inconsistent(`fastleader.maxNotificationInterval (${maxNotificationIntervalMs}) must not be below fastleader.minNotificationInterval (${minNotificationIntervalMs})`))
+    }
+    return { electionAlg, cnxTimeoutMs, electionPortBindRetry, minNotificationIntervalMs, maxNotificationIntervalMs }
+  })
+
+/**
+ * Decodes the quorum keys; with server.N peers, initLimit/syncLimit are required and addresses distinct.
+ * A dynamicConfigFile is refused: its server list would be invisible to ezk, which would then start a
+ * standalone database on each node.
+ */
 export const decodeQuorum = (r: SettingReader): Parsed<QuorumConfig> =>
   Either.gen(function* () {
-    const { byKey, get, int, bool, sysInt } = r
+    const { byKey, get, int, bool } = r
+    const dyn = get("dynamicConfigFile")
+    if (dyn !== undefined && dyn.value !== "") return yield* Either.left(invalid(dyn, "dynamic config files are not supported by ezk; list the server.N lines in zoo.cfg"))
     const servers: Array<QuorumServer> = []
-    const groups: Array<{ id: number; sids: Array<number> }> = []
-    const weights: Array<{ sid: number; weight: number }> = []
     for (const [k, s] of byKey) {
-      const m = /^(server|group|weight)\.(.+)$/.exec(k)
+      const m = /^server\.(.+)$/.exec(k)
       if (m === null) continue
-      if (!/^\d+$/.test(m[2]!) || !Number.isSafeInteger(Number(m[2]))) return yield* Either.left(invalid(s, `"${m[2]}" in the key is not a numeric id`))
-      const id = Number(m[2])
-      if (m[1] === "server") servers.push(yield* quorumServer(s, id))
-      else if (m[1] === "group") {
-        const sids = s.value.split(":").map((x) => x.trim())
-        if (sids.some((x) => !/^\d+$/.test(x))) return yield* Either.left(invalid(s, "expected sid:sid:..."))
-        groups.push({ id, sids: sids.map(Number) })
-      } else {
-        const w = yield* javaInt(s)
-        weights.push({ sid: id, weight: w })
-      }
+      if (!/^\d+$/.test(m[1]!) || !Number.isSafeInteger(Number(m[1]))) return yield* Either.left(invalid(s, `"${m[1]}" in the key is not a numeric id`))
+      servers.push(yield* quorumServer(s, Number(m[1])))
     }
     servers.sort((a, b) => a.sid - b.sid)
     const peerTypeSetting = get("peerType")
@@ -183,41 +192,13 @@ export const decodeQuorum = (r: SettingReader): Parsed<QuorumConfig> =>
       syncLimit = yield* positiveLimit(r, "syncLimit", syncLimit)
       yield* checkDistinctAddresses(servers)
     }
-    const cnxTimeoutMs = sysInt("cnxTimeout", 5000)
-    if (cnxTimeoutMs <= 0) return yield* Either.left(invalid(get("cnxTimeout")!, "must be a positive number of ms"))
-    let electionPortBindRetry = sysInt("electionPortBindRetry", 3)
-    if (electionPortBindRetry < 0) {
-      // QuorumCnxManager.Listener: a negative count is logged and replaced by the default.
-      r.notes.push({ level: "Warning", message: `${get("electionPortBindRetry")!.origin}: electionPortBindRetry=${electionPortBindRetry} must be >= 0; using 3, as ZooKeeper does` })
-      electionPortBindRetry = 3
-    }
-    const minNotificationIntervalMs = sysInt("fastleader.minNotificationInterval", 200)
-    const maxNotificationIntervalMs = sysInt("fastleader.maxNotificationInterval", 60000)
-    if (minNotificationIntervalMs <= 0) return yield* Either.left(invalid(get("fastleader.minNotificationInterval")!, "must be a positive number of ms"))
-    if (maxNotificationIntervalMs < minNotificationIntervalMs) {
-      return yield* Either.left(inconsistent(`fastleader.maxNotificationInterval (${maxNotificationIntervalMs}) must not be below fastleader.minNotificationInterval (${minNotificationIntervalMs})`))
-    }
-    const dyn = get("dynamicConfigFile")?.value
     return {
       initLimit,
       syncLimit,
-      connectToLearnerMasterLimit: yield* int("connectToLearnerMasterLimit"),
       servers,
       peerType,
-      electionAlg: (yield* int("electionAlg")) ?? 3,
       quorumListenOnAllIPs: bool("quorumListenOnAllIPs", false),
-      cnxTimeoutMs,
-      electionPortBindRetry,
-      minNotificationIntervalMs,
-      maxNotificationIntervalMs,
       standaloneEnabled,
-      reconfigEnabled: bool("reconfigEnabled", false),
-      dynamicConfigFile: dyn === undefined || dyn === "" ? undefined : dyn,
-      observerMasterPort: yield* int("observerMasterPort"),
-      localSessionsEnabled: bool("localSessionsEnabled", false),
-      localSessionsUpgradingEnabled: bool("localSessionsUpgradingEnabled", false),
-      syncEnabled: bool("syncEnabled", true),
-      groups,
-      weights
+      ...(yield* decodeElection(r))
     } satisfies QuorumConfig
   })
