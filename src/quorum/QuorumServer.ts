@@ -74,7 +74,7 @@ export const make = (config: ZkConfig, options: PeerOptions): Effect.Effect<Runn
       dataDir: config.dataDir,
       dataLogDir: config.dataLogDir,
       tree: treeOptions,
-      preAllocSizeBytes: Number(config.properties.get("preAllocSize") ?? 65536) * 1024,
+      preAllocSizeBytes: config.preAllocSizeBytes,
       keepRecentTxns: COMMIT_LOG_COUNT
     }
     const started = clock.unsafeCurrentTimeMillis()
@@ -127,7 +127,7 @@ export const make = (config: ZkConfig, options: PeerOptions): Effect.Effect<Runn
       reload
     }
     clientPort.attach(null)
-    yield* ClientPort.startTimers(config, clientPort.current, Number(config.properties.get("znode.container.checkIntervalMs") ?? 60_000))
+    yield* ClientPort.startTimers(config, clientPort.current, config.containerCheckIntervalMs)
     const status: Peer.PeerStatus = { state: "LOOKING", leader: null, elections: 0 }
     yield* Peer.run(context, options.elector, status).pipe(Effect.forkScoped)
     yield* Effect.addFinalizer(() => Effect.zipRight(store.close.pipe(Effect.ignore), Effect.logInfo(`peer ${sid} stopped; txn log synced`)))

@@ -16,14 +16,20 @@
  * source goes through the same validation and error messages name the zoo.cfg key.
  */
 import * as Context from "effect/Context"
-import * as Data from "effect/Data"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
 import * as LogLevel from "effect/LogLevel"
 import * as fs from "node:fs/promises"
 import { FOUR_LETTER_WORDS, type FourLetterWord } from "./fourLetter/ServerView.js"
+import { canonicalKey, classifyCanonical, isAuthProviderKey, unsupportedReason } from "./internal/configKeys.js"
+import { invalid, javaBool, javaDecode, javaInt, missing, type Note, type Parsed, port, type Setting, ZkConfigError } from "./internal/configValues.js"
 import * as Properties from "./internal/properties.js"
+import { decodeQuorum, isQuorum, type QuorumConfig } from "./internal/quorumConfig.js"
+
+export { canonicalKey } from "./internal/configKeys.js"
+export { type Note, type Setting, ZkConfigError } from "./internal/configValues.js"
+export { isQuorum, type QuorumAddress, type QuorumConfig, type QuorumServer } from "./internal/quorumConfig.js"
 
 // ---------------------------------------------------------------------------------------------
 // Types
@@ -33,49 +39,6 @@ export type LogFormat = "logfmt" | "json" | "pretty"
 
 /** Authentication providers ezk knows (`authProvider.N` class names map onto these). */
 export type AuthProvider = "sasl" | "digest" | "ip"
-
-/** One address of a quorum member (`host:quorumPort:electionPort`). */
-export interface QuorumAddress {
-  readonly host: string
-  readonly quorumPort: number
-  readonly electionPort: number
-}
-
-/** A `server.N=` line (QuorumPeer.QuorumServer), parsed; used by the replication issue. */
-export interface QuorumServer {
-  readonly sid: number
-  /** One or more addresses (`|`-separated when multiAddress is used). */
-  readonly addresses: ReadonlyArray<QuorumAddress>
-  readonly type: "participant" | "observer"
-  /** The `;[host:]port` client part, if given. */
-  readonly clientAddress: { readonly host: string | undefined; readonly port: number } | undefined
-  /** The text after `server.N=`, verbatim (trimmed). */
-  readonly spec: string
-}
-
-/** Quorum keys: parsed now, unused in standalone. */
-export interface QuorumConfig {
-  /** Ticks a follower may take to connect and sync (required in a quorum). */
-  readonly initLimit: number | undefined
-  /** Ticks a follower may lag (required in a quorum). */
-  readonly syncLimit: number | undefined
-  readonly connectToLearnerMasterLimit: number | undefined
-  readonly servers: ReadonlyArray<QuorumServer>
-  readonly peerType: "participant" | "observer"
-  readonly electionAlg: number
-  readonly quorumListenOnAllIPs: boolean
-  readonly standaloneEnabled: boolean
-  readonly reconfigEnabled: boolean
-  readonly dynamicConfigFile: string | undefined
-  readonly observerMasterPort: number | undefined
-  readonly localSessionsEnabled: boolean
-  readonly localSessionsUpgradingEnabled: boolean
-  readonly syncEnabled: boolean
-  /** `group.N=sid:sid:...` (hierarchical quorums). */
-  readonly groups: ReadonlyArray<{ readonly id: number; readonly sids: ReadonlyArray<number> }>
-  /** `weight.<sid>=w`. */
-  readonly weights: ReadonlyArray<{ readonly sid: number; readonly weight: number }>
-}
 
 /**
  * The resolved server configuration. Names are ZooKeeper's key names (so `conf` and docs map 1:1);
@@ -118,42 +81,37 @@ export interface ZkConfig {
   readonly jaasLoginConfig: string | undefined
   /** JAAS section for the server (`zookeeper.sasl.serverconfig`, default `Server`). */
   readonly jaasServerSection: string
-  /** `sessionRequireClientSASLAuth` / `enforce.auth.*` (ZOOKEEPER-3561/4220): enforced by the auth layer. */
-  readonly enforceAuth: { readonly enabled: boolean; readonly schemes: ReadonlyArray<string> }
+  /** SASL user treated as super (`zookeeper.superUser`). */
+  readonly superUser: string | undefined
+  /**
+   * `enforce.auth.enabled` + `enforce.auth.schemes`, or `sessionRequireClientSASLAuth` (scheme sasl):
+   * the schemes a session must have authenticated with before any request but auth/SASL is served
+   * (ZooKeeper 3.8 AuthenticationHelper). Empty = not enforced.
+   */
+  readonly enforceAuthSchemes: ReadonlyArray<string>
+  /** Maintain ZooKeeper's tree digest and log it with every txn (`digest.enabled`). */
+  readonly digestEnabled: boolean
+  /** Txn-log preallocation chunk in bytes (`preAllocSize` is in KiB). */
+  readonly preAllocSizeBytes: number
+  /** Writes waiting for the disk above which clients are not read from (`globalOutstandingLimit`). */
+  readonly globalOutstandingLimit: number
+  /** How long a connection may stay without a session (`nio.sessionlessCnxnTimeout`). */
+  readonly sessionlessCnxnTimeoutMs: number
+  /** How often empty containers and expired TTL nodes are reaped (`znode.container.checkIntervalMs`). */
+  readonly containerCheckIntervalMs: number
+  /** A container never given a child is reaped after this long; 0 = never (`znode.container.maxNeverUsedIntervalMs`). */
+  readonly containerMaxNeverUsedIntervalMs: number
+  /** Reaping rate limit (`znode.container.maxPerMinute`). */
+  readonly containerMaxPerMinute: number
   readonly logLevel: LogLevel.LogLevel
   readonly logFormat: LogFormat
   readonly quorum: QuorumConfig
-  /** Every key/value after layering, by canonical key (the `zookeeper.` prefix of system properties removed). */
-  readonly properties: ReadonlyMap<string, string>
   /** The zoo.cfg read, if any. */
   readonly source: string | undefined
 }
 
 /** Service tag for the configuration. */
 export const ZkConfig = Context.GenericTag<ZkConfig>("zk/server/ZkConfig")
-
-/** Why configuration failed; `message` is one line naming the key and the bad value. */
-export class ZkConfigError extends Data.TaggedError("ZkConfigError")<{
-  readonly reason: "Read" | "Syntax" | "InvalidValue" | "Missing" | "Inconsistent"
-  readonly detail: string
-}> {
-  override get message(): string {
-    return this.detail
-  }
-}
-
-/** Something worth logging about the configuration (ZooKeeper logs the same cases). */
-export interface Note {
-  readonly level: "Info" | "Warning"
-  readonly message: string
-}
-
-/** One key/value with where it came from, e.g. `zoo.cfg:12`, `--port`, `--set`, `defaults`. */
-export interface Setting {
-  readonly key: string
-  readonly value: string
-  readonly origin: string
-}
 
 // ---------------------------------------------------------------------------------------------
 // Embedded defaults
@@ -175,233 +133,7 @@ export const embeddedDefaults: Readonly<Record<string, string>> = {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Key classification
-
-/**
- * Keys QuorumPeerConfig parses itself (zoo.cfg-native). Any other key is, in ZooKeeper, turned into the
- * system property `zookeeper.<key>`; ezk therefore also accepts the `zookeeper.<key>` spelling of those
- * (what users have in JVMFLAGS), which ZooKeeper itself would not read from zoo.cfg.
- */
-const CFG_KEYS = new Set([
-  "dataDir",
-  "dataLogDir",
-  "clientPort",
-  "clientPortAddress",
-  "secureClientPort",
-  "secureClientPortAddress",
-  "clientPortListenBacklog",
-  "tickTime",
-  "maxClientCnxns",
-  "minSessionTimeout",
-  "maxSessionTimeout",
-  "initLimit",
-  "syncLimit",
-  "connectToLearnerMasterLimit",
-  "electionAlg",
-  "quorumListenOnAllIPs",
-  "peerType",
-  "syncEnabled",
-  "dynamicConfigFile",
-  "autopurge.snapRetainCount",
-  "autopurge.purgeInterval",
-  "standaloneEnabled",
-  "reconfigEnabled",
-  "observerMasterPort",
-  "localSessionsEnabled",
-  "localSessionsUpgradingEnabled",
-  "sslQuorum",
-  "portUnification",
-  "sslQuorumReloadCertFiles",
-  "client.portUnification",
-  "electionPortBindRetry",
-  "multiAddress.enabled",
-  "multiAddress.reachabilityCheckEnabled",
-  "multiAddress.reachabilityCheckTimeoutMs",
-  "quorum.cnxn.threads.size",
-  "quorum.auth.enableSasl",
-  "quorum.auth.learnerRequireSasl",
-  "quorum.auth.serverRequireSasl",
-  "quorum.auth.learner.saslLoginContext",
-  "quorum.auth.server.saslLoginContext",
-  "quorum.auth.kerberos.servicePrincipal",
-  "oraclePath",
-  "ezk.log.level",
-  "ezk.log.format"
-])
-
-/** Keys ezk applies, or keeps for the quorum work, beyond CFG_KEYS (system-property style). */
-const APPLIED_KEYS = new Set([
-  "snapCount",
-  "4lw.commands.whitelist",
-  "extendedTypesEnabled",
-  "jute.maxbuffer",
-  "superDigest",
-  "jaasLoginConfig",
-  "sasl.serverconfig",
-  "readonlymode.enabled",
-  "sessionRequireClientSASLAuth",
-  "enforce.auth.enabled",
-  "enforce.auth.schemes",
-  "kerberos.removeHostFromPrincipal",
-  "kerberos.removeRealmFromPrincipal",
-  "cnxTimeout",
-  "leaderServes",
-  "fastleader.minNotificationInterval",
-  "fastleader.maxNotificationInterval",
-  // Read by the server through `properties` (Server.ts / storage).
-  "digest.enabled",
-  "preAllocSize",
-  "superUser",
-  "znode.container.checkIntervalMs",
-  "znode.container.maxNeverUsedIntervalMs",
-  "znode.container.maxPerMinute"
-])
-
-/** Alternative spellings → canonical key. */
-const ALIASES: ReadonlyMap<string, string> = new Map([
-  ["DigestAuthenticationProvider.superDigest", "superDigest"],
-  ["zookeeper.DigestAuthenticationProvider.superDigest", "superDigest"],
-  ["java.security.auth.login.config", "jaasLoginConfig"]
-])
-
-/** ZooKeeper keys that do not apply to ezk: accepted with an info note (exact names). */
-const IGNORED_KEYS = new Set([
-  "forceSync",
-  "globalOutstandingLimit",
-  "fsync.warningthresholdms",
-  "jute.maxbuffer.extrasize",
-  "serverCnxnFactory",
-  "flushDelay",
-  "maxWriteQueuePollTime",
-  "maxBatchSize",
-  "requestThrottleLimit",
-  "requestThrottleStallTime",
-  "requestThrottleDropStale",
-  "throttledOpWaitTime",
-  "largeRequestMaxBytes",
-  "largeRequestThreshold",
-  "connectionMaxTokens",
-  "connectionTokenFillTime",
-  "connectionTokenFillCount",
-  "connectionFreezeTime",
-  "connectionDropIncrease",
-  "connectionDropDecrease",
-  "connectionDecreaseRatio",
-  "snapshot.trust.empty",
-  "snapshot.compression.method",
-  "snapSizeLimitInKb",
-  "txnLogSizeLimitInKb",
-  "closeSessionTxn.enabled",
-  "enforceQuota",
-  "watchManagerName",
-  "watcherCleanThreshold",
-  "watcherCleanIntervalInSeconds",
-  "watcherCleanThreadsNum",
-  "watcherCleanThreadQueueSize",
-  "maxConcurrentSnapSyncs",
-  "maxConcurrentDiffSyncs",
-  "audit.enable",
-  "audit.impl.class",
-  "tcpKeepAlive",
-  "clientTcpKeepAlive",
-  "maxCnxns",
-  "enableEagerACLCheck",
-  "skipTxnDigest",
-  "intBufferStartingSizeBytes",
-  "messageTracker.BufferSize",
-  "messageTracker.Enabled",
-  "learner.asyncSending",
-  "learner.closeSocketAsync",
-  "leader.closeSocketAsync",
-  "leader.ackLoggingFrequency",
-  "leader.maxTimeToWaitForEpoch",
-  "observer.reconnectDelayMs",
-  "observer.election.DelayMs",
-  "follower.skipLearnerRequestToNextProcessor",
-  "request_stale_connection_check",
-  "request_stale_latency_check",
-  "datadir.autocreate",
-  "db.autocreate",
-  "admin.enableServer"
-])
-
-/** Prefixes of ignored families (admin server, metrics providers, NIO/Netty tuning, JVM pause monitor). */
-const IGNORED_PREFIXES = ["admin.", "metricsProvider.", "nio.", "netty.", "jvm.pause.", "commitProcessor."]
-
-/** TLS keys: ezk has no TLS, so these warn (silently dropping them would change the security posture). */
-const TLS_KEYS = new Set(["secureClientPort", "secureClientPortAddress", "sslQuorum", "portUnification", "client.portUnification", "client.secure", "sslQuorumReloadCertFiles"])
-const TLS_PREFIXES = ["ssl.", "ssl.quorum."]
-
-/** Keys whose value ezk does not honour and that change behaviour a user relies on: warn. */
-const UNSUPPORTED_KEYS: ReadonlyMap<string, string> = new Map([
-  ["skipACL", "ezk always checks ACLs"]
-])
-
-type KeyClass = "applied" | "ignored" | "tls" | "unsupported" | "unknown"
-
-const isAuthProviderKey = (k: string): boolean => k.startsWith("authProvider.")
-const isQuorumEnumKey = (k: string): boolean => /^(server|group|weight)\.[^.]+$/.test(k)
-
-/** Canonical spelling of a key: aliases resolved, `zookeeper.` stripped from system-property keys. */
-export const canonicalKey = (key: string): string => {
-  const alias = ALIASES.get(key)
-  if (alias !== undefined) return alias
-  if (key.startsWith("zookeeper.")) {
-    const bare = key.slice("zookeeper.".length)
-    const bareAlias = ALIASES.get(bare)
-    if (bareAlias !== undefined) return bareAlias
-    if (!CFG_KEYS.has(bare) && classifyCanonical(bare) !== "unknown") return bare
-  }
-  return key
-}
-
-const classifyCanonical = (k: string): KeyClass => {
-  if (UNSUPPORTED_KEYS.has(k)) return "unsupported"
-  if (CFG_KEYS.has(k) && !TLS_KEYS.has(k)) return "applied"
-  if (APPLIED_KEYS.has(k) || isAuthProviderKey(k) || isQuorumEnumKey(k)) return "applied"
-  if (TLS_KEYS.has(k) || TLS_PREFIXES.some((p) => k.startsWith(p))) return "tls"
-  if (IGNORED_KEYS.has(k) || IGNORED_PREFIXES.some((p) => k.startsWith(p))) return "ignored"
-  return "unknown"
-}
-
-// ---------------------------------------------------------------------------------------------
-// Value parsers (Java semantics)
-
-type Parsed<A> = Either.Either<A, ZkConfigError>
-
-const invalid = (s: Setting, expected: string): ZkConfigError =>
-  new ZkConfigError({ reason: "InvalidValue", detail: `${s.origin}: invalid ${s.key}=${JSON.stringify(s.value)}: ${expected}` })
-
-const INT_MIN = -2147483648
-const INT_MAX = 2147483647
-
-/** Integer.parseInt: optional sign and decimal digits only, 32-bit range. */
-const javaInt = (s: Setting): Parsed<number> => {
-  if (!/^[+-]?\d+$/.test(s.value)) return Either.left(invalid(s, "expected an integer"))
-  const n = Number(s.value)
-  return n < INT_MIN || n > INT_MAX ? Either.left(invalid(s, "out of 32-bit integer range")) : Either.right(n)
-}
-
-/** Integer.decode (what Integer.getInteger uses): also `0x`/`#` hex and leading-zero octal. */
-const javaDecode = (v: string): number | undefined => {
-  const m = /^([+-]?)(?:0[xX]([0-9a-fA-F]+)|#([0-9a-fA-F]+)|(0[0-7]+)|(\d+))$/.exec(v)
-  if (m === null) return undefined
-  const n = m[2] !== undefined ? Number.parseInt(m[2], 16) : m[3] !== undefined ? Number.parseInt(m[3], 16) : m[4] !== undefined ? Number.parseInt(m[4], 8) : Number(m[5])
-  const signed = m[1] === "-" ? -n : n
-  return signed < INT_MIN || signed > INT_MAX ? undefined : signed
-}
-
-/** Boolean.parseBoolean: only `true` (any case) is true; anything but `false` also gets a warning. */
-const javaBool = (s: Setting, notes: Array<Note>): boolean => {
-  const v = s.value.toLowerCase()
-  if (v !== "true" && v !== "false") {
-    notes.push({ level: "Warning", message: `${s.origin}: ${s.key}=${s.value} is not "true"; treated as false, as ZooKeeper does` })
-  }
-  return v === "true"
-}
-
-const port = (s: Setting): Parsed<number> =>
-  Either.flatMap(javaInt(s), (n) => (n < 0 || n > 65535 ? Either.left(invalid(s, "port out of range 0-65535")) : Either.right(n)))
+// Value tables
 
 const LOG_LEVELS: Readonly<Record<string, LogLevel.LogLevel>> = {
   all: LogLevel.All,
@@ -422,56 +154,6 @@ const AUTH_CLASSES: Readonly<Record<string, AuthProvider>> = {
   "org.apache.zookeeper.server.auth.IPAuthenticationProvider": "ip"
 }
 
-const QUORUM_SPEC_HELP = "expected host:quorumPort:electionPort[:participant|observer][;[clientHost:]clientPort]"
-
-/** Splits `host:port` where host may be a bracketed IPv6 literal. */
-const splitHostParts = (text: string): Array<string> | undefined => {
-  if (text.startsWith("[")) {
-    const end = text.indexOf("]")
-    if (end < 0) return undefined
-    const rest = text.slice(end + 1)
-    if (rest !== "" && !rest.startsWith(":")) return undefined
-    return [text.slice(1, end), ...(rest === "" ? [] : rest.slice(1).split(":"))]
-  }
-  return text.split(":")
-}
-
-const portNumber = (text: string | undefined): number | undefined => {
-  if (text === undefined || !/^\d+$/.test(text)) return undefined
-  const n = Number(text)
-  return n <= 65535 ? n : undefined
-}
-
-/** Parses a `server.N` value (QuorumServer's format in 3.8). */
-const quorumServer = (s: Setting, sid: number): Parsed<QuorumServer> => {
-  const spec = s.value
-  const [serverPart, clientPart, extra] = spec.split(";") as [string, string | undefined, string | undefined]
-  if (extra !== undefined) return Either.left(invalid(s, QUORUM_SPEC_HELP))
-  const addresses: Array<QuorumAddress> = []
-  let type: "participant" | "observer" = "participant"
-  for (const addr of serverPart.split("|")) {
-    const parts = splitHostParts(addr.trim())
-    if (parts === undefined || parts.length < 3 || parts.length > 4) return Either.left(invalid(s, QUORUM_SPEC_HELP))
-    const quorumPort = portNumber(parts[1])
-    const electionPort = portNumber(parts[2])
-    if (parts[0] === "" || quorumPort === undefined || electionPort === undefined) return Either.left(invalid(s, QUORUM_SPEC_HELP))
-    if (parts[3] !== undefined) {
-      const t = parts[3].toLowerCase()
-      if (t !== "participant" && t !== "observer") return Either.left(invalid(s, `unknown server type "${parts[3]}" (participant or observer)`))
-      type = t
-    }
-    addresses.push({ host: parts[0]!, quorumPort, electionPort })
-  }
-  let clientAddress: QuorumServer["clientAddress"] = undefined
-  if (clientPart !== undefined) {
-    const parts = splitHostParts(clientPart.trim())
-    const p = portNumber(parts?.[parts.length - 1])
-    if (parts === undefined || parts.length > 2 || p === undefined) return Either.left(invalid(s, QUORUM_SPEC_HELP))
-    clientAddress = { host: parts.length === 2 ? parts[0] : undefined, port: p }
-  }
-  return Either.right({ sid, addresses, type, clientAddress, spec })
-}
-
 // ---------------------------------------------------------------------------------------------
 // Decoding
 
@@ -481,7 +163,6 @@ export interface Decoded {
   readonly notes: ReadonlyArray<Note>
 }
 
-const missing = (detail: string): ZkConfigError => new ZkConfigError({ reason: "Missing", detail })
 
 /**
  * Decodes layered settings (later ones win per canonical key) into a ZkConfig with ZooKeeper's rules.
@@ -502,7 +183,7 @@ export const decode = (settings: Iterable<Setting>, source?: string): Either.Eit
     if (cls === "unknown") notes.push({ level: "Warning", message: `${s.origin}: unknown key ${s.key}; ignored` })
     else if (cls === "ignored") notes.push({ level: "Info", message: `${s.origin}: ${s.key} does not apply to ezk; ignored` })
     else if (cls === "tls") notes.push({ level: "Warning", message: `${s.origin}: ${s.key}: TLS is not supported by ezk; ignored` })
-    else if (cls === "unsupported") notes.push({ level: "Warning", message: `${s.origin}: ${s.key}: ${UNSUPPORTED_KEYS.get(key)}; ignored` })
+    else if (cls === "unsupported") notes.push({ level: "Warning", message: `${s.origin}: ${s.key}: ${unsupportedReason(key)}; ignored` })
   }
   return Either.gen(function* () {
     const get = (k: string): Setting | undefined => byKey.get(k)
@@ -525,6 +206,7 @@ export const decode = (settings: Iterable<Setting>, source?: string): Either.Eit
       }
       return n
     }
+    const positive = (k: string, n: number): Parsed<number> => (n > 0 ? Either.right(n) : Either.left(invalid(get(k)!, "must be positive")))
 
     // --- core keys
     const tickTimeSetting = get("tickTime")
@@ -610,13 +292,19 @@ export const decode = (settings: Iterable<Setting>, source?: string): Either.Eit
     const jaas = get("jaasLoginConfig")?.value
     const jaasLoginConfig = jaas === undefined || jaas === "" ? undefined : jaas
     const jaasServerSection = get("sasl.serverconfig")?.value || "Server"
-    const enforceAuth = {
-      enabled: bool("enforce.auth.enabled", false) || bool("sessionRequireClientSASLAuth", false),
-      schemes: [
-        ...(get("enforce.auth.schemes")?.value.split(",").map((x) => x.trim()).filter((x) => x !== "") ?? []),
-        ...(bool("sessionRequireClientSASLAuth", false) ? ["sasl"] : [])
-      ].filter((x, i, a) => a.indexOf(x) === i)
-    }
+    const superUserValue = get("superUser")?.value
+    const superUser = superUserValue === undefined || superUserValue === "" ? undefined : superUserValue
+    const enforceAuthSchemes = yield* decodeEnforceAuth(get, bool, ["ip", "digest", ...authProviders])
+
+    // --- server tuning read as system properties (Integer.getInteger / Long.getLong in ZooKeeper)
+    const digestEnabled = bool("digest.enabled", true)
+    const preAllocSizeKb = yield* positive("preAllocSize", sysInt("preAllocSize", 65536))
+    const globalOutstandingLimit = yield* positive("globalOutstandingLimit", sysInt("globalOutstandingLimit", 1000))
+    const sessionlessCnxnTimeoutMs = yield* positive("nio.sessionlessCnxnTimeout", sysInt("nio.sessionlessCnxnTimeout", 10000))
+    const containerCheckIntervalMs = yield* positive("znode.container.checkIntervalMs", sysInt("znode.container.checkIntervalMs", 60000))
+    const containerMaxPerMinute = yield* positive("znode.container.maxPerMinute", sysInt("znode.container.maxPerMinute", 10000))
+    const containerMaxNeverUsedIntervalMs = sysInt("znode.container.maxNeverUsedIntervalMs", 0)
+    if (containerMaxNeverUsedIntervalMs < 0) return yield* Either.left(invalid(get("znode.container.maxNeverUsedIntervalMs")!, "must be 0 (never) or positive"))
 
     // --- logging (ezk keys)
     const levelSetting = get("ezk.log.level")
@@ -628,7 +316,7 @@ export const decode = (settings: Iterable<Setting>, source?: string): Either.Eit
       return yield* Either.left(invalid(formatSetting!, "expected logfmt, json or pretty"))
     }
 
-    const quorum = yield* decodeQuorum(byKey, get, int, bool)
+    const quorum = yield* decodeQuorum({ byKey, get, int, bool, sysInt, notes })
 
     // --- clientPort presence (ZooKeeper starts without a client listener; ezk refuses in standalone).
     if (clientPortValue === undefined && !isQuorum(quorum)) {
@@ -657,78 +345,52 @@ export const decode = (settings: Iterable<Setting>, source?: string): Either.Eit
       authProviders,
       jaasLoginConfig,
       jaasServerSection,
-      enforceAuth,
+      superUser,
+      enforceAuthSchemes,
+      digestEnabled,
+      preAllocSizeBytes: preAllocSizeKb * 1024,
+      globalOutstandingLimit,
+      sessionlessCnxnTimeoutMs,
+      containerCheckIntervalMs,
+      containerMaxNeverUsedIntervalMs,
+      containerMaxPerMinute,
       logLevel,
       logFormat,
       quorum,
-      properties: new Map([...byKey].map(([k, s]) => [k, s.value])),
       source
     }
     return { config, notes }
   })
 }
 
-/** Whether the server.N lines make this a replicated peer (ZooKeeper: more than one server, or one with standaloneEnabled=false). */
-export const isQuorum = (q: Pick<QuorumConfig, "servers" | "standaloneEnabled">): boolean =>
-  q.servers.length > 1 || (q.servers.length === 1 && !q.standaloneEnabled)
-
-const decodeQuorum = (
-  byKey: ReadonlyMap<string, Setting>,
+/**
+ * ZooKeeper 3.8 AuthenticationHelper: `sessionRequireClientSASLAuth=true` means scheme sasl (and the
+ * enforce.auth keys are then not read); else `enforce.auth.enabled=true` needs `enforce.auth.schemes`,
+ * each a registered provider (ip, digest, or an `authProvider.N`). ZooKeeper refuses to start otherwise.
+ */
+const decodeEnforceAuth = (
   get: (k: string) => Setting | undefined,
-  int: (k: string) => Parsed<number | undefined>,
-  bool: (k: string, dflt: boolean) => boolean
-): Parsed<QuorumConfig> =>
-  Either.gen(function* () {
-    const servers: Array<QuorumServer> = []
-    const groups: Array<{ id: number; sids: Array<number> }> = []
-    const weights: Array<{ sid: number; weight: number }> = []
-    for (const [k, s] of byKey) {
-      const m = /^(server|group|weight)\.(.+)$/.exec(k)
-      if (m === null) continue
-      if (!/^\d+$/.test(m[2]!) || !Number.isSafeInteger(Number(m[2]))) return yield* Either.left(invalid(s, `"${m[2]}" in the key is not a numeric id`))
-      const id = Number(m[2])
-      if (m[1] === "server") servers.push(yield* quorumServer(s, id))
-      else if (m[1] === "group") {
-        const sids = s.value.split(":").map((x) => x.trim())
-        if (sids.some((x) => !/^\d+$/.test(x))) return yield* Either.left(invalid(s, "expected sid:sid:..."))
-        groups.push({ id, sids: sids.map(Number) })
-      } else {
-        const w = yield* javaInt(s)
-        weights.push({ sid: id, weight: w })
-      }
+  bool: (k: string, dflt: boolean) => boolean,
+  available: ReadonlyArray<string>
+): Parsed<ReadonlyArray<string>> => {
+  let at: Setting
+  let schemes: Array<string>
+  if (bool("sessionRequireClientSASLAuth", false)) {
+    at = get("sessionRequireClientSASLAuth")!
+    schemes = ["sasl"]
+  } else {
+    if (!bool("enforce.auth.enabled", false)) return Either.right([])
+    const set = get("enforce.auth.schemes")
+    schemes = (set?.value.split(",") ?? []).map((x) => x.trim()).filter((x, i, a) => x !== "" && a.indexOf(x) === i)
+    if (set === undefined || schemes.length === 0) {
+      return Either.left(missing(`${get("enforce.auth.enabled")!.origin}: enforce.auth.enabled is true but enforce.auth.schemes is not set`))
     }
-    servers.sort((a, b) => a.sid - b.sid)
-    const peerTypeSetting = get("peerType")
-    const peerType = (peerTypeSetting?.value ?? "participant").toLowerCase()
-    if (peerType !== "participant" && peerType !== "observer") {
-      return yield* Either.left(invalid(peerTypeSetting!, "expected participant or observer"))
-    }
-    const standaloneEnabled = bool("standaloneEnabled", true)
-    const initLimit = yield* int("initLimit")
-    const syncLimit = yield* int("syncLimit")
-    const inQuorum = isQuorum({ servers, standaloneEnabled })
-    if (inQuorum && (initLimit === undefined || initLimit <= 0)) return yield* Either.left(missing("initLimit is not set (required with server.N entries)"))
-    if (inQuorum && (syncLimit === undefined || syncLimit <= 0)) return yield* Either.left(missing("syncLimit is not set (required with server.N entries)"))
-    const dyn = get("dynamicConfigFile")?.value
-    return {
-      initLimit,
-      syncLimit,
-      connectToLearnerMasterLimit: yield* int("connectToLearnerMasterLimit"),
-      servers,
-      peerType,
-      electionAlg: (yield* int("electionAlg")) ?? 3,
-      quorumListenOnAllIPs: bool("quorumListenOnAllIPs", false),
-      standaloneEnabled,
-      reconfigEnabled: bool("reconfigEnabled", false),
-      dynamicConfigFile: dyn === undefined || dyn === "" ? undefined : dyn,
-      observerMasterPort: yield* int("observerMasterPort"),
-      localSessionsEnabled: bool("localSessionsEnabled", false),
-      localSessionsUpgradingEnabled: bool("localSessionsUpgradingEnabled", false),
-      syncEnabled: bool("syncEnabled", true),
-      groups,
-      weights
-    } satisfies QuorumConfig
-  })
+    at = set
+  }
+  const unknown = schemes.find((x) => !available.includes(x))
+  if (unknown !== undefined) return Either.left(invalid(at, `authentication scheme ${unknown} is not available (ip, digest, or one of authProvider.N)`))
+  return Either.right(schemes)
+}
 
 // ---------------------------------------------------------------------------------------------
 // Sources

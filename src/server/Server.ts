@@ -37,14 +37,15 @@ export const coreConfig = (config: ZkConfig, saslUsers: ReadonlyMap<string, stri
   maxClientCnxns: config.maxClientCnxns,
   maxFrame: config.juteMaxBuffer,
   extendedTypes: config.extendedTypesEnabled,
-  digestEnabled: (config.properties.get("digest.enabled") ?? "true") !== "false",
+  digestEnabled: config.digestEnabled,
   saslUsers,
-  saslSuperUser: config.properties.get("superUser"),
+  saslSuperUser: config.superUser,
   saslAclEnabled: config.authProviders.includes("sasl"),
-  containerMaxNeverUsedMs: Number(config.properties.get("znode.container.maxNeverUsedIntervalMs") ?? 0),
-  containerMaxPerMinute: Number(config.properties.get("znode.container.maxPerMinute") ?? 10000),
-  sessionlessCnxnTimeoutMs: Number(config.properties.get("nio.sessionlessCnxnTimeout") ?? 10000),
-  outstandingLimit: Number(config.properties.get("globalOutstandingLimit") ?? 1000)
+  containerMaxNeverUsedMs: config.containerMaxNeverUsedIntervalMs,
+  containerMaxPerMinute: config.containerMaxPerMinute,
+  sessionlessCnxnTimeoutMs: config.sessionlessCnxnTimeoutMs,
+  outstandingLimit: config.globalOutstandingLimit,
+  enforceAuthSchemes: config.enforceAuthSchemes
 })
 
 /** One line on what recovery loaded (recovery itself warns about anything skipped, repaired or unchecked). */
@@ -102,7 +103,7 @@ export const make = (config: ZkConfig): Effect.Effect<RunningServer, ServerError
       dataDir: config.dataDir,
       dataLogDir: config.dataLogDir,
       tree: { extendedTypes: cfg.extendedTypes, digestEnabled: cfg.digestEnabled },
-      preAllocSizeBytes: Number(config.properties.get("preAllocSize") ?? 65536) * 1024
+      preAllocSizeBytes: config.preAllocSizeBytes
     }).pipe(Effect.mapError((e) => new ServerError({ reason: "DataDir", message: `cannot use data dir ${config.dataDir}: ${e.message}` })))
     yield* logRecovery(store.recovery, clock.unsafeCurrentTimeMillis() - recoveryStarted)
 
@@ -118,7 +119,7 @@ export const make = (config: ZkConfig): Effect.Effect<RunningServer, ServerError
     )
 
     // Session expiry in tick buckets, container/TTL reaping, autopurge.
-    yield* ClientPort.startTimers(config, clientPort.current, Number(config.properties.get("znode.container.checkIntervalMs") ?? 60_000))
+    yield* ClientPort.startTimers(config, clientPort.current, config.containerCheckIntervalMs)
     if (config.autopurgePurgeInterval > 0) {
       yield* store.purge(config.autopurgeSnapRetainCount).pipe(
         Effect.tapError((e) => Effect.logWarning(`autopurge failed: ${e.message}`)),

@@ -54,6 +54,8 @@ export interface CoreConfig {
   readonly sessionlessCnxnTimeoutMs: number
   /** globalOutstandingLimit: above this many uncommitted writes, clients are not read from. */
   readonly outstandingLimit: number
+  /** enforce.auth: a session must hold an id of one of these schemes for anything but auth/SASL; empty = off. */
+  readonly enforceAuthSchemes?: ReadonlyArray<string>
 }
 
 /** Time as the pipeline sees it: wall clock for txn times, monotonic for session ids. */
@@ -358,6 +360,13 @@ export class ServerCore {
     if (this.stage.role === "learner") this.touched.set(s.id, s.timeout)
     if (type === Op.auth) return this.onAuth(conn, frame)
     if (type === Op.sasl) return this.onSasl(conn, xid, frame)
+    const schemes = this.config.enforceAuthSchemes
+    if (schemes !== undefined && schemes.length > 0 && !conn.ids.some((id) => schemes.includes(id.scheme))) {
+      // ZooKeeper 3.8 AuthenticationHelper.enforceAuthentication: reply -124, then close the connection.
+      this.logger.error(`Client authentication scheme(s) [${conn.ids.map((id) => id.scheme).join(", ")}] do not match any expected scheme [${schemes.join(", ")}]; closing session 0x${s.id.toString(16)}`)
+      conn.replyHeader(xid, 0, Err.SessionClosedRequireSaslAuth)
+      return this.close(conn, "session requires authentication")
+    }
     let q: Request | null
     try {
       q = readRequest(new JuteReader(frame, 8, frame.length, this.config.maxFrame), type)

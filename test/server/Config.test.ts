@@ -7,7 +7,9 @@ import * as LogLevel from "effect/LogLevel"
 import { existsSync, mkdtempSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
+import * as Disk from "../../src/disk/Disk.js"
 import * as Config from "../../src/server/Config.js"
+import * as Ensemble from "../../src/server/Ensemble.js"
 import * as Properties from "../../src/server/internal/properties.js"
 
 const props = (text: string) => Properties.toMap(Properties.parse(text))
@@ -217,12 +219,11 @@ describe("ZooKeeper defaults and rules", () => {
       "tickTime=2000\ninitLimit=10\nsyncLimit=5\ndataDir=/d\nclientPort=2181\n" +
         "server.1=127.0.0.1:2888:3888\nserver.2=[::1]:2889:3889:participant;2182\n" +
         "server.3=h3:2890:3890:observer;0.0.0.0:2183\nserver.4=a:1:2|b:3:4\n" +
-        "peerType=observer\nstandaloneEnabled=false\nreconfigEnabled=true\ngroup.1=1:2:3\nweight.1=2\n" +
-        "electionAlg=3\nquorumListenOnAllIPs=true\nlocalSessionsEnabled=true\nconnectToLearnerMasterLimit=7\n"
+        "peerType=observer\nstandaloneEnabled=false\nelectionAlg=3\nquorumListenOnAllIPs=true\n"
     )
     const q = r.config.quorum
     assert.deepStrictEqual(r.notes, [])
-    assert.deepStrictEqual([q.initLimit, q.syncLimit, q.connectToLearnerMasterLimit], [10, 5, 7])
+    assert.deepStrictEqual([q.initLimit, q.syncLimit, q.electionAlg], [10, 5, 3])
     assert.deepStrictEqual(q.servers.map((s) => s.sid), [1, 2, 3, 4])
     assert.deepStrictEqual(q.servers[1], {
       sid: 2,
@@ -235,9 +236,7 @@ describe("ZooKeeper defaults and rules", () => {
     assert.deepStrictEqual(q.servers[2]!.clientAddress, { host: "0.0.0.0", port: 2183 })
     assert.strictEqual(q.servers[3]!.addresses.length, 2)
     assert.strictEqual(q.peerType, "observer")
-    assert.deepStrictEqual([q.standaloneEnabled, q.reconfigEnabled, q.quorumListenOnAllIPs, q.localSessionsEnabled], [false, true, true, true])
-    assert.deepStrictEqual(q.groups, [{ id: 1, sids: [1, 2, 3] }])
-    assert.deepStrictEqual(q.weights, [{ sid: 1, weight: 2 }])
+    assert.deepStrictEqual([q.standaloneEnabled, q.quorumListenOnAllIPs], [false, true])
     assert.match(err(MIN + "server.1=host:2888\n").message, /server\.1="host:2888": expected host:quorumPort:electionPort/)
     assert.match(err(MIN + "server.x=h:1:2\n").message, /not a numeric id/)
     assert.match(err("dataDir=/d\nclientPort=1\nserver.1=a:1:2\nserver.2=b:1:2\n").message, /^initLimit is not set/)
@@ -258,7 +257,6 @@ describe("ZooKeeper defaults and rules", () => {
       "zoo.cfg:4: admin.serverPort does not apply to ezk; ignored",
       "zoo.cfg:5: metricsProvider.className does not apply to ezk; ignored",
       "zoo.cfg:7: forceSync does not apply to ezk; ignored",
-      "zoo.cfg:8: globalOutstandingLimit does not apply to ezk; ignored",
       "zoo.cfg:9: zookeeper.nio.numWorkerThreads does not apply to ezk; ignored"
     ])
     assert.deepStrictEqual(by("Warning"), [
@@ -268,10 +266,98 @@ describe("ZooKeeper defaults and rules", () => {
       "zoo.cfg:13: unknown key zookeeper.tickTime; ignored",
       "zoo.cfg:14: skipACL: ezk always checks ACLs; ignored"
     ])
-    // Keys the server reads through `properties` are canonical (zookeeper. prefix removed) and silent.
-    assert.strictEqual(r.config.properties.get("preAllocSize"), "16")
-    assert.strictEqual(r.config.properties.get("nio.numWorkerThreads"), "4")
-    assert.strictEqual(ok(MIN + "zookeeper.digest.enabled=false\n").config.properties.get("digest.enabled"), "false")
+    // Applied keys are silent and typed (the zookeeper. prefix is accepted for system-property keys).
+    assert.deepStrictEqual([r.config.preAllocSizeBytes, r.config.globalOutstandingLimit], [16 * 1024, 1000])
+    assert.isFalse(ok(MIN + "zookeeper.digest.enabled=false\n").config.digestEnabled)
+  })
+
+  it("applied tuning keys: typed, defaulted, and validated with the key named", () => {
+    const cases: ReadonlyArray<readonly [line: string, field: keyof Config.ZkConfig, expected: unknown]> = [
+      ["", "digestEnabled", true],
+      ["digest.enabled=false", "digestEnabled", false],
+      ["", "preAllocSizeBytes", 65536 * 1024],
+      ["zookeeper.preAllocSize=16", "preAllocSizeBytes", 16 * 1024],
+      ["", "globalOutstandingLimit", 1000],
+      ["globalOutstandingLimit=5", "globalOutstandingLimit", 5],
+      ["", "sessionlessCnxnTimeoutMs", 10000],
+      ["zookeeper.nio.sessionlessCnxnTimeout=250", "sessionlessCnxnTimeoutMs", 250],
+      ["", "containerCheckIntervalMs", 60000],
+      ["znode.container.checkIntervalMs=0x10", "containerCheckIntervalMs", 16],
+      ["", "containerMaxNeverUsedIntervalMs", 0],
+      ["znode.container.maxNeverUsedIntervalMs=500", "containerMaxNeverUsedIntervalMs", 500],
+      ["", "containerMaxPerMinute", 10000],
+      ["znode.container.maxPerMinute=7", "containerMaxPerMinute", 7],
+      ["", "superUser", undefined],
+      ["zookeeper.superUser=admin", "superUser", "admin"]
+    ]
+    for (const [line, field, expected] of cases) {
+      const r = ok(MIN + line + "\n")
+      assert.deepStrictEqual(r.config[field], expected, line)
+      assert.deepStrictEqual(r.notes, [], line)
+    }
+    const bad: ReadonlyArray<readonly [line: string, message: RegExp]> = [
+      ["preAllocSize=0", /invalid preAllocSize="0": must be positive/],
+      ["globalOutstandingLimit=-1", /invalid globalOutstandingLimit="-1": must be positive/],
+      ["nio.sessionlessCnxnTimeout=0", /invalid nio.sessionlessCnxnTimeout="0": must be positive/],
+      ["znode.container.checkIntervalMs=0", /invalid znode.container.checkIntervalMs="0": must be positive/],
+      ["znode.container.maxPerMinute=0", /invalid znode.container.maxPerMinute="0": must be positive/],
+      ["znode.container.maxNeverUsedIntervalMs=-5", /invalid znode.container.maxNeverUsedIntervalMs="-5"/]
+    ]
+    for (const [line, message] of bad) assert.match(err(MIN + line + "\n").message, message, line)
+    // An unparsable system-property integer falls back with a warning, as Integer.getInteger does.
+    const fallback = ok(MIN + "globalOutstandingLimit=lots\n")
+    assert.strictEqual(fallback.config.globalOutstandingLimit, 1000)
+    assert.match(fallback.notes[0]!.message, /globalOutstandingLimit=lots is not an integer/)
+  })
+
+  it("keys ezk does not apply are reported as ignored, never silently accepted", () => {
+    for (const key of ["leaderServes", "kerberos.removeHostFromPrincipal", "kerberos.removeRealmFromPrincipal", "forceSync", "nio.numWorkerThreads"]) {
+      assert.deepStrictEqual(ok(MIN + `${key}=true\n`).notes.map((n) => n.message), [`zoo.cfg:3: ${key} does not apply to ezk; ignored`], key)
+    }
+  })
+
+  it("quorum keys ezk does not honour: ignored (info), unsupported (warning) or refused", () => {
+    const notes: ReadonlyArray<readonly [line: string, level: "Info" | "Warning", message: string]> = [
+      ["syncEnabled=false", "Info", "syncEnabled does not apply to ezk; ignored"],
+      ["localSessionsEnabled=true", "Info", "localSessionsEnabled does not apply to ezk; ignored"],
+      ["connectToLearnerMasterLimit=7", "Info", "connectToLearnerMasterLimit does not apply to ezk; ignored"],
+      ["observerMasterPort=2191", "Info", "observerMasterPort does not apply to ezk; ignored"],
+      ["multiAddress.enabled=true", "Info", "multiAddress.enabled does not apply to ezk; ignored"],
+      ["reconfigEnabled=true", "Warning", "reconfigEnabled: dynamic reconfiguration is not supported by ezk (reconfig requests are refused); ignored"],
+      ["quorum.auth.enableSasl=true", "Warning", "quorum.auth.enableSasl: quorum SASL is not supported by ezk; peers do not authenticate each other; ignored"],
+      ["group.1=1:2:3", "Warning", "group.1: hierarchical quorums are not supported by ezk; a majority of participants is the quorum; ignored"],
+      ["weight.1=2", "Warning", "weight.1: hierarchical quorums are not supported by ezk; a majority of participants is the quorum; ignored"],
+      ["oraclePath=/o", "Warning", "oraclePath: the two-server oracle is not supported by ezk; ignored"]
+    ]
+    for (const [line, level, message] of notes) {
+      assert.deepStrictEqual(ok(MIN + line + "\n").notes, [{ level, message: `zoo.cfg:3: ${message}` }], line)
+    }
+    assert.match(err(MIN + "dynamicConfigFile=/etc/zoo.cfg.dynamic\n").message, /invalid dynamicConfigFile=.*: dynamic config files are not supported by ezk; list the server.N lines in zoo.cfg/)
+    assert.match(err(MIN + "electionAlg=1\n").message, /invalid electionAlg="1": only 3 \(FastLeaderElection\) is supported/)
+  })
+
+  it("enforce.auth (ZooKeeper 3.8 AuthenticationHelper rules)", () => {
+    const sasl = "authProvider.1=org.apache.zookeeper.server.auth.SASLAuthenticationProvider\n"
+    const cases: ReadonlyArray<readonly [cfg: string, schemes: ReadonlyArray<string>]> = [
+      ["", []],
+      ["enforce.auth.schemes=digest\n", []],
+      ["enforce.auth.enabled=false\nenforce.auth.schemes=digest\n", []],
+      ["enforce.auth.enabled=true\nenforce.auth.schemes=digest\n", ["digest"]],
+      ["zookeeper.enforce.auth.enabled=true\nzookeeper.enforce.auth.schemes= digest , ip,digest\n", ["digest", "ip"]],
+      [sasl + "enforce.auth.enabled=true\nenforce.auth.schemes=sasl,digest\n", ["sasl", "digest"]],
+      // sessionRequireClientSASLAuth wins and means exactly sasl; the enforce.auth keys are not read.
+      [sasl + "sessionRequireClientSASLAuth=true\nenforce.auth.enabled=true\nenforce.auth.schemes=digest\n", ["sasl"]],
+      [sasl + "sessionRequireClientSASLAuth=false\n", []]
+    ]
+    for (const [cfg, schemes] of cases) assert.deepStrictEqual(ok(MIN + cfg).config.enforceAuthSchemes, schemes, cfg)
+    const bad: ReadonlyArray<readonly [cfg: string, message: RegExp]> = [
+      ["enforce.auth.enabled=true\n", /enforce.auth.enabled is true but enforce.auth.schemes is not set/],
+      ["enforce.auth.enabled=true\nenforce.auth.schemes= , \n", /enforce.auth.schemes is not set/],
+      ["enforce.auth.enabled=true\nenforce.auth.schemes=sasl\n", /invalid enforce.auth.schemes="sasl": authentication scheme sasl is not available/],
+      ["enforce.auth.enabled=true\nenforce.auth.schemes=digest,kerberos\n", /scheme kerberos is not available/],
+      ["sessionRequireClientSASLAuth=true\n", /invalid sessionRequireClientSASLAuth="true": authentication scheme sasl is not available/]
+    ]
+    for (const [cfg, message] of bad) assert.match(err(MIN + cfg).message, message, cfg)
   })
 
   it("an actual Debian /etc/zookeeper/conf/zoo.cfg parses", { skip: !existsSync("/etc/zookeeper/conf/zoo.cfg") }, () =>
@@ -363,6 +449,115 @@ describe("layering, embedded defaults and constructors", () => {
         writeFileSync(path, "dataDir=/d\nclientPort=2181\n")
         const c = yield* Effect.provide(Config.ZkConfig, Config.layerFromZooCfg(path, { tickTime: "500" }))
         assert.deepStrictEqual([c.tickTime, c.minSessionTimeout, c.source], [500, 1000, path])
+      })
+    ))
+})
+
+describe("ensemble configuration (QuorumPeerConfig rules)", () => {
+  const ENSEMBLE =
+    "tickTime=100\ndataDir=/data\ninitLimit=10\nsyncLimit=5\n" +
+    "server.1=h1:2888:3888;2181\nserver.2=h2:2889:3889;127.0.0.1:2182\nserver.3=h3:2890:3890\nserver.4=h4:2891:3891:observer;2184\n"
+  const resolve = (extra: string, myid: number) => Config.decodeLayers(Either.getOrThrow(Config.settingsFromZooCfgText(ENSEMBLE + extra, "zoo.cfg")), { configFile: "zoo.cfg" }).pipe(
+    Either.flatMap((d) => Ensemble.resolve(d.config, myid))
+  )
+
+  it("resolves this peer: role, voters, observers, addresses and limits in ms", () => {
+    const r = Either.getOrThrow(resolve("", 2))
+    const e = r.ensemble
+    assert.deepStrictEqual(
+      [e.myid, e.role, [...e.voters], [...e.observers], e.clientAddress, e.listenHost, e.self.addresses[0]],
+      [2, "participant", [1, 2, 3], [4], { host: "127.0.0.1", port: 2182 }, "h2", { host: "h2", quorumPort: 2889, electionPort: 3889 }]
+    )
+    assert.deepStrictEqual(
+      [e.tickTimeMs, e.initLimitTicks, e.syncLimitTicks, e.initLimitMs, e.syncLimitMs, e.cnxTimeoutMs, e.electionPortBindRetry, e.minNotificationIntervalMs, e.maxNotificationIntervalMs],
+      [100, 10, 5, 1000, 500, 5000, 3, 200, 60000]
+    )
+    assert.deepStrictEqual([...e.servers.keys()], [1, 2, 3, 4])
+    assert.deepStrictEqual(r.notes, [])
+  })
+
+  it("table: what each extra key or myid resolves to, or the error naming the problem", () => {
+    type Expect = { readonly ok: (e: Ensemble.EnsembleConfig, notes: ReadonlyArray<Config.Note>) => void } | { readonly error: RegExp }
+    const cases: ReadonlyArray<readonly [extra: string, myid: number, expect: Expect]> = [
+      ["", 4, { ok: (e) => assert.deepStrictEqual([e.role, e.clientAddress.port, e.voters.has(4)], ["observer", 2184, false]) }],
+      ["", 9, { error: /^myid 9 is not among the configured servers \(server\.1, server\.2, server\.3, server\.4\)$/ }],
+      ["clientPort=2181\n", 1, { ok: (e) => assert.deepStrictEqual(e.clientAddress, { host: undefined, port: 2181 }) }],
+      ["clientPort=2190\n", 1, { error: /client address for this server \(id = 1\) is 0\.0\.0\.0:2190 .* but 0\.0\.0\.0:2181 in server\.1/ }],
+      ["clientPortAddress=10.0.0.1\nclientPort=2182\n", 2, { error: /is 10\.0\.0\.1:2182 .* but 127\.0\.0\.1:2182 in server\.2/ }],
+      ["clientPort=2183\n", 3, { ok: (e) => assert.deepStrictEqual(e.clientAddress, { host: undefined, port: 2183 }) }],
+      ["", 3, { error: /^no client port for server\.3: set clientPort or add ;port/ }],
+      ["peerType=observer\n", 1, {
+        ok: (e, notes) => {
+          assert.strictEqual(e.role, "participant")
+          assert.deepStrictEqual(notes.map((n) => n.message), ["peerType=observer does not match server.1 (participant); using participant from the servers list, as ZooKeeper does"])
+        }
+      }],
+      ["quorumListenOnAllIPs=true\n", 1, { ok: (e) => assert.strictEqual(e.listenHost, "0.0.0.0") }],
+      ["zookeeper.cnxTimeout=1500\nelectionPortBindRetry=0\nfastleader.maxNotificationInterval=1000\n", 1, {
+        ok: (e) => assert.deepStrictEqual([e.cnxTimeoutMs, e.electionPortBindRetry, e.maxNotificationIntervalMs], [1500, 0, 1000])
+      }]
+    ]
+    for (const [extra, myid, expect] of cases) {
+      const r = resolve(extra, myid)
+      if ("error" in expect) {
+        if (Either.isRight(r)) assert.fail(`${extra} myid=${myid}: expected an error`)
+        else assert.match(r.left.message, expect.error, `${extra} myid=${myid}`)
+      } else {
+        if (Either.isLeft(r)) assert.fail(`${extra} myid=${myid}: ${r.left.message}`)
+        else expect.ok(r.right.ensemble, r.right.notes)
+      }
+    }
+  })
+
+  it("table: quorum keys that stop decoding, with the key named", () => {
+    const three = "server.1=a:1:2\nserver.2=b:1:2\nserver.3=c:1:2\n"
+    const cases: ReadonlyArray<readonly [cfg: string, message: RegExp]> = [
+      ["dataDir=/d\nsyncLimit=2\n" + three, /^initLimit is not set \(required with server\.N entries\)$/],
+      ["dataDir=/d\ninitLimit=5\n" + three, /^syncLimit is not set/],
+      ["dataDir=/d\ninitLimit=0\nsyncLimit=2\n" + three, /invalid initLimit="0": must be a positive number of ticks/],
+      ["dataDir=/d\ninitLimit=5\nsyncLimit=-1\n" + three, /invalid syncLimit="-1": must be a positive number of ticks/],
+      ["dataDir=/d\ninitLimit=5\nsyncLimit=2\nserver.1=a:1:2\nserver.2=a:1:3\n", /^server\.1 \(quorum port\) and server\.2 \(quorum port\) both use a:1$/],
+      ["dataDir=/d\ninitLimit=5\nsyncLimit=2\nserver.1=a:1:2\nserver.2=b:3:3\n", /^server\.2 \(quorum port\) and server\.2 \(election port\) both use b:3$/],
+      ["dataDir=/d\ninitLimit=5\nsyncLimit=2\nserver.1=a:1:2\nserver.2=b:4:5|a:2:6\n", /^server\.1 \(election port\) and server\.2 \(quorum port\) both use a:2$/],
+      ["dataDir=/d\ninitLimit=5\nsyncLimit=2\ncnxTimeout=0\n" + three, /invalid cnxTimeout="0": must be a positive number of ms/],
+      ["dataDir=/d\ninitLimit=5\nsyncLimit=2\nfastleader.minNotificationInterval=500\nfastleader.maxNotificationInterval=100\n" + three, /maxNotificationInterval \(100\) must not be below fastleader\.minNotificationInterval \(500\)/]
+    ]
+    for (const [cfg, message] of cases) assert.match(err(cfg).message, message, cfg)
+    const retry = ok("dataDir=/d\ninitLimit=5\nsyncLimit=2\nelectionPortBindRetry=-1\n" + three)
+    assert.strictEqual(retry.config.quorum.electionPortBindRetry, 3)
+    assert.deepStrictEqual(retry.notes.map((n) => n.message), ["zoo.cfg:4: electionPortBindRetry=-1 must be >= 0; using 3, as ZooKeeper does"])
+    assert.match(Either.flip(Ensemble.resolve(ok(MIN).config, 1)).pipe(Either.getOrThrow).message, /has no server\.N peers: not an ensemble/)
+  })
+
+  it("table: the myid file in dataDir", () =>
+    Effect.runPromise(
+      Effect.gen(function* () {
+        const cases: ReadonlyArray<readonly [content: string | undefined, expect: number | RegExp]> = [
+          [undefined, /^\/data\/myid file is missing: an ensemble peer reads its server id there/],
+          ["2\n", 2],
+          [" 3 \nignored second line", 3],
+          ["17", 17],
+          ["", /^\/data\/myid: serverid "" is not a number$/],
+          ["abc\n", /serverid "abc" is not a number/],
+          ["-1\n", /serverid "-1" is not a number/],
+          ["1.5\n", /serverid "1.5" is not a number/]
+        ]
+        for (const [content, expect] of cases) {
+          const { disk } = Disk.makeMemory()
+          yield* disk.mkdirp("/data")
+          if (content !== undefined) yield* disk.writeFile("/data/myid", new TextEncoder().encode(content))
+          const r = yield* Effect.either(Ensemble.readMyid("/data").pipe(Effect.provideService(Disk.Disk, disk)))
+          if (typeof expect === "number") assert.deepStrictEqual(r, Either.right(expect), content)
+          else if (Either.isRight(r)) assert.fail(`${content}: expected an error`)
+          else assert.match(r.left.message, expect, content)
+        }
+        // load = readMyid + resolve, from the config's dataDir.
+        const { disk } = Disk.makeMemory()
+        yield* disk.mkdirp("/data")
+        yield* disk.writeFile("/data/myid", new TextEncoder().encode("4\n"))
+        const config = ok(ENSEMBLE).config
+        const e = yield* Ensemble.load(config).pipe(Effect.provideService(Disk.Disk, disk))
+        assert.deepStrictEqual([e.myid, e.role], [4, "observer"])
       })
     ))
 })
