@@ -1,0 +1,135 @@
+/**
+ * In-process ensembles for tests (ours and users'): N voters and M observers in one process on the
+ * memory network, each with its own fault-injecting memory disk, driven by whatever Clock the
+ * caller runs on (TestClock in tests). Handles stop, crash, restart and partition peers.
+ */
+import { Effect, ExecutionStrategy, Exit, Scope } from "effect"
+import * as Disk from "../disk/Disk.js"
+import * as Memory from "../net/Memory.js"
+import { Transport } from "../net/Transport.js"
+import * as Config from "../server/Config.js"
+import type { ServerError } from "../server/ServerError.js"
+import * as Peer from "./Peer.js"
+import * as QuorumServer from "./QuorumServer.js"
+
+export interface EnsembleOptions {
+  readonly nodes: number
+  readonly observers?: number
+  readonly seed?: number
+  readonly latencyMs?: number
+  readonly jitterMs?: number
+  readonly tickTime?: number
+  readonly initLimit?: number
+  readonly syncLimit?: number
+  /** Elects the leader; default: a fixed leader (the highest voter sid). */
+  readonly elector?: (sid: number) => Peer.Elector
+  /** Extra config for every peer. */
+  readonly config?: Partial<Config.ZkConfig>
+}
+
+export interface PeerHandle {
+  readonly sid: number
+  readonly host: string
+  /** The running peer, or null while stopped. */
+  readonly running: () => QuorumServer.RunningPeer | null
+  readonly disk: Disk.MemoryDiskControl
+  /** Graceful stop: the scope closes, the log is synced. */
+  readonly stop: Effect.Effect<void>
+  /** Power loss: the peer stops at once, its disk loses what was not synced. */
+  readonly crash: Effect.Effect<void>
+  /** Starts it again on the same disk. */
+  readonly start: Effect.Effect<void, ServerError>
+  /** Deletes its data dir (a stopped peer's disk is wiped as an operator would). */
+  readonly wipe: Effect.Effect<void>
+}
+
+export interface Ensemble {
+  readonly network: Memory.Network
+  readonly peers: ReadonlyArray<PeerHandle>
+  readonly config: Config.ZkConfig
+  /** `s1:2181,s2:2181,…` */
+  readonly connectString: string
+  /** The Transport a client process on host `host` uses. */
+  readonly clientTransport: (host?: string) => Transport["Type"]
+}
+
+export const ensembleConfig = (options: EnsembleOptions): Config.ZkConfig => {
+  const total = options.nodes + (options.observers ?? 0)
+  return Config.make({
+    tickTime: options.tickTime ?? 2000,
+    clientPort: 2181,
+    dataDir: "/data",
+    ...options.config,
+    quorum: {
+      ...Config.defaults.quorum,
+      initLimit: options.initLimit ?? 10,
+      syncLimit: options.syncLimit ?? 5,
+      servers: Array.from({ length: total }, (_, i) => ({
+        sid: i + 1,
+        addresses: [{ host: `s${i + 1}`, quorumPort: 2888, electionPort: 3888 }],
+        type: i < options.nodes ? ("participant" as const) : ("observer" as const),
+        clientAddress: undefined,
+        spec: `s${i + 1}:2888:3888`
+      }))
+    }
+  })
+}
+
+/** Starts an ensemble in the current scope; every peer is started (not necessarily serving yet). */
+export const ensemble = (options: EnsembleOptions): Effect.Effect<Ensemble, ServerError, Scope.Scope> =>
+  Effect.gen(function* () {
+    const network = yield* Memory.makeNetwork({ seed: options.seed ?? 1, latencyMs: options.latencyMs ?? 1, jitterMs: options.jitterMs ?? 1 })
+    const config = ensembleConfig(options)
+    const outer = yield* Effect.scope
+    const elector = options.elector ?? (() => Peer.fixedElector(options.nodes))
+    const peers: Array<PeerHandle> = []
+    for (let sid = 1; sid <= config.quorum.servers.length; sid++) {
+      const host = `s${sid}`
+      const { disk, control } = Disk.makeMemory()
+      let scope: Scope.CloseableScope | null = null
+      let running: QuorumServer.RunningPeer | null = null
+      const start = Effect.gen(function* () {
+        if (scope !== null) return
+        const s = yield* Scope.fork(outer, ExecutionStrategy.sequential)
+        const peer = yield* QuorumServer.make({ ...config, clientPortAddress: host }, { sid, elector: elector(sid) }).pipe(
+          Effect.provideService(Transport, network.transportFor(host)),
+          Effect.provideService(Disk.Disk, disk),
+          Scope.extend(s),
+          Effect.tapError(() => Scope.close(s, Exit.void))
+        )
+        scope = s
+        running = peer
+      })
+      const close = Effect.suspend(() => {
+        const s = scope
+        scope = null
+        running = null
+        return s === null ? Effect.void : Scope.close(s, Exit.void)
+      })
+      peers.push({
+        sid,
+        host,
+        running: () => running,
+        disk: control,
+        stop: close,
+        // Sockets break first (as when a process dies), then the disk loses its unsynced writes.
+        crash: Effect.gen(function* () {
+          network.reset(host)
+          yield* control.crash()
+          yield* close
+        }),
+        start,
+        wipe: Effect.gen(function* () {
+          for (const path of yield* Effect.orDie(disk.list("/data/version-2"))) yield* Effect.orDie(disk.unlink(`/data/version-2/${path}`))
+        })
+      })
+      yield* start
+    }
+    return {
+      network,
+      peers,
+      config,
+      connectString: peers.map((p) => `${p.host}:2181`).join(","),
+      clientTransport: (host = "client") => network.transportFor(host)
+    }
+  })
