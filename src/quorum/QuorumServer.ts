@@ -7,7 +7,7 @@
 import { Context, Effect, Layer, type Scope } from "effect"
 import * as AuthProviders from "../auth/Digest.js"
 import type { Disk } from "../disk/Disk.js"
-import { Transport } from "../net/Transport.js"
+import type { Transport, TransportError } from "../net/Transport.js"
 import * as Recovery from "../storage/Recovery.js"
 import * as Storage from "../storage/Storage.js"
 import * as ClientPort from "../server/ClientPort.js"
@@ -18,6 +18,7 @@ import { ServerCore } from "../server/ServerCore.js"
 import { ServerError } from "../server/ServerError.js"
 import * as Zxid from "../wire/Zxid.js"
 import * as QuorumVerifier from "./core/QuorumVerifier.js"
+import * as Elector from "./Elector.js"
 import * as Peer from "./Peer.js"
 import { loadEpochs, type Member, type PeerContext, PeerError } from "./PeerContext.js"
 
@@ -49,8 +50,14 @@ export const membersOf = (config: ZkConfig): Array<Member> =>
 export interface PeerOptions {
   /** This server's id (`myid`). */
   readonly sid: number
-  readonly elector: Peer.Elector
+  /** Builds the elector in the peer's scope; default FastLeaderElection with ZooKeeper's timings. */
+  readonly elector?: (ctx: PeerContext) => Effect.Effect<Peer.Elector, TransportError, Scope.Scope | Transport>
+  /** Election connect timeout (`cnxTimeout`, default 5000 ms) and `quorumListenOnAllIPs`. */
+  readonly election?: Partial<Elector.ElectionSettings>
 }
+
+/** A fixed leader instead of an election (tests of the roles alone). */
+export const fixedLeader = (leader: number): NonNullable<PeerOptions["elector"]> => () => Effect.succeed(Peer.fixedElector(leader))
 
 export const make = (config: ZkConfig, options: PeerOptions): Effect.Effect<RunningPeer, ServerError, Scope.Scope | Disk | Transport> =>
   Effect.gen(function* () {
@@ -129,7 +136,14 @@ export const make = (config: ZkConfig, options: PeerOptions): Effect.Effect<Runn
     clientPort.attach(null)
     yield* ClientPort.startTimers(config, clientPort.current, config.containerCheckIntervalMs)
     const status: Peer.PeerStatus = { state: "LOOKING", leader: null, elections: 0 }
-    yield* Peer.run(context, options.elector, status).pipe(Effect.forkScoped)
+    const electorOf =
+      options.elector ??
+      ((ctx: PeerContext) =>
+        Elector.fastLeaderElection(ctx, { cnxTimeoutMs: 5000, listenOnAllIPs: config.quorum.quorumListenOnAllIPs, ...options.election }))
+    const elector = yield* electorOf(context).pipe(
+      Effect.mapError((e) => new ServerError({ reason: e.reason === "AddressInUse" ? "PortInUse" : "Listen", message: `election port ${me.host}:${me.electionPort}: ${e.message}` }))
+    )
+    yield* Peer.run(context, elector, status).pipe(Effect.forkScoped)
     yield* Effect.addFinalizer(() => Effect.zipRight(store.close.pipe(Effect.ignore), Effect.logInfo(`peer ${sid} stopped; txn log synced`)))
     yield* Effect.logInfo(`ezk peer ${sid} of ${members.length}: clients on ${clientPort.host}:${clientPort.port}, quorum ${me.host}:${me.quorumPort}, election ${me.electionPort}, last zxid ${Zxid.toHex(store.tree.lastProcessedZxid)}, epochs accepted ${epochs.accepted} current ${epochs.current}`)
     return { sid, host: clientPort.host, port: clientPort.port, status, core: clientPort.current, context }

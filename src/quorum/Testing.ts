@@ -9,7 +9,6 @@ import * as Memory from "../net/Memory.js"
 import { Transport } from "../net/Transport.js"
 import * as Config from "../server/Config.js"
 import type { ServerError } from "../server/ServerError.js"
-import * as Peer from "./Peer.js"
 import * as QuorumServer from "./QuorumServer.js"
 
 export interface EnsembleOptions {
@@ -21,8 +20,8 @@ export interface EnsembleOptions {
   readonly tickTime?: number
   readonly initLimit?: number
   readonly syncLimit?: number
-  /** Elects the leader; default: a fixed leader (the highest voter sid). */
-  readonly elector?: (sid: number) => Peer.Elector
+  /** "fle" (default): FastLeaderElection over the election port; or a fixed leader sid. */
+  readonly leader?: "fle" | number
   /** Extra config for every peer. */
   readonly config?: Partial<Config.ZkConfig>
 }
@@ -81,7 +80,7 @@ export const ensemble = (options: EnsembleOptions): Effect.Effect<Ensemble, Serv
     const network = yield* Memory.makeNetwork({ seed: options.seed ?? 1, latencyMs: options.latencyMs ?? 1, jitterMs: options.jitterMs ?? 1 })
     const config = ensembleConfig(options)
     const outer = yield* Effect.scope
-    const elector = options.elector ?? (() => Peer.fixedElector(options.nodes))
+    const elector = options.leader === undefined || options.leader === "fle" ? undefined : QuorumServer.fixedLeader(options.leader)
     const peers: Array<PeerHandle> = []
     for (let sid = 1; sid <= config.quorum.servers.length; sid++) {
       const host = `s${sid}`
@@ -91,7 +90,7 @@ export const ensemble = (options: EnsembleOptions): Effect.Effect<Ensemble, Serv
       const start = Effect.gen(function* () {
         if (scope !== null) return
         const s = yield* Scope.fork(outer, ExecutionStrategy.sequential)
-        const peer = yield* QuorumServer.make({ ...config, clientPortAddress: host }, { sid, elector: elector(sid) }).pipe(
+        const peer = yield* QuorumServer.make({ ...config, clientPortAddress: host }, { sid, ...(elector !== undefined ? { elector } : {}) }).pipe(
           Effect.provideService(Transport, network.transportFor(host)),
           Effect.provideService(Disk.Disk, disk),
           Scope.extend(s),

@@ -36,7 +36,7 @@ const lastZxids = (ens: Testing.Ensemble) => ens.peers.map((p) => p.running()?.c
 describe("in-process ensemble (fixed leader)", () => {
   it.scoped("three peers: the leader serves after a quorum synced; writes through a follower are read on every peer", () =>
     Effect.gen(function* () {
-      const ens = yield* Testing.ensemble({ nodes: 3 })
+      const ens = yield* Testing.ensemble({ nodes: 3, leader: 3 })
       yield* allServing(ens)
       assert.deepStrictEqual(ens.peers.map((p) => p.running()!.status.state), ["FOLLOWING", "FOLLOWING", "LEADING"])
 
@@ -62,7 +62,7 @@ describe("in-process ensemble (fixed leader)", () => {
 
   it.scoped("a stopped follower misses writes, the rest commit them, and it catches up when it returns", () =>
     Effect.gen(function* () {
-      const ens = yield* Testing.ensemble({ nodes: 3 })
+      const ens = yield* Testing.ensemble({ nodes: 3, leader: 3 })
       yield* allServing(ens)
       yield* ens.peers[0]!.stop
       yield* drive(
@@ -86,7 +86,7 @@ describe("in-process ensemble (fixed leader)", () => {
 
   it.scoped("a follower whose data dir was wiped is brought back by a snapshot", () =>
     Effect.gen(function* () {
-      const ens = yield* Testing.ensemble({ nodes: 3 })
+      const ens = yield* Testing.ensemble({ nodes: 3, leader: 3 })
       yield* allServing(ens)
       yield* drive(
         Effect.gen(function* () {
