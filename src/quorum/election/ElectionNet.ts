@@ -215,16 +215,17 @@ export const make = (options: Options): Effect.Effect<ElectionNet, TransportErro
       }))))
     }
 
+    const address = yield* transport.listen(
+      { host: options.listenOnAllIPs === true ? "0.0.0.0" : me.host, port: me.electionPort },
+      accept
+    )
+    // Added after the listener, so it runs first: a closing listener waits for its connections.
     yield* Effect.addFinalizer(() =>
       Effect.sync(() => {
         closed = true
         for (const socket of open) socket.destroy()
         open.clear()
       })
-    )
-    const address = yield* transport.listen(
-      { host: options.listenOnAllIPs === true ? "0.0.0.0" : me.host, port: me.electionPort },
-      accept
     )
 
     const enqueue = (to: Sid, frame: Uint8Array) => {
