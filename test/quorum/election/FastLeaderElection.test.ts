@@ -60,6 +60,8 @@ const elect = (servers: ReadonlyArray<Server>, hub: Effect.Effect.Success<Return
       fibers.push(yield* Effect.fork(fle.lookForLeader({ lastLoggedZxid: s.zxid, currentEpoch: s.epoch })))
     }
     yield* TestClock.adjust(Duration.seconds(1))
+    // Fail at once instead of hanging when someone did not decide within a simulated second.
+    if (fibers.some((f) => f.unsafePoll() === null)) return yield* Effect.dieMessage("no decision within 1 s")
     return yield* Effect.forEach(fibers, Fiber.join)
   })
 
