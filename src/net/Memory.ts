@@ -122,9 +122,9 @@ export const makeNetwork = (options: NetworkOptions = {}): Effect.Effect<Network
       const l = latency.get(key(from, to)) ?? { latencyMs: options.latencyMs ?? 0, jitterMs: options.jitterMs ?? 0 }
       return l.latencyMs + Math.floor(random() * (l.jitterMs + 1))
     }
-    /** Runs f in a fresh fiber after delayMs: never in the caller's stack. */
+    /** Runs f in a fresh fiber after delayMs (at 0: after a yield, without waiting for the clock): never in the caller's stack. */
     const later = (delayMs: number, f: () => void): void =>
-      void run(Effect.zipRight(Effect.yieldNow(), Effect.sleep(Duration.millis(Math.max(0, delayMs)))).pipe(Effect.zipRight(Effect.sync(f))))
+      void run(Effect.zipRight(delayMs > 0 ? Effect.sleep(Duration.millis(delayMs)) : Effect.yieldNow(), Effect.sync(f)))
     const kickAll = (pred: (c: Conn) => boolean) =>
       later(0, () => {
         for (const c of [...conns]) {
@@ -147,6 +147,7 @@ export const makeNetwork = (options: NetworkOptions = {}): Effect.Effect<Network
     const deliver = (from: Endpoint): void => {
       const to = from.peer
       while (!from.conn.broken && from.queue.length > 0 && from.queue[0]!.due <= now() && !blocked(from.host, to.host)) {
+        if (to.paused && !to.closed) break
         const head = from.queue[0]!
         if (head.data === null) {
           from.queue.shift()
@@ -161,7 +162,6 @@ export const makeNetwork = (options: NetworkOptions = {}): Effect.Effect<Network
           maybeClose(from)
           continue
         }
-        if (to.paused && !to.closed) break
         // Coalesce a seeded number of due segments into one chunk, as a receive buffer does.
         let n = 1
         while (chunking && n < from.queue.length && from.queue[n]!.data !== null && from.queue[n]!.due <= now() && random() < 0.5) n++
