@@ -147,7 +147,8 @@ export const makeNetwork = (options: NetworkOptions = {}): Effect.Effect<Network
     const deliver = (from: Endpoint): void => {
       const to = from.peer
       while (!from.conn.broken && from.queue.length > 0 && from.queue[0]!.due <= now() && !blocked(from.host, to.host)) {
-        if (to.paused && !to.closed) break
+        // Like a node socket, nothing is read until a data handler is set (or while paused).
+        if ((to.paused || to.handlers.data === undefined) && !to.closed) break
         const head = from.queue[0]!
         if (head.data === null) {
           from.queue.shift()
@@ -245,7 +246,11 @@ export const makeNetwork = (options: NetworkOptions = {}): Effect.Effect<Network
         e.paused = false
         later(0, () => deliver(e.peer))
       },
-      setHandlers: (h) => void (e.handlers = { ...e.handlers, ...h })
+      setHandlers: (h) => {
+        const reading = e.handlers.data !== undefined
+        e.handlers = { ...e.handlers, ...h }
+        if (!reading && e.handlers.data !== undefined) later(0, () => deliver(e.peer))
+      }
     })
 
     const endpoint = (host: string, port: number, allowHalfOpen: boolean, conn: Conn): Endpoint => ({
