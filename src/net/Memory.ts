@@ -122,9 +122,9 @@ export const makeNetwork = (options: NetworkOptions = {}): Effect.Effect<Network
       const l = latency.get(key(from, to)) ?? { latencyMs: options.latencyMs ?? 0, jitterMs: options.jitterMs ?? 0 }
       return l.latencyMs + Math.floor(random() * (l.jitterMs + 1))
     }
-    /** Runs f in a fresh fiber after delayMs: never in the caller's stack. */
+    /** Runs f in a fresh fiber after delayMs (at 0: after a yield, without waiting for the clock): never in the caller's stack. */
     const later = (delayMs: number, f: () => void): void =>
-      void run(Effect.zipRight(Effect.yieldNow(), Effect.sleep(Duration.millis(Math.max(0, delayMs)))).pipe(Effect.zipRight(Effect.sync(f))))
+      void run(Effect.zipRight(delayMs > 0 ? Effect.sleep(Duration.millis(delayMs)) : Effect.yieldNow(), Effect.sync(f)))
     const kickAll = (pred: (c: Conn) => boolean) =>
       later(0, () => {
         for (const c of [...conns]) {
@@ -147,6 +147,8 @@ export const makeNetwork = (options: NetworkOptions = {}): Effect.Effect<Network
     const deliver = (from: Endpoint): void => {
       const to = from.peer
       while (!from.conn.broken && from.queue.length > 0 && from.queue[0]!.due <= now() && !blocked(from.host, to.host)) {
+        // Like a node socket, nothing is read until a data handler is set (or while paused).
+        if ((to.paused || to.handlers.data === undefined) && !to.closed) break
         const head = from.queue[0]!
         if (head.data === null) {
           from.queue.shift()
@@ -161,7 +163,6 @@ export const makeNetwork = (options: NetworkOptions = {}): Effect.Effect<Network
           maybeClose(from)
           continue
         }
-        if (to.paused && !to.closed) break
         // Coalesce a seeded number of due segments into one chunk, as a receive buffer does.
         let n = 1
         while (chunking && n < from.queue.length && from.queue[n]!.data !== null && from.queue[n]!.due <= now() && random() < 0.5) n++
@@ -245,7 +246,11 @@ export const makeNetwork = (options: NetworkOptions = {}): Effect.Effect<Network
         e.paused = false
         later(0, () => deliver(e.peer))
       },
-      setHandlers: (h) => void (e.handlers = { ...e.handlers, ...h })
+      setHandlers: (h) => {
+        const reading = e.handlers.data !== undefined
+        e.handlers = { ...e.handlers, ...h }
+        if (!reading && e.handlers.data !== undefined) later(0, () => deliver(e.peer))
+      }
     })
 
     const endpoint = (host: string, port: number, allowHalfOpen: boolean, conn: Conn): Endpoint => ({

@@ -83,6 +83,21 @@ describe("Memory network", () => {
       assert.deepStrictEqual(serverSeen.bytes, [0, 1, 2, 3])
     }))
 
+  it.scoped("bytes wait for the reader's data handler instead of being lost", () =>
+    Effect.gen(function*() {
+      const net = yield* Memory.makeNetwork({ latencyMs: 1 })
+      const accepted: Array<Socket> = []
+      yield* net.transportFor("b").listen({ host: "b", port: 7 }, (s) => accepted.push(s))
+      const connecting = yield* Effect.fork(net.transportFor("a").connect({ host: "b", port: 7 }))
+      yield* advance(10)
+      const client = yield* connecting
+      client.write(pattern(0, 8))
+      yield* advance(50)
+      const seen = watch(accepted[0]!)
+      yield* advance(0)
+      assert.deepStrictEqual(seen.bytes, Array.from(pattern(0, 8)))
+    }))
+
   it.scoped("write returns false over the high-water mark; drain fires once the paused peer reads", () =>
     Effect.gen(function*() {
       const { client, clientSeen, server, serverSeen } = yield* pair({ latencyMs: 1, highWaterBytes: 1024 })
