@@ -107,3 +107,38 @@ describe("in-process ensemble (fixed leader)", () => {
       assert.strictEqual(data, "2")
     }))
 })
+
+describe("in-process ensemble (FastLeaderElection)", () => {
+  it.scoped("three peers elect the highest sid; the leader crashes; the others elect a new one and lose nothing acknowledged", () =>
+    Effect.gen(function* () {
+      const ens = yield* Testing.ensemble({ nodes: 3 })
+      yield* allServing(ens)
+      assert.deepStrictEqual(ens.peers.map((p) => p.running()!.status.state), ["FOLLOWING", "FOLLOWING", "LEADING"])
+      yield* drive(
+        Effect.gen(function* () {
+          const zk = yield* client(ens, "s1:2181")
+          for (let i = 0; i < 5; i++) yield* zk.create(`/before${i}`, bytes(String(i)))
+        })
+      )
+      yield* ens.peers[2]!.crash
+      yield* allServing(ens)
+      const states = ens.peers.slice(0, 2).map((p) => p.running()!.status.state)
+      assert.deepStrictEqual([...states].sort(), ["FOLLOWING", "LEADING"])
+      const epochs = ens.peers.slice(0, 2).map((p) => p.running()!.context.epochs.current)
+      assert.deepStrictEqual(epochs, [2, 2], "the new leader started epoch 2")
+      const seen = yield* drive(
+        Effect.gen(function* () {
+          const zk = yield* client(ens, "s1:2181,s2:2181")
+          yield* zk.create("/after", bytes("x"))
+          yield* zk.sync("/")
+          return (yield* zk.getChildren("/")).filter((c) => c.startsWith("before") || c === "after").sort()
+        })
+      )
+      assert.deepStrictEqual(seen, ["after", "before0", "before1", "before2", "before3", "before4"])
+      // The old leader returns as a follower and catches up.
+      yield* ens.peers[2]!.start
+      yield* allServing(ens)
+      assert.strictEqual(ens.peers[2]!.running()!.status.state, "FOLLOWING")
+      assert.strictEqual(new Set(lastZxids(ens)).size, 1, `last zxids ${lastZxids(ens).map((z) => z?.toString(16)).join(",")}`)
+    }))
+})
