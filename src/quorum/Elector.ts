@@ -3,7 +3,6 @@
  * opened in the peer's scope: it keeps answering LOOKING peers for as long as the peer runs.
  */
 import { Effect, type Scope } from "effect"
-import type { Transport } from "../net/Transport.js"
 import type { TransportError } from "../net/Transport.js"
 import * as ElectionNet from "./election/ElectionNet.js"
 import * as FastLeaderElection from "./election/FastLeaderElection.js"
@@ -19,7 +18,7 @@ export interface ElectionSettings {
   readonly maxNotificationIntervalMs?: number
 }
 
-export const fastLeaderElection = (ctx: PeerContext, settings: ElectionSettings): Effect.Effect<Elector, TransportError, Scope.Scope | Transport> =>
+export const fastLeaderElection = (ctx: PeerContext, settings: ElectionSettings): Effect.Effect<Elector, TransportError, Scope.Scope> =>
   Effect.gen(function* () {
     const net = yield* ElectionNet.make({
       sid: ctx.sid,

@@ -59,7 +59,7 @@ interface Outstanding {
 const configText = (ctx: PeerContext): string =>
   ctx.members.map((m) => `server.${m.sid}=${m.host}:${m.quorumPort}:${m.electionPort}:${m.type}`).join("\n") + "\nversion=0"
 
-export const run = (ctx: PeerContext): Effect.Effect<never, PeerError, Scope.Scope | Transport> =>
+export const run = (ctx: PeerContext): Effect.Effect<never, PeerError, Scope.Scope> =>
   Effect.gen(function* () {
     const transport = yield* Transport
     const me = ctx.members.find((m) => m.sid === ctx.sid)!
@@ -281,7 +281,7 @@ export const run = (ctx: PeerContext): Effect.Effect<never, PeerError, Scope.Sco
 
     // --- Accept learners for as long as we lead.
     const handlers = yield* FiberSet.make()
-    const runFork = yield* FiberSet.runtime(handlers)<Transport>()
+    const runFork = yield* FiberSet.runtime(handlers)<never>()
     yield* transport
       .listen({ host: me.host, port: me.quorumPort }, (socket) => void runFork(handle(socket)))
       .pipe(Effect.mapError((e) => new PeerError({ phase: "connect", detail: `quorum port ${me.host}:${me.quorumPort}: ${e.message}` })))

@@ -5,7 +5,6 @@
  * fiber and queue it opened.
  */
 import { Effect, type Scope } from "effect"
-import type { Transport } from "../net/Transport.js"
 import * as Leader from "./Leader.js"
 import * as Learner from "./Learner.js"
 import { memberOf, type PeerContext } from "./PeerContext.js"
@@ -34,7 +33,7 @@ export interface PeerStatus {
 }
 
 /** Runs the peer forever (until its scope closes). */
-export const run = (ctx: PeerContext, elector: Elector, status: PeerStatus): Effect.Effect<never, never, Scope.Scope | Transport> =>
+export const run = (ctx: PeerContext, elector: Elector, status: PeerStatus): Effect.Effect<never, never, Scope.Scope> =>
   Effect.forever(
     Effect.gen(function* () {
       status.state = "LOOKING"

@@ -7,12 +7,13 @@
 import { Context, Effect, Layer, type Scope } from "effect"
 import * as AuthProviders from "../auth/Digest.js"
 import type { Disk } from "../disk/Disk.js"
-import type { Transport, TransportError } from "../net/Transport.js"
+import type { TransportError } from "../net/Transport.js"
 import * as Recovery from "../storage/Recovery.js"
 import * as Storage from "../storage/Storage.js"
 import * as ClientPort from "../server/ClientPort.js"
 import type { CommitStage } from "../server/commit/CommitStage.js"
 import type { ZkConfig } from "../server/Config.js"
+import * as Ensemble from "../server/Ensemble.js"
 import { coreConfig, logRecovery, makeLogger, readJaas } from "../server/Server.js"
 import { ServerCore } from "../server/ServerCore.js"
 import { ServerError } from "../server/ServerError.js"
@@ -51,7 +52,7 @@ export interface PeerOptions {
   /** This server's id (`myid`). */
   readonly sid: number
   /** Builds the elector in the peer's scope; default FastLeaderElection with ZooKeeper's timings. */
-  readonly elector?: (ctx: PeerContext) => Effect.Effect<Peer.Elector, TransportError, Scope.Scope | Transport>
+  readonly elector?: (ctx: PeerContext) => Effect.Effect<Peer.Elector, TransportError, Scope.Scope>
   /** Election connect timeout (`cnxTimeout`, default 5000 ms) and `quorumListenOnAllIPs`. */
   readonly election?: Partial<Elector.ElectionSettings>
 }
@@ -59,7 +60,7 @@ export interface PeerOptions {
 /** A fixed leader instead of an election (tests of the roles alone). */
 export const fixedLeader = (leader: number): NonNullable<PeerOptions["elector"]> => () => Effect.succeed(Peer.fixedElector(leader))
 
-export const make = (config: ZkConfig, options: PeerOptions): Effect.Effect<RunningPeer, ServerError, Scope.Scope | Disk | Transport> =>
+export const make = (config: ZkConfig, options: PeerOptions): Effect.Effect<RunningPeer, ServerError, Scope.Scope | Disk> =>
   Effect.gen(function* () {
     const { sid } = options
     const members = membersOf(config)
@@ -149,5 +150,24 @@ export const make = (config: ZkConfig, options: PeerOptions): Effect.Effect<Runn
     return { sid, host: clientPort.host, port: clientPort.port, status, core: clientPort.current, context }
   })
 
-export const layer = (config: ZkConfig, options: PeerOptions): Layer.Layer<QuorumPeer, ServerError, Disk | Transport> =>
+/**
+ * Runs the ensemble member a zoo.cfg describes until interrupted: `myid` from the data dir, the
+ * election settings from the config (cnxTimeout, quorumListenOnAllIPs).
+ */
+export const run = (config: ZkConfig): Effect.Effect<never, ServerError, Disk> =>
+  Effect.gen(function* () {
+    const ensemble = yield* Ensemble.load(config).pipe(Effect.mapError((e) => new ServerError({ reason: "BadConfig", message: e.message })))
+    return yield* Layer.launch(
+      layer(config, {
+        sid: ensemble.myid,
+        election: {
+          cnxTimeoutMs: ensemble.cnxTimeoutMs,
+          listenOnAllIPs: ensemble.listenHost === "0.0.0.0",
+          maxNotificationIntervalMs: ensemble.maxNotificationIntervalMs
+        }
+      })
+    )
+  })
+
+export const layer = (config: ZkConfig, options: PeerOptions): Layer.Layer<QuorumPeer, ServerError, Disk> =>
   Layer.scoped(QuorumPeer, make(config, options))
