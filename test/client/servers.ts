@@ -11,8 +11,8 @@ import { ezkAvailable, startEzk } from "../support/ezkServer.js"
 export interface RunningServer {
   readonly connectString: string
   readonly stop: () => Promise<void>
-  /** Stops and restarts the server on the same address with the same data, if the target can. */
-  readonly restart?: () => Promise<void>
+  /** Stops and restarts the server on the same address with the same data. */
+  readonly restart: () => Promise<void>
 }
 
 /** Something the client suites can run against. */
@@ -26,7 +26,7 @@ export interface ServerTarget {
 export interface ServerUnderTest {
   readonly name: string
   readonly connectString: () => string
-  readonly restart: (() => Promise<void>) | undefined
+  readonly restart: () => Promise<void>
 }
 
 /** Every known target. */
@@ -86,7 +86,7 @@ export const describeServers = (title: string, body: (server: ServerUnderTest) =
           return running.connectString
         },
         restart: async () => {
-          if (running?.restart === undefined) throw new Error(`${target.name} cannot restart`)
+          if (running === undefined) throw new Error(`${target.name} is not running`)
           await running.restart()
         }
       })
