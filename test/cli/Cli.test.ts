@@ -11,6 +11,7 @@ import * as FastCli from "../../src/cli/FastCli.js"
 import { sendFourLetterWord, parseServerAddress } from "../../src/cli/FourLetterClient.js"
 import { EZK_VERSION, serverLoadOptions } from "../../src/cli/ServerCommand.js"
 import * as Config from "../../src/server/Config.js"
+import { missingTool } from "../support/requireTool.js"
 
 class Stop {
   readonly _tag = "Stop"
@@ -130,7 +131,7 @@ describe("ezk server", () => {
       }).pipe(Effect.provide(NodeContext.layer), Effect.provide(quiet))
     ))
 
-  it("zoo.cfg via --config: ZooKeeper defaults, flags still win", { skip: !existsSync("/etc/zookeeper/conf/zoo.cfg") }, () =>
+  it.skipIf(missingTool("/etc/zookeeper/conf/zoo.cfg", existsSync("/etc/zookeeper/conf/zoo.cfg"), "apt-get install zookeeper"))("zoo.cfg via --config: ZooKeeper defaults, flags still win", () =>
     Effect.runPromise(
       Effect.gen(function* () {
         const exit = yield* Effect.exit(

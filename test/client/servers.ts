@@ -5,7 +5,8 @@
  */
 import { afterAll, beforeAll, describe } from "@effect/vitest"
 import { apacheZkAvailable, startApacheZk } from "../support/apacheZk.js"
-import { ezkAvailable, startEzk } from "../support/ezkServer.js"
+import { startEzk } from "../support/ezkServer.js"
+import { missingTool } from "../support/requireTool.js"
 
 /** A server started for one suite. */
 export interface RunningServer {
@@ -33,7 +34,8 @@ export interface ServerUnderTest {
 export const targets: Array<ServerTarget> = [
   {
     name: "ezk",
-    available: ezkAvailable,
+    // Always "available": a missing build must fail the suite, not skip it.
+    available: () => true,
     start: async () => {
       const ezk = await startEzk()
       return {
@@ -48,7 +50,7 @@ export const targets: Array<ServerTarget> = [
   },
   {
     name: "zookeeper",
-    available: apacheZkAvailable,
+    available: () => !missingTool("Apache ZooKeeper 3.8 (zookeeper.jar)", apacheZkAvailable(), "apt-get install zookeeper"),
     start: async () => {
       const zk = await startApacheZk()
       return {

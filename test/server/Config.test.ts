@@ -9,6 +9,7 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import * as Config from "../../src/server/Config.js"
 import * as Properties from "../../src/server/internal/properties.js"
+import { missingTool } from "../support/requireTool.js"
 
 const props = (text: string) => Properties.toMap(Properties.parse(text))
 
@@ -274,7 +275,7 @@ describe("ZooKeeper defaults and rules", () => {
     assert.strictEqual(ok(MIN + "zookeeper.digest.enabled=false\n").config.properties.get("digest.enabled"), "false")
   })
 
-  it("an actual Debian /etc/zookeeper/conf/zoo.cfg parses", { skip: !existsSync("/etc/zookeeper/conf/zoo.cfg") }, () =>
+  it.skipIf(missingTool("/etc/zookeeper/conf/zoo.cfg", existsSync("/etc/zookeeper/conf/zoo.cfg"), "apt-get install zookeeper"))("an actual Debian /etc/zookeeper/conf/zoo.cfg parses", () =>
     Effect.runPromise(
       Effect.gen(function* () {
         const settings = yield* Config.readZooCfg("/etc/zookeeper/conf/zoo.cfg")
