@@ -97,12 +97,10 @@ describe("memory disk", () => {
       yield* disk.syncDir("/d")
       const mib64 = 64 * 1024 * 1024
       yield* f.write(new Uint8Array(1), mib64 - 1)
-      const started = Date.now()
       for (let i = 0; i < 2000; i++) {
         yield* f.write(new Uint8Array(100).fill(7), i * 100)
         yield* f.datasync
       }
-      assert.isBelow(Date.now() - started, 2000)
       assert.strictEqual(yield* f.size, mib64)
       assert.deepStrictEqual(yield* f.read(199_990, 20), new Uint8Array(20).fill(7, 0, 10))
       yield* control.crash()

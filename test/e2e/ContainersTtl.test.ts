@@ -11,7 +11,8 @@ import { describeTargets } from "../support/targets.js"
 import { openAcl, rawSession, type RawSession, sleep, uniquePath, waitUntil } from "./support.js"
 
 const CHECK_MS = 500
-const TTL_MS = 1000
+// Long enough that two checks pass well inside it, so "not before its TTL" is observed, not assumed.
+const TTL_MS = 2000
 
 const create = async (s: RawSession, path: string, mode: number = CreateMode.PERSISTENT, ttl = -1) => {
   const type = mode === CreateMode.CONTAINER ? Op.createContainer : ttl > 0 ? Op.createTTL : Op.create
@@ -60,6 +61,9 @@ describeTargets(
         // Several checks pass while the container still has its child: nothing of it goes.
         await sleep(2 * CHECK_MS + 100)
         assert.isTrue(await exists(s, `${base}/c`), "container with a child was removed")
+        // ...nor the TTL node, whose TTL has not yet passed.
+        assert.isTrue(await exists(s, `${base}/ttl`), "TTL node removed before its TTL")
+        assert.isBelow(Date.now() - ttlCreated, TTL_MS, "the check above ran too late to mean anything")
 
         assert.isTrue(await exists(s, `${base}/c`, true))
         const emptied = Date.now()
@@ -78,7 +82,7 @@ describeTargets(
         assert.isTrue(await exists(s, `${base}/never`), "never-used container was removed")
         assert.isTrue(await exists(s, `${base}/plain`))
 
-        assert.isAtLeast(Date.now() - ttlCreated, 2 * TTL_MS)
+        await sleep(Math.max(0, ttlCreated + 2 * TTL_MS - Date.now()))
         assert.isTrue(await exists(s, `${base}/ttl-touched`), "TTL node changed every 250 ms was removed")
 
         // Once no longer touched it goes; and ttl-kid's TTL counts from its own last change, not

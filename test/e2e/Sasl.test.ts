@@ -9,7 +9,7 @@ import { afterAll, assert, it } from "@effect/vitest"
 import * as SaslClient from "../../src/auth/SaslDigestMd5Client.js"
 import { Err, Op } from "../../src/wire/Codes.js"
 import { openSession } from "../interop/rawClient.js"
-import { kazooUnavailable, run, runPython, zkCli, zkCliAvailable, zkCliPath } from "../interop/tools.js"
+import { noKazoo, noZkCli, run, runPython, zkCli, zkCliPath } from "../interop/tools.js"
 import { describeTargets } from "../support/targets.js"
 import { call, removeTempDirs, tempFile, uniquePath } from "./support.js"
 
@@ -85,7 +85,7 @@ print(json.dumps(out))
 describeTargets(
   "SASL DIGEST-MD5 over the wire",
   (t) => {
-    it.skipIf(!zkCliAvailable())("zkCli.sh with a JAAS Client section: sasl:bob ACL, read back, getAcl and whoami", async () => {
+    it.skipIf(noZkCli())("zkCli.sh with a JAAS Client section: sasl:bob ACL, read back, getAcl and whoami", async () => {
       const p = uniquePath("sasl-cli")
       const r = await zkCli(
         t.server().connectString,
@@ -113,7 +113,7 @@ describeTargets(
       assert.deepStrictEqual(anon.steps[0], [`Insufficient permission : ${p}`], anon.output)
     })
 
-    it.skipIf(!zkCliAvailable())("zkCli.sh with a wrong password: AuthFailed, and requests fail with AuthFailed", async () => {
+    it.skipIf(noZkCli())("zkCli.sh with a wrong password: AuthFailed, and requests fail with AuthFailed", async () => {
       // Not through zkCli(): after AuthFailed its step markers fail too.
       const r = await run("sh", ["-c", 'exec "$0" "$@" 2>&1', zkCliPath, "-server", t.server().connectString], {
         input: "get /\nquit\n",
@@ -129,7 +129,7 @@ describeTargets(
       assert.include(output, "KeeperErrorCode = AuthFailed for /", output)
     })
 
-    it.skipIf(kazooUnavailable() !== undefined)("kazoo with sasl_options: create/read/set as bob; wrong password AuthFailed; anonymous NoAuth", async () => {
+    it.skipIf(noKazoo())("kazoo with sasl_options: create/read/set as bob; wrong password AuthFailed; anonymous NoAuth", async () => {
       const p = uniquePath("sasl-kazoo")
       const out = await runPython(kazooScript, [t.server().connectString, p])
       assert.deepStrictEqual(out, {

@@ -9,7 +9,7 @@
  */
 import { assert, it } from "@effect/vitest"
 import { describeTargets } from "../support/targets.js"
-import { cliMt, cliMtAvailable } from "./tools.js"
+import { cliMt, noCliMt } from "./tools.js"
 
 type Expect = ReadonlyArray<string> | ((lines: ReadonlyArray<string>) => void)
 
@@ -30,7 +30,7 @@ const children = (lines: ReadonlyArray<string>): Array<string> =>
   lines.filter((l) => /^\t[^\t=]+$/.test(l) && !l.includes(" = ")).map((l) => l.slice(1)).sort()
 
 describeTargets("cli_mt (C client)", (t) => {
-  it.skipIf(!cliMtAvailable())("scripted session: create, ls, get, set, exists, delete, sync, watches", async () => {
+  it.skipIf(noCliMt())("scripted session: create, ls, get, set, exists, delete, sync, watches", async () => {
     const script: ReadonlyArray<readonly [string, Expect]> = [
       ["create /cm", ["Creating [/cm] node (mode: 0)", "[/cm]: rc = 0", "\tname = /cm"]],
       ["create /cm", ["Creating [/cm] node (mode: 0)", "[/cm]: rc = -110"]], // NodeExists

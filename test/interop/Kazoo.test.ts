@@ -8,7 +8,7 @@
  */
 import { assert, it } from "@effect/vitest"
 import { describeTargets } from "../support/targets.js"
-import { kazooUnavailable, runPython } from "./tools.js"
+import { noKazoo, runPython } from "./tools.js"
 
 const SCRIPT = String.raw`
 import json, sys, threading, time
@@ -185,10 +185,7 @@ print(json.dumps(out))
 `
 
 describeTargets("kazoo (Python)", (t) => {
-  const skip = kazooUnavailable()
-  if (skip !== undefined) console.warn(`[kazoo] skipped: ${skip}`)
-
-  it.skipIf(skip !== undefined)("scripted session", async () => {
+  it.skipIf(noKazoo())("scripted session", async () => {
     const root = "/kz"
     const out = (await runPython(SCRIPT, [t.server().connectString, root])) as Record<string, any>
     const msg = JSON.stringify(out, null, 1)

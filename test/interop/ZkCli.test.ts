@@ -6,7 +6,7 @@
  */
 import { assert, it } from "@effect/vitest"
 import { describeTargets } from "../support/targets.js"
-import { parseCliList, parseCliStat, zkCli, zkCliAvailable } from "./tools.js"
+import { parseCliList, parseCliStat, zkCli, noZkCli } from "./tools.js"
 
 type Expect = ReadonlyArray<string> | ((lines: ReadonlyArray<string>) => void)
 type Script = ReadonlyArray<readonly [command: string, expect: Expect]>
@@ -42,7 +42,7 @@ const hexZxid = (s: string | undefined): number => {
 const BOB_DIGEST = "bob:0ezhUayTjEymfNB3K9C0+wkMLMo="
 
 describeTargets("zkCli.sh", (t) => {
-  it.skipIf(!zkCliAvailable())("node operations, versions, sequentials, ephemerals and watches", async () => {
+  it.skipIf(noZkCli())("node operations, versions, sequentials, ephemerals and watches", async () => {
     const cs = t.server().connectString
     const result = await runScript(cs, [
       ["create /t hello", ["Created /t"]],
@@ -183,7 +183,7 @@ describeTargets("zkCli.sh", (t) => {
     ])
   })
 
-  it.skipIf(!zkCliAvailable())("ACLs and digest auth", async () => {
+  it.skipIf(noZkCli())("ACLs and digest auth", async () => {
     const cs = t.server().connectString
     await runScript(cs, [
       ["create /acl a digest:" + BOB_DIGEST + ":cdrwa", ["Created /acl"]],

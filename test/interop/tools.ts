@@ -9,6 +9,7 @@ import { existsSync } from "node:fs"
 import * as fs from "node:fs/promises"
 import * as os from "node:os"
 import * as path from "node:path"
+import { missingTool } from "../support/requireTool.js"
 
 export const zkCliPath = process.env.ZKCLI ?? "/usr/share/zookeeper/bin/zkCli.sh"
 export const cliMtPath = process.env.CLI_MT ?? "/usr/lib/zookeeper/bin/cli_mt"
@@ -79,7 +80,8 @@ export const run = (
 // ---------------------------------------------------------------------------------------------
 // zkCli.sh
 
-export const zkCliAvailable = (): boolean => existsSync(zkCliPath)
+/** True when zkCli.sh is missing: its tests skip (CI=true: the file fails). */
+export const noZkCli = (): boolean => missingTool("zkCli.sh", existsSync(zkCliPath), "apt-get install zookeeper")
 
 /** A watch event as zkCli prints it (`WatchedEvent state:S type:T path:P`). */
 export interface CliWatchEvent {
@@ -173,7 +175,8 @@ export const parseCliList = (line: string | undefined): Array<string> => {
 // ---------------------------------------------------------------------------------------------
 // cli_mt
 
-export const cliMtAvailable = (): boolean => existsSync(cliMtPath)
+/** True when cli_mt is missing: its tests skip (CI=true: the file fails). */
+export const noCliMt = (): boolean => missingTool("cli_mt", existsSync(cliMtPath), "apt-get install zookeeper-bin")
 
 /** A watcher callback line of cli_mt: `Watcher CHANGED_EVENT state = CONNECTED_STATE for path /x`. */
 export interface CliMtEvent {
@@ -281,12 +284,9 @@ export const cliMt = (connectString: string, commands: ReadonlyArray<string>, st
 // ---------------------------------------------------------------------------------------------
 // Python (kazoo)
 
-/** Undefined when kazoo imports in Debian's python, else why not. */
-export const kazooUnavailable = (): string | undefined => {
-  if (!existsSync(debianPython)) return `${debianPython} missing`
-  if (!existsSync("/usr/lib/python3/dist-packages/kazoo")) return "python3-kazoo not installed (apt-get install python3-kazoo)"
-  return undefined
-}
+/** True when Debian's python with kazoo is missing: its tests skip (CI=true: the file fails). */
+export const noKazoo = (): boolean =>
+  missingTool("kazoo", existsSync(debianPython) && existsSync("/usr/lib/python3/dist-packages/kazoo"), "apt-get install python3-kazoo")
 
 /** Writes `script` to a temp file, runs it with `args`, and parses the last stdout line as JSON. */
 export const runPython = async (script: string, args: ReadonlyArray<string>, timeoutMs = 60_000): Promise<unknown> => {

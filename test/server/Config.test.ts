@@ -11,6 +11,7 @@ import * as Disk from "../../src/disk/Disk.js"
 import * as Config from "../../src/server/Config.js"
 import * as Ensemble from "../../src/server/Ensemble.js"
 import * as Properties from "../../src/server/internal/properties.js"
+import { missingTool } from "../support/requireTool.js"
 
 const props = (text: string) => Properties.toMap(Properties.parse(text))
 
@@ -360,7 +361,7 @@ describe("ZooKeeper defaults and rules", () => {
     for (const [cfg, message] of bad) assert.match(err(MIN + cfg).message, message, cfg)
   })
 
-  it("an actual Debian /etc/zookeeper/conf/zoo.cfg parses", { skip: !existsSync("/etc/zookeeper/conf/zoo.cfg") }, () =>
+  it.skipIf(missingTool("/etc/zookeeper/conf/zoo.cfg", existsSync("/etc/zookeeper/conf/zoo.cfg"), "apt-get install zookeeper"))("an actual Debian /etc/zookeeper/conf/zoo.cfg parses", () =>
     Effect.runPromise(
       Effect.gen(function* () {
         const settings = yield* Config.readZooCfg("/etc/zookeeper/conf/zoo.cfg")

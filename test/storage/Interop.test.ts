@@ -16,10 +16,11 @@ import * as Recovery from "../../src/storage/Recovery.js"
 import * as Snapshot from "../../src/storage/Snapshot.js"
 import * as TxnLog from "../../src/storage/TxnLog.js"
 import { assertSameTree, clientView, rng, treeOptions, TxnDriver } from "./helpers.js"
+import { missingTool } from "../support/requireTool.js"
 
 const jar = "/usr/share/java/zookeeper.jar"
 const classpath = `${jar}:/usr/share/java/slf4j-nop.jar`
-const available = existsSync(jar) && existsSync("/usr/share/java/slf4j-nop.jar")
+const missing = missingTool("zookeeper.jar and slf4j-nop.jar", existsSync(jar) && existsSync("/usr/share/java/slf4j-nop.jar"), "apt-get install zookeeper libslf4j-java")
 const harness = new URL("./ZkLoad.java", import.meta.url).pathname
 
 const java = (args: ReadonlyArray<string>): Effect.Effect<{ code: number; stdout: string; stderr: string }> =>
@@ -29,7 +30,7 @@ const java = (args: ReadonlyArray<string>): Effect.Effect<{ code: number; stdout
     )
   })
 
-describe.skipIf(!available)("Apache ZooKeeper 3.8 reads our data dir", () => {
+describe.skipIf(missing)("Apache ZooKeeper 3.8 reads our data dir", () => {
   it.live(
     "ZooKeeper's recovery, SnapshotFormatter and TxnLogToolkit accept our files; we load ZooKeeper's snapshot of them",
     () =>

@@ -7,6 +7,7 @@
  */
 import { afterAll, beforeAll, describe } from "@effect/vitest"
 import { type ApacheZk, apacheZkAvailable, startApacheZk } from "./apacheZk.js"
+import { missingTool } from "./requireTool.js"
 import { type EzkServer, startEzk } from "./ezkServer.js"
 
 export type TargetName = "ezk" | "zookeeper"
@@ -109,7 +110,7 @@ export const ezkTarget: Target = {
 
 export const zookeeperTarget: Target = {
   name: "zookeeper",
-  available: apacheZkAvailable,
+  available: () => !missingTool("Apache ZooKeeper 3.8 (zookeeper.jar)", apacheZkAvailable(), "apt-get install zookeeper"),
   start: async (options = {}) =>
     fromZk(
       await startApacheZk({

@@ -105,18 +105,15 @@ describe("FrameSplitter", () => {
     assert.deepStrictEqual(got, ["partial-frame"])
   })
 
-  it("assembles a maximal frame fed one byte at a time in linear time", () => {
+  it("assembles a maximal frame fed one byte at a time (timing: bench/micro.ts)", () => {
     const payload = new Uint8Array(DEFAULT_MAX_FRAME)
     for (let i = 0; i < payload.length; i++) payload[i] = i * 7
     const stream = frame(payload)
     const s = new FrameSplitter()
-    const t0 = performance.now()
     const got: Array<Uint8Array> = []
     for (let i = 0; i < stream.length; i++) got.push(...s.feed(stream.subarray(i, i + 1)))
-    const ms = performance.now() - t0
     assert.strictEqual(got.length, 1)
     assert.isTrue(Buffer.from(got[0]!).equals(Buffer.from(payload)))
-    assert.isBelow(ms, 5000, "quadratic copying would take minutes")
   })
 })
 
