@@ -303,6 +303,7 @@ export const run = (ctx: PeerContext): Effect.Effect<never, PeerError, Scope.Sco
 
     // Serve: a fresh core whose zxids start the new epoch.
     core = yield* ctx.serve(stage)
+    core.mode = "leader"
     core.zxids.startEpoch(newEpoch)
     for (const l of learners.values()) if (l.synced) l.channel.send(packet(PacketType.UPTODATE, -1))
     yield* Effect.logInfo(`leader ${ctx.sid}: serving epoch ${newEpoch} with ${[...newLeaderAcked].sort().join(",")}`)

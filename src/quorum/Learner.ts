@@ -222,6 +222,7 @@ export const run = (ctx: PeerContext, leader: Member, kind: LearnerKind): Effect
       epochExhausted: () => false
     }
     const core: ServerCore = yield* ctx.serve(stage)
+    core.mode = kind
 
     // Log what arrived after NEWLEADER, then apply every committed txn in order, once.
     const log = ctx.store.log

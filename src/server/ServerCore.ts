@@ -131,6 +131,8 @@ export class ServerCore {
   txnsSinceSnapshot = 0
   /** False once shutting down: new connections and requests are refused. */
   serving = true
+  /** What srvr/stat/mntr report (set by the quorum role that serves through this core). */
+  mode: "standalone" | "leader" | "follower" | "observer" = "standalone"
 
   constructor(
     readonly config: CoreConfig,

@@ -69,7 +69,7 @@ export const makeView = (core: ServerCore, config: ZkConfig, store: ViewStore, e
   return {
     isServing: () => core.serving,
     version,
-    mode: () => "standalone",
+    mode: () => core.mode,
     stats: () => {
       const s = core.stats
       return {
