@@ -6,6 +6,7 @@
  */
 import type { RawTxn } from "../storage/TxnLog.js"
 import * as SyncDecision from "./core/SyncDecision.js"
+import { follows } from "./core/ZxidOrder.js"
 
 export interface CommittedTxn {
   readonly zxid: number
@@ -21,20 +22,30 @@ export class CommittedLog {
 
   constructor(
     recent: ReadonlyArray<RawTxn>,
-    readonly lastReplayedZxid: number,
     readonly capacity = DEFAULT_CAPACITY
   ) {
-    // Only a contiguous tail that ends at the last replayed txn can serve a DIFF.
-    this.items = recent.map((t) => ({ zxid: t.zxid, raw: t.entry })).slice(-capacity)
+    this.items = []
+    for (const t of recent.slice(-capacity)) this.add({ zxid: t.zxid, raw: t.entry })
   }
 
   get size(): number {
     return this.items.length
   }
 
+  /**
+   * Appends the next txn applied on this peer. Only a contiguous history can serve a DIFF: a txn that
+   * does not follow the last one (after a SNAP or TRUNC) starts the log afresh.
+   */
   add(txn: CommittedTxn): void {
+    const last = this.items[this.items.length - 1]
+    if (last !== undefined && (txn.zxid <= last.zxid || !follows(last.zxid, txn.zxid))) this.items = []
     this.items.push(txn)
     if (this.items.length > this.capacity * 2) this.items = this.items.slice(-this.capacity)
+  }
+
+  /** Forgets everything (the tree was replaced or truncated). */
+  clear(): void {
+    this.items = []
   }
 
   decide(peerLastZxid: number, lastProcessedZxid: number): SyncDecision.SyncDecision<CommittedTxn> {

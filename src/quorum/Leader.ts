@@ -28,7 +28,7 @@ import {
   writeRevalidateReply
 } from "../wire/Quorum.js"
 import * as Zxid from "../wire/Zxid.js"
-import { type CommittedTxn, CommittedLog } from "./CommittedLog.js"
+import type { CommittedTxn } from "./CommittedLog.js"
 import * as LogSync from "./LogSync.js"
 import * as PacketChannel from "./PacketChannel.js"
 import { initLimitDuration, type PeerContext, PeerError } from "./PeerContext.js"
@@ -67,7 +67,7 @@ export const run = (ctx: PeerContext): Effect.Effect<never, PeerError, Scope.Sco
     const syncLimitMs = ctx.tickTime * ctx.syncLimit
     const learners = new Map<number, LearnerHandle>()
     const log = ctx.store.log
-    const committedLog = new CommittedLog(ctx.store.recovery.recentTxns, ctx.store.tree.lastProcessedZxid)
+    const committedLog = ctx.committedLog
     const outstanding: Array<Outstanding> = []
     let durableUpTo = log.lastSyncedZxid
     let core: ServerCore | null = null

@@ -109,7 +109,8 @@ export const run = (ctx: PeerContext, leader: Member, kind: LearnerKind): Effect
     } else {
       return yield* new PeerError({ phase: "discovery", detail: `leader ${leader.sid} proposes epoch ${newEpoch}, below our accepted epoch ${ctx.epochs.accepted}` })
     }
-    channel.send(packet(PacketType.ACKEPOCH, ctx.store.log.lastAppendedZxid, writeIntData(ackData)))
+    const lastLogged = Math.max(ctx.store.log.lastAppendedZxid, ctx.store.tree.lastProcessedZxid)
+    channel.send(packet(PacketType.ACKEPOCH, lastLogged, writeIntData(ackData)))
 
     // --- Synchronization
     const started = yield* Clock.currentTimeMillis
@@ -132,6 +133,7 @@ export const run = (ctx: PeerContext, leader: Member, kind: LearnerKind): Effect
         const item = yield* next(initLimit, "sync")
         if (item._tag !== "Snapshot") return yield* new PeerError({ phase: "sync", detail: "SNAP without its snapshot stream" })
         ctx.store.replaceTree(item.snapshot.tree)
+        ctx.committedLog.clear()
         snapshotNeeded = true
         break
       }
@@ -248,6 +250,7 @@ export const run = (ctx: PeerContext, leader: Member, kind: LearnerKind): Effect
       while (applied < proposals.length && committed.has(proposals[applied]!.zxid)) {
         const p = proposals[applied++]!
         committed.delete(p.zxid)
+        ctx.committedLog.add({ zxid: p.zxid, raw: p.raw })
         batch.push(core.committedFromLeader(p.entry.header, p.entry.txn, p.entry.digest ?? null, now))
       }
       if (batch.length > 0) core.commit(batch)

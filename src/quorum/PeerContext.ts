@@ -10,6 +10,7 @@ import type * as Storage from "../storage/Storage.js"
 import type { CommitStage } from "../server/commit/CommitStage.js"
 import type { ServerCore } from "../server/ServerCore.js"
 import type { DataTreeOptions } from "../tree/DataTree.js"
+import type { CommittedLog } from "./CommittedLog.js"
 import type { QuorumVerifier } from "./core/QuorumVerifier.js"
 
 /** A quorum member's addresses (a `server.N` line). */
@@ -35,6 +36,14 @@ export interface PeerContext {
   readonly serve: (stage: CommitStage) => Effect.Effect<ServerCore, never, Scope.Scope>
   /** Loads the database again from disk (after a TRUNC cut the log). */
   readonly reload: Effect.Effect<void, PeerError>
+  /**
+   * After a role ends: applies the txns this peer logged but did not see committed, so the tree is
+   * its whole logged history again (ZooKeeper's fastForwardDataBase); elections and the next sync
+   * start from the last logged zxid.
+   */
+  readonly fastForward: Effect.Effect<void, PeerError>
+  /** The recent txns applied on this peer, contiguous, for DIFF (kept across roles). */
+  readonly committedLog: CommittedLog
 }
 
 /** Why a role ended; the peer goes back to LOOKING. */

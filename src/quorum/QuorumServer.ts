@@ -17,7 +17,9 @@ import * as Ensemble from "../server/Ensemble.js"
 import { coreConfig, logRecovery, makeLogger, readJaas } from "../server/Server.js"
 import { ServerCore } from "../server/ServerCore.js"
 import { ServerError } from "../server/ServerError.js"
+import { readTxnEntry } from "../wire/TxnRecords.js"
 import * as Zxid from "../wire/Zxid.js"
+import { CommittedLog } from "./CommittedLog.js"
 import * as QuorumVerifier from "./core/QuorumVerifier.js"
 import * as Elector from "./Elector.js"
 import * as Peer from "./Peer.js"
@@ -94,13 +96,29 @@ export const make = (config: ZkConfig, options: PeerOptions): Effect.Effect<Runn
       Effect.mapError((e) => new ServerError({ reason: "DataDir", message: e.message }))
     )
     const disk = yield* Effect.context<Disk>()
+    const committedLog = new CommittedLog(store.recovery.recentTxns)
     const reload = Effect.gen(function* () {
       const { snapDir, logDir } = Storage.directories(storageConfig)
-      const recovered = yield* Recovery.recover({ snapDir, logDir, tree: treeOptions }).pipe(
-        Effect.mapError((e) => new PeerError({ phase: "storage", detail: `reloading after TRUNC: ${e.message}` }))
+      const recovered = yield* Recovery.recover({ snapDir, logDir, tree: treeOptions, keepRecentTxns: COMMIT_LOG_COUNT }).pipe(
+        Effect.mapError((e) => new PeerError({ phase: "storage", detail: `reloading the database: ${e.message}` }))
       )
       store.replaceTree(recovered.tree)
+      committedLog.clear()
+      for (const t of recovered.recentTxns) committedLog.add({ zxid: t.zxid, raw: t.entry })
     }).pipe(Effect.provide(disk))
+    const fastForward = Effect.gen(function* () {
+      const storage = (e: { readonly message: string }) => new PeerError({ phase: "storage", detail: `fast-forwarding the database: ${e.message}` })
+      yield* store.log.sync.pipe(Effect.mapError(storage))
+      const tree = store.tree
+      const txns = yield* store.readLog(tree.lastProcessedZxid + 1).pipe(Effect.mapError(storage))
+      for (const t of txns) {
+        if (t.zxid <= tree.lastProcessedZxid) continue
+        const entry = readTxnEntry(t.entry)
+        tree.processTxn(entry.header, entry.txn)
+        committedLog.add({ zxid: t.zxid, raw: t.entry })
+      }
+      if (txns.length > 0) yield* Effect.logInfo(`peer ${sid}: applied ${txns.length} logged txns the last role did not commit, last zxid ${Zxid.toHex(tree.lastProcessedZxid)}`)
+    })
 
     const auth = AuthProviders.make({ superDigest: config.superDigest })
     const coreClock = { nowMs: () => clock.unsafeCurrentTimeMillis(), monotonicMs: () => Number(clock.unsafeCurrentTimeNanos() / 1_000_000n) }
@@ -132,7 +150,9 @@ export const make = (config: ZkConfig, options: PeerOptions): Effect.Effect<Runn
       treeOptions,
       epochs,
       serve,
-      reload
+      reload,
+      fastForward,
+      committedLog
     }
     clientPort.attach(null)
     yield* ClientPort.startTimers(config, clientPort.current, config.containerCheckIntervalMs)

@@ -142,3 +142,47 @@ describe("in-process ensemble (FastLeaderElection)", () => {
       assert.strictEqual(new Set(lastZxids(ens)).size, 1, `last zxids ${lastZxids(ens).map((z) => z?.toString(16)).join(",")}`)
     }))
 })
+
+describe("in-process ensemble: a leader's committed log spans its roles", () => {
+  it.scoped("a peer restarted, then following, then leading DIFFs its followers from what it applied since (no stale TRUNC)", () =>
+    Effect.gen(function* () {
+      const ens = yield* Testing.ensemble({ nodes: 3 })
+      yield* allServing(ens)
+      const write = (host: string, prefix: string, n: number) =>
+        drive(
+          Effect.gen(function* () {
+            const zk = yield* client(ens, `${host}:2181`)
+            for (let i = 0; i < n; i++) yield* zk.create(`/${prefix}${i}`, bytes(String(i)))
+          })
+        )
+      yield* write("s1", "a", 5)
+      // Restart everyone: each recovers with the first writes as its replayed tail.
+      for (const p of ens.peers) yield* p.stop
+      for (const p of ens.peers) yield* p.start
+      yield* allServing(ens)
+      yield* write("s1", "b", 5)
+      // s1 falls behind; the leader goes while s1 is away; s1 returns to a follower-turned-leader
+      // (s2) whose replayed tail ends long before s1's last zxid.
+      yield* ens.peers[0]!.stop
+      yield* drive(Effect.gen(function* () { const zk = yield* client(ens, "s2:2181"); yield* zk.create("/b5", bytes("5")); yield* zk.create("/b6", bytes("6")) }))
+      yield* ens.peers[2]!.crash
+      yield* ens.peers[0]!.start
+      yield* allServing(ens)
+      assert.strictEqual(ens.peers[1]!.running()!.status.state, "LEADING")
+      yield* write("s1", "c", 2)
+      const children = yield* drive(
+        Effect.gen(function* () {
+          const out = []
+          for (const host of ["s1", "s2"]) {
+            const zk = yield* client(ens, `${host}:2181`)
+            yield* zk.sync("/")
+            out.push((yield* zk.getChildren("/")).filter((c) => /^[abc]\d$/.test(c)).length)
+          }
+          return out
+        })
+      )
+      assert.deepStrictEqual(children, [14, 14])
+      const zxids = lastZxids(ens).slice(0, 2)
+      assert.strictEqual(new Set(zxids).size, 1, `last zxids ${zxids.map((z) => z?.toString(16)).join(",")}`)
+    }))
+})
