@@ -53,6 +53,7 @@ interface Outstanding {
   readonly zxid: number
   readonly raw: Uint8Array
   readonly write: PendingWrite
+  readonly proposedMs: number
 }
 
 /** The quorum config text NEWLEADER carries (quorum.md §1.5). */
@@ -62,6 +63,7 @@ const configText = (ctx: PeerContext): string =>
 export const run = (ctx: PeerContext): Effect.Effect<never, PeerError, Scope.Scope> =>
   Effect.gen(function* () {
     const transport = yield* Transport
+    const clock = yield* Effect.clock
     const me = ctx.members.find((m) => m.sid === ctx.sid)!
     const initLimit = initLimitDuration(ctx)
     const syncLimitMs = ctx.tickTime * ctx.syncLimit
@@ -99,6 +101,7 @@ export const run = (ctx: PeerContext): Effect.Effect<never, PeerError, Scope.Sco
       while (outstanding.length > 0 && ctx.verifier.containsQuorum(voterAcks(outstanding[0]!.zxid))) {
         const o = outstanding.shift()!
         committedLog.add({ zxid: o.zxid, raw: o.raw })
+        core?.proposalLatencyMs.record(clock.unsafeCurrentTimeMillis() - o.proposedMs)
         for (const l of learners.values()) {
           if (!l.forwarding) continue
           if (l.observer) l.channel.send(packet(PacketType.INFORM, o.zxid, o.raw))
@@ -115,12 +118,17 @@ export const run = (ctx: PeerContext): Effect.Effect<never, PeerError, Scope.Sco
       tryCommit()
     })
     let abdicated = false
+    const proposals = { count: 0, last: -1, min: -1, max: -1 }
     const stage: CommitStage = {
       role: "leader",
       append: (write, entry) => {
         const raw = entry.slice()
         log.append(write.header.zxid, raw)
-        outstanding.push({ zxid: write.header.zxid, raw, write })
+        outstanding.push({ zxid: write.header.zxid, raw, write, proposedMs: clock.unsafeCurrentTimeMillis() })
+        proposals.count++
+        proposals.last = raw.length
+        proposals.min = proposals.min < 0 ? raw.length : Math.min(proposals.min, raw.length)
+        proposals.max = Math.max(proposals.max, raw.length)
         for (const l of learners.values()) if (l.forwarding && !l.observer) l.channel.send(packet(PacketType.PROPOSAL, write.header.zxid, raw))
         sync.wake()
       },
@@ -304,6 +312,19 @@ export const run = (ctx: PeerContext): Effect.Effect<never, PeerError, Scope.Sco
     // Serve: a fresh core whose zxids start the new epoch.
     core = yield* ctx.serve(stage)
     core.mode = "leader"
+    core.quorumCounters = () => {
+      const all = [...learners.values()]
+      return {
+        learners: all.length,
+        synced_followers: all.filter((l) => l.synced && !l.observer).length,
+        synced_observers: all.filter((l) => l.synced && l.observer).length,
+        pending_syncs: pendingSyncs.length,
+        last_proposal_size: proposals.last,
+        min_proposal_size: proposals.min,
+        max_proposal_size: proposals.max,
+        proposal_count: proposals.count
+      }
+    }
     core.zxids.startEpoch(newEpoch)
     for (const l of learners.values()) if (l.synced) l.channel.send(packet(PacketType.UPTODATE, -1))
     yield* Effect.logInfo(`leader ${ctx.sid}: serving epoch ${newEpoch} with ${[...newLeaderAcked].sort().join(",")}`)

@@ -133,6 +133,10 @@ export class ServerCore {
   serving = true
   /** What srvr/stat/mntr report (set by the quorum role that serves through this core). */
   mode: "standalone" | "leader" | "follower" | "observer" = "standalone"
+  /** The serving quorum role's mntr counters (learners, synced_followers, pending_syncs, proposal sizes …). */
+  quorumCounters: () => Readonly<Record<string, number>> = () => ({})
+  /** Leader: ms from PROPOSAL to COMMIT (mntr proposal_latency). */
+  readonly proposalLatencyMs = new Summary()
 
   constructor(
     readonly config: CoreConfig,

@@ -87,7 +87,10 @@ export const makeView = (core: ServerCore, config: ZkConfig, store: ViewStore, e
         nodeCount: core.tree.nodeCount + 1
       }
     },
-    proposalSizes: () => undefined,
+    proposalSizes: () => {
+      const q = core.quorumCounters()
+      return core.mode === "leader" ? { last: q["last_proposal_size"] ?? -1, min: q["min_proposal_size"] ?? -1, max: q["max_proposal_size"] ?? -1 } : undefined
+    },
     connections: () => [...core.connections].map((c) => connectionView(c, c.state === "closing")),
     dataWatches: watchTables,
     ephemerals: () => [...core.tree.ephemerals.entries()].map(([sid, paths]) => [sid, [...paths]] as const),
@@ -124,10 +127,16 @@ export const makeView = (core: ServerCore, config: ZkConfig, store: ViewStore, e
           last_client_response_size: core.stats.lastResponseBytes,
           min_client_response_size: core.stats.minResponseBytes,
           max_client_response_size: core.stats.maxResponseBytes,
-          auth_failed_count: core.stats.authFailures
+          auth_failed_count: core.stats.authFailures,
+          ...core.quorumCounters()
         }
       })(),
-      summaries: { fsynctime: { ...core.stats.fsyncMs }, sync_processor_queue_size: { ...core.stats.batchSize } }
+      ...(core.mode === "standalone" ? {} : { peerState: `${core.mode === "leader" ? "leading" : core.mode === "follower" ? "following" : "observing"} - broadcast` }),
+      summaries: {
+        fsynctime: { ...core.stats.fsyncMs },
+        sync_processor_queue_size: { ...core.stats.batchSize },
+        ...(core.mode === "leader" ? { proposal_latency: { ...core.proposalLatencyMs } } : {})
+      }
     }),
     traceMask: () => traceMask,
     digestLog: () => [],

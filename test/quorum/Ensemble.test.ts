@@ -5,6 +5,7 @@
  */
 import { assert, describe, it } from "@effect/vitest"
 import { Duration, Effect, Fiber, Option, type Scope, TestClock } from "effect"
+import { sendFourLetterWord } from "../../src/cli/FourLetterClient.js"
 import { ZooKeeper } from "../../src/client/index.js"
 import { Transport } from "../../src/net/Transport.js"
 import * as Testing from "../../src/quorum/Testing.js"
@@ -55,6 +56,14 @@ describe("in-process ensemble (fixed leader)", () => {
         })
       )
       assert.deepStrictEqual(result, ["two", "two", "two"])
+      const word = (host: string, w: string) =>
+        drive(sendFourLetterWord(host, 2181, w).pipe(Effect.provideService(Transport, ens.clientTransport())))
+      assert.match(yield* word("s1", "srvr"), /\nMode: follower\n/)
+      assert.match(yield* word("s3", "srvr"), /\nMode: leader\n/)
+      const mntr = yield* word("s3", "mntr")
+      assert.match(mntr, /\nzk_server_state\tleader\n/)
+      assert.match(mntr, /\nzk_synced_followers\t2\n/)
+      assert.match(mntr, /\nzk_peer_state\tleading - broadcast\n/)
       const zxids = lastZxids(ens)
       assert.strictEqual(new Set(zxids).size, 1, `last zxids ${zxids.map((z) => z?.toString(16)).join(",")}`)
       assert.strictEqual(Math.floor(zxids[0]! / 2 ** 32), 1, "the first epoch is 1")
