@@ -4,7 +4,8 @@
  * ends by failing (leader lost, quorum lost, bad peer); closing its scope closes every socket,
  * fiber and queue it opened.
  */
-import { Effect, type Scope } from "effect"
+import { Clock, Effect, type Scope } from "effect"
+import * as Zxid from "../wire/Zxid.js"
 import * as Leader from "./Leader.js"
 import * as Learner from "./Learner.js"
 import { memberOf, type PeerContext } from "./PeerContext.js"
@@ -39,12 +40,16 @@ export const run = (ctx: PeerContext, elector: Elector, status: PeerStatus): Eff
       status.state = "LOOKING"
       status.leader = null
       elector.settled(null)
+      const started = yield* Clock.currentTimeMillis
       const decision = yield* elector.lookForLeader(ctx)
+      const took = (yield* Clock.currentTimeMillis) - started
       status.elections++
       status.state = decision.state
       status.leader = decision.leader
       elector.settled(decision)
-      yield* Effect.logInfo(`peer ${ctx.sid}: ${decision.state}${decision.state === "LEADING" ? "" : ` leader ${decision.leader}`}`)
+      yield* Effect.logInfo(
+        `peer ${ctx.sid}: election took ${took} ms: ${decision.state}${decision.state === "LEADING" ? "" : ` leader ${decision.leader}`} (last zxid ${Zxid.toHex(ctx.store.tree.lastProcessedZxid)}, epoch ${ctx.epochs.current})`
+      )
       const role =
         decision.state === "LEADING"
           ? Leader.run(ctx)
