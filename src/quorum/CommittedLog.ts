@@ -24,8 +24,12 @@ export class CommittedLog {
     readonly lastReplayedZxid: number,
     readonly capacity = DEFAULT_CAPACITY
   ) {
-    // Only a contiguous tail that ends at the last replayed txn can serve a DIFF.
-    this.items = recent.map((t) => ({ zxid: t.zxid, raw: t.entry })).slice(-capacity)
+    // Only a tail that ends at the tree's last txn can serve a DIFF. Txns replayed at startup are
+    // stale once the peer applied more in an earlier role: a DIFF or TRUNC computed from them would
+    // cut a learner back to the startup zxid and send it nothing after (ZOOKEEPER-4925). Such a
+    // leader starts with an empty committed log, so a learner behind it gets a SNAP.
+    const last = recent.length > 0 ? recent[recent.length - 1]!.zxid : -1
+    this.items = last === lastReplayedZxid ? recent.map((t) => ({ zxid: t.zxid, raw: t.entry })).slice(-capacity) : []
   }
 
   get size(): number {

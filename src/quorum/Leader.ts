@@ -61,6 +61,7 @@ const configText = (ctx: PeerContext): string =>
 
 export const run = (ctx: PeerContext): Effect.Effect<never, PeerError, Scope.Scope | Transport> =>
   Effect.gen(function* () {
+    yield* LogSync.reconcile(ctx)
     const transport = yield* Transport
     const me = ctx.members.find((m) => m.sid === ctx.sid)!
     const initLimit = initLimitDuration(ctx)
