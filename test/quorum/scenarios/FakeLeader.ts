@@ -60,6 +60,8 @@ export interface Harness {
   readonly startFollower: Effect.Effect<void>
   /** Power loss: sockets break, the peer stops, unsynced writes are lost. */
   readonly crashFollower: Effect.Effect<void>
+  /** Connections from the follower not yet accepted. */
+  readonly pendingConnections: Effect.Effect<number>
   /** The next connection from the follower (its FOLLOWERINFO not yet read). */
   readonly accept: Effect.Effect<LeaderSide, never, Scope.Scope>
   /** accept + discovery for `epoch`; returns the connection and the ACKEPOCH. */
@@ -138,7 +140,7 @@ export const make = (): Effect.Effect<Harness, never, Scope.Scope> =>
         return { leader, ackEpoch }
       })
 
-    return { network, disk: control, follower: () => running, startFollower, crashFollower, accept, discover }
+    return { network, disk: control, follower: () => running, startFollower, crashFollower, pendingConnections: Queue.size(sockets), accept, discover }
   })
 
 /** NEWLEADER for `epoch` (learners do not read its config text). */
