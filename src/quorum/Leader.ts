@@ -62,6 +62,7 @@ const configText = (ctx: PeerContext): string =>
 
 export const run = (ctx: PeerContext): Effect.Effect<never, PeerError, Scope.Scope> =>
   Effect.gen(function* () {
+    yield* LogSync.reconcile(ctx)
     const transport = yield* Transport
     const clock = yield* Effect.clock
     const me = ctx.members.find((m) => m.sid === ctx.sid)!

@@ -74,6 +74,7 @@ const connect = (ctx: PeerContext, leader: Member) =>
 /** Runs the learner role until the leader is lost; always ends in failure (the peer then looks again). */
 export const run = (ctx: PeerContext, leader: Member, kind: LearnerKind): Effect.Effect<never, PeerError, Scope.Scope> =>
   Effect.gen(function* () {
+    yield* LogSync.reconcile(ctx)
     const socket = yield* connect(ctx, leader)
     const channel = yield* PacketChannel.make(socket, { tree: ctx.treeOptions })
     yield* Effect.logInfo(`${kind} ${ctx.sid}: connected to leader ${leader.sid} at ${channel.peer}`)

@@ -6,6 +6,7 @@
 import { Duration, Effect, Schedule, type Scope } from "effect"
 import type { TxnLogWriter } from "../storage/TxnLog.js"
 import type { Zxid } from "../wire/Zxid.js"
+import { type PeerContext, PeerError } from "./PeerContext.js"
 
 const SYNC_RETRY = Schedule.exponential(Duration.millis(50), 2).pipe(Schedule.union(Schedule.spaced(Duration.seconds(5))))
 
@@ -33,4 +34,21 @@ export const start = (log: TxnLogWriter, onDurable: (upTo: Zxid) => void): Effec
       }
     }).pipe(Effect.forkScoped)
     return { wake: () => work.unsafeOpen() }
+  })
+
+/**
+ * Run before a role starts: the txn log is made durable (failing while the disk fails: such a
+ * peer neither leads nor follows), then the tree is reloaded from disk unless it already is what
+ * the log holds. A previous role may have logged proposals it never applied, or applied commits
+ * its failing disk had not yet logged (ZOOKEEPER-4882); ZooKeeper likewise reloads its database
+ * after every role. Without this a learner reports its logged zxid while serving an older tree,
+ * and a DIFF from that zxid leaves the gap unapplied forever.
+ */
+export const reconcile = (ctx: PeerContext): Effect.Effect<void, PeerError> =>
+  Effect.gen(function* () {
+    const log = ctx.store.log
+    yield* log.sync.pipe(Effect.mapError((e) => new PeerError({ phase: "storage", detail: `txn log not durable, cannot take a role: ${e.message}` })))
+    if (ctx.store.tree.lastProcessedZxid === log.lastAppendedZxid) return
+    yield* Effect.logInfo(`peer ${ctx.sid}: reloading the database (tree at 0x${ctx.store.tree.lastProcessedZxid.toString(16)}, log at 0x${log.lastAppendedZxid.toString(16)})`)
+    yield* ctx.reload
   })
