@@ -58,16 +58,10 @@ export const run = (ctx: PeerContext, elector: Elector, status: PeerStatus): Eff
       if (exit._tag === "Failure") {
         yield* Effect.logWarning(`peer ${ctx.sid}: ${decision.state.toLowerCase()} ended: ${exit.cause._tag === "Fail" ? exit.cause.error.message : String(exit.cause)}`)
       }
-      // The tree must hold the whole logged history before the next election; if the log cannot be
-      // read, reload from disk (a peer whose memory and log disagree must not lead or serve).
-      yield* ctx.fastForward.pipe(
-        Effect.catchAll((e) =>
-          Effect.zipRight(
-            Effect.logWarning(`peer ${ctx.sid}: ${e.message}; reloading the database from disk`),
-            ctx.reload.pipe(Effect.catchAll((e2) => Effect.zipRight(Effect.logError(`peer ${ctx.sid}: ${e2.message}`), Effect.sleep(ctx.tickTime))))
-          )
-        )
-      )
+      // The tree must hold the whole logged history before the next election. If the log cannot be
+      // made durable now, leave it: the next role reconciles log and tree first (and refuses to start
+      // while the log is not durable). Reloading here, with unsynced appends pending, would race the writer.
+      yield* ctx.fastForward.pipe(Effect.catchAll((e) => Effect.logWarning(`peer ${ctx.sid}: ${e.message}`)))
     })
   )
 
