@@ -38,6 +38,8 @@ export interface PeerFinal {
   readonly sid: number
   readonly lastProcessedZxid: number
   readonly digest: string
+  /** Zxids of its snapshots (a SNAP sync leaves a gap in the log that a snapshot covers). */
+  readonly snapshots: ReadonlyArray<number>
   /** Its logged txns, in zxid order (the checker only trusts those up to lastProcessedZxid). */
   readonly log: ReadonlyArray<CommittedTxn>
 }
@@ -85,7 +87,7 @@ export const committedSequence = (peers: ReadonlyArray<PeerFinal>): { readonly m
     const own = new Set(p.log.map((t) => t.zxid))
     const first = p.log[0]?.zxid ?? Infinity
     for (const t of merged) {
-      if (t.zxid > first && t.zxid <= p.lastProcessedZxid && !own.has(t.zxid)) {
+      if (t.zxid > first && t.zxid <= p.lastProcessedZxid && !own.has(t.zxid) && !p.snapshots.some((z) => z >= t.zxid)) {
         violations.push({ checker: "same-sequence", message: `peer ${p.sid} applied past ${hex(t.zxid)} without it in its log (a hole)`, marker: hex(t.zxid) })
         break
       }

@@ -5,7 +5,7 @@
  * the history. Everything runs on the caller's Clock (TestClock) and on PRNGs seeded from the
  * seed, so running a seed again replays it event for event.
  */
-import { Clock, Duration, Effect, Fiber, Option, Random, Scope } from "effect"
+import { Clock, Duration, Effect, Fiber, Logger, LogLevel, Option, Random, Scope } from "effect"
 import type * as Disk from "../disk/Disk.js"
 import { makePrng } from "../net/internal/prng.js"
 import type * as Peer from "../quorum/Peer.js"
@@ -83,22 +83,32 @@ export const drawOdds = (random: () => number, faults: boolean): FaultOdds => {
 /** Runs the seed on its own virtual time (SimTime). */
 export const run = (options: RunOptions): Effect.Effect<RunResult> =>
   Effect.gen(function* () {
+    const history = History.empty()
     const scoped = Effect.gen(function* () {
       const scope = yield* Scope.make()
-      const result = yield* body(options).pipe(Scope.extend(scope))
+      const result = yield* body(options, history).pipe(Scope.extend(scope))
       // The ensemble's scope is left open: closing it waits forever on SimTime (not understood yet, see
       // docs/simulation.md); its fibers only wait on this run's timers and are collected with them.
       return result
     })
-    return yield* SimTime.run(scoped.pipe(Effect.withRandom(Random.make(options.seed))))
+    return yield* SimTime.run(scoped.pipe(Effect.withRandom(Random.make(options.seed)), Effect.provide(logInto(history)), Logger.withMinimumLogLevel(LogLevel.Info)))
   })
 
-const body = (options: RunOptions): Effect.Effect<RunResult, never, Scope.Scope> =>
+/** The servers' log lines (info and up) go into the run's trace, at virtual time. */
+const logInto = (history: History.History) =>
+  Logger.replace(
+    Logger.defaultLogger,
+    Logger.make(({ logLevel, message, date }) => {
+      const text = Array.isArray(message) ? message.join(" ") : String(message)
+      History.note(history, date.getTime(), `log ${logLevel.label} ${text}`)
+    })
+  )
+
+const body = (options: RunOptions, history: History.History): Effect.Effect<RunResult, never, Scope.Scope> =>
   Effect.gen(function* () {
     const random = makePrng(options.seed)
     const nodes = options.nodes ?? 3
     const odds = drawOdds(random, options.faults ?? true)
-    const history = History.empty()
     const startMs = yield* Clock.currentTimeMillis
     const now = Effect.map(Clock.currentTimeMillis, (t) => t - startMs)
     const note = (text: string) => Effect.flatMap(now, (t) => Effect.sync(() => { History.note(history, t, text); if (globalThis.process?.env.SIMDEBUG) console.log(Math.round(performance.now()), t, text) }))
@@ -235,6 +245,10 @@ const body = (options: RunOptions): Effect.Effect<RunResult, never, Scope.Scope>
         sid: p.sid,
         lastProcessedZxid: r.context.store.tree.lastProcessedZxid,
         digest: r.context.store.tree.digest.value.toString(16),
+        snapshots: [...p.disk.files().keys()].flatMap((f) => {
+          const m = /\/snapshot\.([0-9a-f]+)$/.exec(f)
+          return m === null ? [] : [parseInt(m[1]!, 16)]
+        }),
         log: raw.map((t) => decode(t.zxid, t.entry))
       })
     }

@@ -57,8 +57,8 @@ export const make = (startMs = 0): SimTime => {
     [Clock.ClockTypeId]: Clock.ClockTypeId,
     unsafeCurrentTimeMillis: () => now,
     currentTimeMillis: Effect.sync(() => now),
-    unsafeCurrentTimeNanos: () => BigInt(now) * 1_000_000n,
-    currentTimeNanos: Effect.sync(() => BigInt(now) * 1_000_000n),
+    unsafeCurrentTimeNanos: () => BigInt(Math.round(now * 1_000_000)),
+    currentTimeNanos: Effect.sync(() => BigInt(Math.round(now * 1_000_000))),
     sleep: (duration) =>
       Effect.async<void>((resume) => {
         const timer: Timer = { due: now + Math.max(0, Duration.toMillis(duration)), seq: seq++, fire: () => resume(Effect.void) }
