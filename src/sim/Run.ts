@@ -32,6 +32,8 @@ export interface RunOptions {
   readonly faults?: boolean
   /** Leader election; default: Testing's fixed leader. One line to switch to FastLeaderElection. */
   readonly elector?: (sid: number) => Peer.Elector
+  /** Overrides some of the drawn fault odds (to force a fault kind in a test). */
+  readonly odds?: Partial<FaultOdds>
   /** Wraps each peer's disk (known-bad variants in tests). */
   readonly wrapDisk?: (sid: number, disk: Disk.DiskService) => Disk.DiskService
 }
@@ -108,7 +110,7 @@ const body = (options: RunOptions, history: History.History): Effect.Effect<RunR
   Effect.gen(function* () {
     const random = makePrng(options.seed)
     const nodes = options.nodes ?? 3
-    const odds = drawOdds(random, options.faults ?? true)
+    const odds = { ...drawOdds(random, options.faults ?? true), ...options.odds }
     const startMs = yield* Clock.currentTimeMillis
     const now = Effect.map(Clock.currentTimeMillis, (t) => t - startMs)
     const note = (text: string) => Effect.flatMap(now, (t) => Effect.sync(() => { History.note(history, t, text); if (globalThis.process?.env.SIMDEBUG) console.log(Math.round(performance.now()), t, text) }))
