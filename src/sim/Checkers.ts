@@ -77,7 +77,7 @@ export const committedSequence = (peers: ReadonlyArray<PeerFinal>): { readonly m
       const prior = byZxid.get(t.zxid)
       if (prior === undefined) byZxid.set(t.zxid, { txn: t, sid: p.sid })
       else if (prior.txn.bytes !== t.bytes) {
-        violations.push({ checker: "same-sequence", message: `peers ${prior.sid} and ${p.sid} committed different txns at ${hex(t.zxid)}`, marker: hex(t.zxid) })
+        violations.push({ checker: "same-sequence", message: `peers ${prior.sid} and ${p.sid} committed different txns at ${hex(t.zxid)}`, marker: `${hex(t.zxid)} ` })
       }
     }
   }
@@ -88,7 +88,7 @@ export const committedSequence = (peers: ReadonlyArray<PeerFinal>): { readonly m
     const first = p.log[0]?.zxid ?? Infinity
     for (const t of merged) {
       if (t.zxid > first && t.zxid <= p.lastProcessedZxid && !own.has(t.zxid) && !p.snapshots.some((z) => z >= t.zxid)) {
-        violations.push({ checker: "same-sequence", message: `peer ${p.sid} applied past ${hex(t.zxid)} without it in its log (a hole)`, marker: hex(t.zxid) })
+        violations.push({ checker: "same-sequence", message: `peer ${p.sid} applied past ${hex(t.zxid)} without it in its log (a hole)`, marker: `${hex(t.zxid)} ` })
         break
       }
     }
@@ -97,13 +97,13 @@ export const committedSequence = (peers: ReadonlyArray<PeerFinal>): { readonly m
     const a = merged[i - 1]!.zxid
     const b = merged[i]!.zxid
     if (Zxid.epochOf(a) === Zxid.epochOf(b) && b !== a + 1) {
-      violations.push({ checker: "same-sequence", message: `the committed sequence has a hole between ${hex(a)} and ${hex(b)}`, marker: hex(b) })
+      violations.push({ checker: "same-sequence", message: `the committed sequence has a hole between ${hex(a)} and ${hex(b)}`, marker: `${hex(b)} ` })
     }
   }
   for (const p of peers) {
     for (const q of peers) {
       if (p.sid < q.sid && p.lastProcessedZxid === q.lastProcessedZxid && p.digest !== q.digest) {
-        violations.push({ checker: "same-sequence", message: `peers ${p.sid} and ${q.sid} are both at ${hex(p.lastProcessedZxid)} with different tree digests`, marker: hex(p.lastProcessedZxid) })
+        violations.push({ checker: "same-sequence", message: `peers ${p.sid} and ${q.sid} are both at ${hex(p.lastProcessedZxid)} with different tree digests`, marker: `${hex(p.lastProcessedZxid)} ` })
       }
     }
   }

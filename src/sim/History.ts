@@ -102,7 +102,8 @@ const describeRead = (r: ReadResult): string => (r.exists ? `${r.value} v${r.ver
 
 /** The events within `radius` lines of the first line containing `marker` (for failure reports). */
 export const around = (history: History, marker: string, radius = 15): ReadonlyArray<string> => {
-  const i = history.events.findIndex((e) => e.includes(marker))
+  // A marker ending in a space may also end a line ("zxid 0x…" at the end of an event).
+  const i = history.events.findIndex((e) => e.includes(marker) || (marker.endsWith(" ") && e.endsWith(marker.trimEnd())))
   if (i < 0) return history.events.slice(-radius)
   return history.events.slice(Math.max(0, i - radius), i + radius + 1)
 }
