@@ -113,7 +113,7 @@ const body = (options: RunOptions, history: History.History): Effect.Effect<RunR
     const odds = { ...drawOdds(random, options.faults ?? true), ...options.odds }
     const startMs = yield* Clock.currentTimeMillis
     const now = Effect.map(Clock.currentTimeMillis, (t) => t - startMs)
-    const note = (text: string) => Effect.flatMap(now, (t) => Effect.sync(() => { History.note(history, t, text); if (globalThis.process?.env.SIMDEBUG) console.log(Math.round(performance.now()), t, text) }))
+    const note = (text: string) => Effect.flatMap(now, (t) => Effect.sync(() => History.note(history, t, text)))
     yield* note(`seed ${options.seed} nodes ${nodes} odds ${JSON.stringify(odds)}`)
 
     const ens = yield* Testing.ensemble({
