@@ -24,6 +24,8 @@ export interface EnsembleOptions {
   readonly leader?: "fle" | number
   /** Extra config for every peer. */
   readonly config?: Partial<Config.ZkConfig>
+  /** Wraps a peer's memory disk (fault variants such as a disk that lies about fsync); default: none. */
+  readonly wrapDisk?: (sid: number, disk: Disk.DiskService) => Disk.DiskService
 }
 
 export interface PeerHandle {
@@ -84,7 +86,9 @@ export const ensemble = (options: EnsembleOptions): Effect.Effect<Ensemble, Serv
     const peers: Array<PeerHandle> = []
     for (let sid = 1; sid <= config.quorum.servers.length; sid++) {
       const host = `s${sid}`
-      const { disk, control } = Disk.makeMemory()
+      const memory = Disk.makeMemory()
+      const control = memory.control
+      const disk = options.wrapDisk?.(sid, memory.disk) ?? memory.disk
       let scope: Scope.CloseableScope | null = null
       let running: QuorumServer.RunningPeer | null = null
       const start = Effect.gen(function* () {
