@@ -8,7 +8,6 @@
 import { Clock, Duration, Effect, Fiber, Logger, LogLevel, Option, Random, Scope } from "effect"
 import type * as Disk from "../disk/Disk.js"
 import { makePrng } from "../net/internal/prng.js"
-import type * as Peer from "../quorum/Peer.js"
 import * as Testing from "../quorum/Testing.js"
 import { Op } from "../wire/Codes.js"
 import { readTxnEntry, type Txn } from "../wire/TxnRecords.js"
@@ -30,8 +29,8 @@ export interface RunOptions {
   readonly healLimitMs?: number
   /** Turns faults off (a baseline run). */
   readonly faults?: boolean
-  /** Leader election; default: Testing's fixed leader. One line to switch to FastLeaderElection. */
-  readonly elector?: (sid: number) => Peer.Elector
+  /** "fle" (default): FastLeaderElection; a sid: that fixed leader (the roles alone). */
+  readonly leader?: "fle" | number
   /** Overrides some of the drawn fault odds (to force a fault kind in a test). */
   readonly odds?: Partial<FaultOdds>
   /** Wraps each peer's disk (known-bad variants in tests). */
@@ -123,7 +122,7 @@ const body = (options: RunOptions, history: History.History): Effect.Effect<RunR
       latencyMs: odds.latencyMs,
       jitterMs: odds.jitterMs,
       tickTime: 500,
-      ...(options.elector === undefined ? {} : { elector: options.elector }),
+      leader: options.leader ?? "fle",
       ...(options.wrapDisk === undefined ? {} : { wrapDisk: options.wrapDisk })
     }).pipe(Effect.orDie)
     const hosts = ens.peers.map((p) => p.host)
