@@ -5,7 +5,7 @@
  */
 import { Duration, Effect, Schedule, type Scope } from "effect"
 import type { TxnLogWriter } from "../storage/TxnLog.js"
-import type { Zxid } from "../wire/Zxid.js"
+import { toHex, type Zxid } from "../wire/Zxid.js"
 import { type PeerContext, PeerError } from "./PeerContext.js"
 
 const SYNC_RETRY = Schedule.exponential(Duration.millis(50), 2).pipe(Schedule.union(Schedule.spaced(Duration.seconds(5))))
@@ -49,6 +49,6 @@ export const reconcile = (ctx: PeerContext): Effect.Effect<void, PeerError> =>
     const log = ctx.store.log
     yield* log.sync.pipe(Effect.mapError((e) => new PeerError({ phase: "storage", detail: `txn log not durable, cannot take a role: ${e.message}` })))
     if (ctx.store.tree.lastProcessedZxid === log.lastAppendedZxid) return
-    yield* Effect.logInfo(`peer ${ctx.sid}: reloading the database (tree at 0x${ctx.store.tree.lastProcessedZxid.toString(16)}, log at 0x${log.lastAppendedZxid.toString(16)})`)
+    yield* Effect.logInfo(`peer ${ctx.sid}: reloading the database (tree at ${toHex(ctx.store.tree.lastProcessedZxid)}, log at ${toHex(log.lastAppendedZxid)})`)
     yield* ctx.reload
   })

@@ -5,6 +5,7 @@
 import { Duration, Effect } from "effect"
 import { ZooKeeper } from "../../../src/client/index.js"
 import { Transport } from "../../../src/net/Transport.js"
+import type * as Peer from "../../../src/quorum/Peer.js"
 import type * as Testing from "../../../src/quorum/Testing.js"
 import { drive } from "./FakeLeader.js"
 
@@ -37,3 +38,13 @@ export const holds = (ens: Testing.Ensemble, i: number, path: string): boolean =
   ens.peers[i]!.running()!.context.store.tree.get(path) !== undefined
 
 export const state = (ens: Testing.Ensemble) => ens.peers.map((p) => p.running()?.status.state ?? "STOPPED")
+
+/** A leader chosen by the test (the election is not under test here): `choice.leader` at each look. */
+export const chosenElector = (choice: { leader: number }): Peer.Elector => ({
+  lookForLeader: (ctx) =>
+    Effect.sync((): Peer.Decision => ({
+      leader: choice.leader,
+      state: choice.leader === ctx.sid ? "LEADING" : ctx.members.find((m) => m.sid === ctx.sid)?.type === "observer" ? "OBSERVING" : "FOLLOWING"
+    })).pipe(Effect.delay(ctx.tickTime)),
+  settled: () => {}
+})
