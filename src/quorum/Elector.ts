@@ -41,6 +41,6 @@ export const fastLeaderElection = (ctx: PeerContext, settings: ElectionSettings)
           fle.lookForLeader({ lastLoggedZxid: c.store.tree.lastProcessedZxid, currentEpoch: c.epochs.current }),
           (d): Decision => ({ leader: d.leader, state: d.state })
         ),
-      settled: () => {}
+      synced: (epoch) => fle.synced(epoch)
     }
   })

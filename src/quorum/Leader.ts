@@ -89,6 +89,15 @@ export const run = (ctx: PeerContext): Effect.Effect<never, PeerError, Scope.Sco
     const selfCurrentEpoch = ctx.epochs.current
 
     const newEpochValue = (): number => Math.max(...connecting.values()) + 1
+    // Decided once: the flag is set before the epoch file write yields, so two handlers that both
+    // see the quorum complete do not write acceptedEpoch concurrently.
+    let epochDeciding = false
+    const decideEpoch = Effect.suspend(() => {
+      if (epochDeciding) return Effect.void
+      epochDeciding = true
+      const e = newEpochValue()
+      return Effect.zipRight(ctx.epochs.setAccepted(e), Deferred.succeed(epochDecided, e))
+    })
 
     // --- Broadcast
     const voterAcks = (zxid: number): Array<number> => {
@@ -245,13 +254,9 @@ export const run = (ctx: PeerContext): Effect.Effect<never, PeerError, Scope.Sco
         learners.set(l.sid, l)
         yield* Effect.addFinalizer(() => Effect.sync(() => learners.get(l.sid) === l && learners.delete(l.sid)))
 
-        if (!observer && !(yield* Deferred.isDone(epochDecided))) {
+        if (!observer && !epochDeciding) {
           connecting.set(l.sid, Zxid.epochOf(hello.zxid))
-          if (ctx.verifier.containsQuorum(connecting.keys())) {
-            const e = newEpochValue()
-            yield* ctx.epochs.setAccepted(e)
-            yield* Deferred.succeed(epochDecided, e)
-          }
+          if (ctx.verifier.containsQuorum(connecting.keys())) yield* decideEpoch
         }
         const newEpoch = yield* Deferred.await(epochDecided)
         channel.send(packet(PacketType.LEADERINFO, Zxid.epochStart(newEpoch), writeIntData(PROTOCOL_VERSION)))
@@ -298,11 +303,7 @@ export const run = (ctx: PeerContext): Effect.Effect<never, PeerError, Scope.Sco
 
     // Discovery: a quorum (ourselves included) must join and acknowledge the epoch within initLimit each.
     const timeout = (what: string) => () => new PeerError({ phase: "discovery", detail: `no quorum ${what} within initLimit (${ctx.initLimit} ticks)` })
-    if (ctx.verifier.containsQuorum(connecting.keys())) {
-      const e = newEpochValue()
-      yield* ctx.epochs.setAccepted(e)
-      yield* Deferred.succeed(epochDecided, e)
-    }
+    if (ctx.verifier.containsQuorum(connecting.keys())) yield* decideEpoch
     const newEpoch = yield* Deferred.await(epochDecided).pipe(Effect.timeoutFail({ duration: initLimit, onTimeout: timeout("of followers connected") }))
     if (ctx.verifier.containsQuorum(ackedEpoch)) yield* Deferred.succeed(epochAcked, undefined)
     yield* Deferred.await(epochAcked).pipe(Effect.timeoutFail({ duration: initLimit, onTimeout: timeout("acknowledged the new epoch") }))
@@ -336,8 +337,9 @@ export const run = (ctx: PeerContext): Effect.Effect<never, PeerError, Scope.Sco
       const last = outstanding.length > 0 ? outstanding[outstanding.length - 1]!.zxid : ctx.store.tree.lastProcessedZxid
       const synced = [ctx.sid]
       for (const l of [...learners.values()]) {
-        if (now - l.lastHeard > syncLimitMs) {
-          yield* Effect.logWarning(`leader ${ctx.sid}: learner ${l.sid} silent for more than syncLimit (${ctx.syncLimit} ticks); dropping it`)
+        // A learner still syncing (a large SNAP) has initLimit, as in ZooKeeper; a synced one syncLimit.
+        if (now - l.lastHeard > (l.synced ? syncLimitMs : ctx.tickTime * ctx.initLimit)) {
+          yield* Effect.logWarning(`leader ${ctx.sid}: learner ${l.sid} silent for more than ${l.synced ? "syncLimit" : "initLimit"}; dropping it`)
           yield* l.channel.close
           learners.delete(l.sid)
           continue

@@ -267,36 +267,45 @@ export const run = (ctx: PeerContext, leader: Member, kind: LearnerKind): Effect
       `${kind} ${ctx.sid}: serving in epoch ${newEpoch} after ${syncKind} sync in ${(yield* Clock.currentTimeMillis) - started} ms, last zxid ${Zxid.toHex(lastReceived)}`
     )
 
-    for (;;) {
-      const p = yield* nextPacket(syncLimit, "broadcast")
+    // Broadcast: whatever has arrived is handled as one batch (one timeout, one log sync and one
+    // socket write for many packets), synchronously.
+    const clock = yield* Effect.clock
+    const handle = (p: QuorumPacket): void => {
       switch (p.type) {
         case PacketType.PROPOSAL:
-          proposals.push(yield* guard(() => accept(p)))
-          logNew()
-          break
+          proposals.push(accept(p))
+          return logNew()
         case PacketType.INFORM: {
-          const prop = yield* guard(() => accept(p))
+          const prop = accept(p)
           proposals.push(prop)
           committed.add(prop.zxid)
           logNew()
-          applyCommitted(yield* Clock.currentTimeMillis)
-          break
+          return applyCommitted(clock.unsafeCurrentTimeMillis())
         }
         case PacketType.COMMIT:
           committed.add(p.zxid)
-          applyCommitted(yield* Clock.currentTimeMillis)
-          break
+          return applyCommitted(clock.unsafeCurrentTimeMillis())
         case PacketType.PING:
-          channel.send(packet(PacketType.PING, p.zxid, writeSessionTouches(core.takeTouches())))
-          break
+          return channel.send(packet(PacketType.PING, p.zxid, writeSessionTouches(core.takeTouches())))
         case PacketType.SYNC:
-          core.syncAnswered()
-          break
+          return core.syncAnswered()
         case PacketType.REVALIDATE:
-          break
+          return
         default:
-          return yield* new PeerError({ phase: "broadcast", detail: `unexpected ${packetTypeName(p.type)} from leader ${leader.sid}` })
+          throw new PeerError({ phase: "broadcast", detail: `unexpected ${packetTypeName(p.type)} from leader ${leader.sid}` })
       }
+    }
+    for (;;) {
+      const items = yield* Queue.takeBetween(channel.inbox, 1, 4096).pipe(
+        Effect.timeoutFail({ duration: syncLimit, onTimeout: () => new PeerError({ phase: "broadcast", detail: `leader ${leader.sid} silent for ${syncLimit.toString()}` }) })
+      )
+      yield* guard(() => {
+        for (const item of items) {
+          if (item._tag === "Closed") throw new PeerError({ phase: "broadcast", detail: item.reason })
+          if (item._tag === "Snapshot") throw new PeerError({ phase: "broadcast", detail: "a snapshot stream in broadcast" })
+          handle(item.packet)
+        }
+      })
     }
   }).pipe(Effect.catchAllDefect((d) => Effect.fail(d instanceof PeerError ? d : new PeerError({ phase: "broadcast", detail: String(d) }))))
 

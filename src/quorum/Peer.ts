@@ -21,8 +21,11 @@ export interface Decision {
 export interface Elector {
   /** One election from this server's current state (last logged zxid, currentEpoch). */
   readonly lookForLeader: (ctx: PeerContext) => Effect.Effect<Decision>
-  /** The role this peer now plays (answers LOOKING peers with it), or LOOKING again. */
-  readonly settled: (decision: Decision | null) => void
+  /**
+   * This peer synced with the leader in `epoch` (currentEpoch was written): later answers to LOOKING
+   * peers carry it as peerEpoch, as ZooKeeper's do, or ZooKeeper peers never see a quorum agree.
+   */
+  readonly synced: (epoch: number) => Effect.Effect<void>
 }
 
 /** Observable state of a running peer (srvr/mntr, tests). */
@@ -39,14 +42,12 @@ export const run = (ctx: PeerContext, elector: Elector, status: PeerStatus): Eff
     Effect.gen(function* () {
       status.state = "LOOKING"
       status.leader = null
-      elector.settled(null)
       const started = yield* Clock.currentTimeMillis
       const decision = yield* elector.lookForLeader(ctx)
       const took = (yield* Clock.currentTimeMillis) - started
       status.elections++
       status.state = decision.state
       status.leader = decision.leader
-      elector.settled(decision)
       yield* Effect.logInfo(
         `peer ${ctx.sid}: election took ${took} ms: ${decision.state}${decision.state === "LEADING" ? "" : ` leader ${decision.leader}`} (last zxid ${Zxid.toHex(ctx.store.tree.lastProcessedZxid)}, epoch ${ctx.epochs.current})`
       )
@@ -75,5 +76,5 @@ export const fixedElector = (leader: number): Elector => ({
       leader,
       state: leader === ctx.sid ? "LEADING" : memberOf(ctx, ctx.sid)?.type === "observer" ? "OBSERVING" : "FOLLOWING"
     }).pipe(Effect.delay(ctx.tickTime)),
-  settled: () => {}
+  synced: () => Effect.void
 })

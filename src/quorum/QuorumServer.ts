@@ -23,7 +23,7 @@ import { CommittedLog } from "./CommittedLog.js"
 import * as QuorumVerifier from "./core/QuorumVerifier.js"
 import * as Elector from "./Elector.js"
 import * as Peer from "./Peer.js"
-import { loadEpochs, type Member, type PeerContext, PeerError } from "./PeerContext.js"
+import { type Epochs, loadEpochs, type Member, type PeerContext, PeerError } from "./PeerContext.js"
 
 /** Replayed txns kept for DIFF (zookeeper.commitLogCount). */
 const COMMIT_LOG_COUNT = 500
@@ -92,9 +92,21 @@ export const make = (config: ZkConfig, options: PeerOptions): Effect.Effect<Runn
       Effect.mapError((e) => new ServerError({ reason: "DataDir", message: `cannot use data dir ${config.dataDir}: ${e.message}` }))
     )
     yield* logRecovery(store.recovery, clock.unsafeCurrentTimeMillis() - started)
-    const epochs = yield* loadEpochs(store.snapDir, Zxid.epochOf(store.tree.lastProcessedZxid)).pipe(
+    const stored = yield* loadEpochs(store.snapDir, Zxid.epochOf(store.tree.lastProcessedZxid)).pipe(
       Effect.mapError((e) => new ServerError({ reason: "DataDir", message: e.message }))
     )
+    // Writing currentEpoch is what "synced" means for the election's answers (see Elector.synced).
+    let onSynced: (epoch: number) => Effect.Effect<void> = () => Effect.void
+    const epochs: Epochs = {
+      get accepted() {
+        return stored.accepted
+      },
+      get current() {
+        return stored.current
+      },
+      setAccepted: stored.setAccepted,
+      setCurrent: (e) => Effect.tap(stored.setCurrent(e), () => onSynced(e))
+    }
     const disk = yield* Effect.context<Disk>()
     const committedLog = new CommittedLog(store.recovery.recentTxns)
     const reload = Effect.gen(function* () {
@@ -164,6 +176,7 @@ export const make = (config: ZkConfig, options: PeerOptions): Effect.Effect<Runn
     const elector = yield* electorOf(context).pipe(
       Effect.mapError((e) => new ServerError({ reason: e.reason === "AddressInUse" ? "PortInUse" : "Listen", message: `election port ${me.host}:${me.electionPort}: ${e.message}` }))
     )
+    onSynced = elector.synced
     yield* Peer.run(context, elector, status).pipe(Effect.forkScoped)
     yield* Effect.addFinalizer(() => Effect.zipRight(store.close.pipe(Effect.ignore), Effect.logInfo(`peer ${sid} stopped; txn log synced`)))
     yield* Effect.logInfo(`ezk peer ${sid} of ${members.length}: clients on ${clientPort.host}:${clientPort.port}, quorum ${me.host}:${me.quorumPort}, election ${me.electionPort}, last zxid ${Zxid.toHex(store.tree.lastProcessedZxid)}, epochs accepted ${epochs.accepted} current ${epochs.current}`)

@@ -9,6 +9,7 @@ import * as Memory from "../net/Memory.js"
 import { Transport } from "../net/Transport.js"
 import * as Config from "../server/Config.js"
 import type { ServerError } from "../server/ServerError.js"
+import type * as Peer from "./Peer.js"
 import * as QuorumServer from "./QuorumServer.js"
 
 export interface EnsembleOptions {
@@ -22,6 +23,8 @@ export interface EnsembleOptions {
   readonly syncLimit?: number
   /** "fle" (default): FastLeaderElection over the election port; or a fixed leader sid. */
   readonly leader?: "fle" | number
+  /** A scripted elector per peer instead (overrides `leader`). */
+  readonly elector?: (sid: number) => Peer.Elector
   /** Extra config for every peer. */
   readonly config?: Partial<Config.ZkConfig>
   /** Wraps a peer's memory disk (fault variants such as a disk that lies about fsync); default: none. */
@@ -94,7 +97,7 @@ export const ensemble = (options: EnsembleOptions): Effect.Effect<Ensemble, Serv
       const start = Effect.gen(function* () {
         if (scope !== null) return
         const s = yield* Scope.fork(outer, ExecutionStrategy.sequential)
-        const peer = yield* QuorumServer.make({ ...config, clientPortAddress: host }, { sid, ...(elector !== undefined ? { elector } : {}) }).pipe(
+        const peer = yield* QuorumServer.make({ ...config, clientPortAddress: host }, { sid, ...(options.elector !== undefined ? { elector: () => Effect.succeed(options.elector!(sid)) } : elector !== undefined ? { elector } : {}) }).pipe(
           Effect.provideService(Transport, network.transportFor(host)),
           Effect.provideService(Disk.Disk, disk),
           Scope.extend(s),
@@ -115,11 +118,15 @@ export const ensemble = (options: EnsembleOptions): Effect.Effect<Ensemble, Serv
         running: () => running,
         disk: control,
         stop: close,
-        // Sockets break first (as when a process dies), then the disk loses its unsynced writes.
+        // Sockets break first (as when a process dies); the disk refuses everything while the dead
+        // process's finalizers run (they must not flush the log after the power is gone), then loses
+        // what was not synced.
         crash: Effect.gen(function* () {
           network.reset(host)
-          yield* control.crash()
+          yield* control.setFaults({ writeLimitBytes: control.bytesWritten(), failSync: true })
           yield* close
+          yield* control.crash()
+          yield* control.setFaults({ writeLimitBytes: null, failSync: false })
         }),
         start,
         wipe: Effect.gen(function* () {

@@ -53,7 +53,7 @@ describe("simulation", () => {
     Effect.gen(function* () {
       const found: Array<string> = []
       for (let seed = 1; seed <= 6 && found.length === 0; seed++) {
-        const r = yield* Run.run({ seed, faultPhaseMs: FAULT_MS, wrapDisk: lyingDisk, odds: { crash: 0.05, diskFault: 0 } })
+        const r = yield* Run.run({ seed, faultPhaseMs: FAULT_MS, wrapDisk: lyingDisk, odds: { crash: 0.05, diskFault: 0 }, leader: 3 })
         found.push(...r.violations.map((v) => `seed ${seed} ${v.checker}`))
       }
       assert.isTrue(found.some((v) => v.includes("no-lost-write") || v.includes("linearizable")), found.join("\n") || "no violation in 6 seeds")

@@ -46,5 +46,5 @@ export const chosenElector = (choice: { leader: number }): Peer.Elector => ({
       leader: choice.leader,
       state: choice.leader === ctx.sid ? "LEADING" : ctx.members.find((m) => m.sid === ctx.sid)?.type === "observer" ? "OBSERVING" : "FOLLOWING"
     })).pipe(Effect.delay(ctx.tickTime)),
-  settled: () => {}
+  synced: () => Effect.void
 })
