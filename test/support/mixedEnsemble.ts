@@ -46,7 +46,7 @@ export interface MixedPeer {
   readonly wipe: () => Promise<void>
   /** "leader" | "follower" | "observer" while it serves, else undefined. */
   readonly mode: () => Promise<string | undefined>
-  /** The peer's output (last 256 KiB of this and earlier runs). */
+  /** The peer's output (last 4 MiB of this and earlier runs). */
   readonly output: () => string
 }
 
@@ -170,7 +170,7 @@ const makePeer = (sid: number, kind: PeerKind, clientPort: number, dir: string, 
     running.add(proc)
     output += `----- start (${new Date().toISOString()}) -----\n`
     const collect = (c: Buffer) => {
-      output = (output + c.toString("utf8")).slice(-262_144)
+      output = (output + c.toString("utf8")).slice(-4_194_304)
     }
     proc.stdout?.on("data", collect)
     proc.stderr?.on("data", collect)
