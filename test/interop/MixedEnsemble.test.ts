@@ -48,7 +48,6 @@ const withEnsemble = async (options: MixedEnsembleOptions, body: (e: MixedEnsemb
   ensemble = await startMixedEnsemble(options)
   try {
     await body(ensemble)
-    if (process.env.MIXED_LOGS) require("node:fs").writeFileSync(`${process.env.MIXED_LOGS}/${Date.now()}.log`, ensemble.logs())
   } catch (e) {
     throw new Error(`${e instanceof Error ? e.stack : String(e)}\n${ensemble.logs()}`)
   }
@@ -67,6 +66,77 @@ const writeEverywhereReadEverywhere = async (e: MixedEnsemble, prefix: string) =
     assert.deepStrictEqual(children, e.peers.map((w) => `by-${w.kind}${w.sid}`).sort(), `children on peer ${reader.sid}`)
     e.peers.forEach((w, i) => assert.strictEqual(gets[i][0], `v${w.sid}`, `peer ${reader.sid} reads the write through ${w.sid}`))
   }
+}
+
+/**
+ * Sessions across kinds, in three processes so a session outlives its client: `open` creates an
+ * ephemeral through each of two peers and idles past the session timeout (the leader must hear
+ * of the touches on the other kind's peer), then exits without closing; `attach` re-attaches
+ * each session to the other peer (REVALIDATE through a learner), idles again, writes, closes the
+ * first session and abandons the second; `absent` later reads both ephemerals on both peers.
+ * Session ids travel as hex: they exceed 2^53.
+ */
+const SESSIONS = String.raw`
+import binascii, json, os, sys, time
+from kazoo.client import KazooClient
+phase, first, second = sys.argv[1], sys.argv[2], sys.argv[3]
+def client(hosts, cid=None):
+    zk = KazooClient(hosts=hosts, timeout=4, client_id=cid)
+    zk.start(timeout=30)
+    return zk
+def owner(zk, path):
+    zk.sync(path)
+    st = zk.exists(path)
+    return None if st is None else "%x" % st.ephemeralOwner
+def done(out):
+    print(json.dumps(out))
+    sys.stdout.flush()
+    os._exit(0)
+if phase == "open":
+    a, b = client(first), client(second)
+    a.create("/eph/a", b"a", ephemeral=True, makepath=True)
+    b.create("/eph/b", b"b", ephemeral=True, makepath=True)
+    time.sleep(9)
+    done({"a": ["%x" % a.client_id[0], binascii.hexlify(a.client_id[1]).decode()],
+          "b": ["%x" % b.client_id[0], binascii.hexlify(b.client_id[1]).decode()],
+          "states": [a.state, b.state], "owners": [owner(b, "/eph/a"), owner(a, "/eph/b")]})
+ids = json.loads(sys.argv[4])
+if phase == "attach":
+    a = client(second, (int(ids["a"][0], 16), binascii.unhexlify(ids["a"][1])))
+    b = client(first, (int(ids["b"][0], 16), binascii.unhexlify(ids["b"][1])))
+    time.sleep(9)
+    out = {"sessions": ["%x" % a.client_id[0], "%x" % b.client_id[0]], "states": [a.state, b.state],
+           "owners": [owner(b, "/eph/a"), owner(a, "/eph/b")]}
+    out["set"] = a.set("/eph/a", b"moved").version
+    a.stop()
+    out["closedOwners"] = [owner(b, "/eph/a"), owner(b, "/eph/b")]
+    check = client(second)
+    out["closedOwnersOther"] = [owner(check, "/eph/a"), owner(check, "/eph/b")]
+    done(out)
+if phase == "absent":
+    x, y = client(first), client(second)
+    done({"owners": [owner(x, "/eph/a"), owner(x, "/eph/b"), owner(y, "/eph/a"), owner(y, "/eph/b")]})
+`
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
+
+/** Runs the three SESSIONS phases with sessions opened on `first` and `second`, moved across. */
+const sessionsAcross = async (first: string, second: string) => {
+  const opened = (await runPython(SESSIONS, ["open", first, second], 90_000)) as any
+  assert.deepStrictEqual(opened.states, ["CONNECTED", "CONNECTED"], "sessions outlive their timeout on both kinds")
+  assert.deepStrictEqual(opened.owners, [opened.a[0], opened.b[0]], "each ephemeral is seen on the other kind")
+  const ids = JSON.stringify({ a: opened.a, b: opened.b })
+  const attached = (await runPython(SESSIONS, ["attach", first, second, ids], 90_000)) as any
+  assert.deepStrictEqual(attached.sessions, [opened.a[0], opened.b[0]], "each session re-attached to the other kind")
+  assert.deepStrictEqual(attached.states, ["CONNECTED", "CONNECTED"])
+  assert.deepStrictEqual(attached.owners, [opened.a[0], opened.b[0]])
+  assert.strictEqual(attached.set, 1, "a moved session writes")
+  assert.deepStrictEqual(attached.closedOwners, [null, opened.b[0]], "closing a session removes its ephemeral")
+  assert.deepStrictEqual(attached.closedOwnersOther, [null, opened.b[0]])
+  // The abandoned session (timeout 4 s) expires through the leader, on every peer.
+  await sleep(8000)
+  const after = (await runPython(SESSIONS, ["absent", first, second, ids], 90_000)) as any
+  assert.deepStrictEqual(after.owners, [null, null, null, null], "an expired session's ephemeral vanishes everywhere")
 }
 
 const logSince = (text: string, marker: number) => text.slice(marker)
@@ -148,5 +218,19 @@ describe.skipIf(!apacheZkAvailable() || !ezkAvailable() || noKazoo())("mixed ens
         ["after-wipe", "before", ...names].sort()
       )
       assert.match(logSince(zkLeader.output(), zkLog), /Sending snapshot|Sending SNAP/)
+    }), 240_000)
+
+  it("sessions cross kinds under a ZooKeeper leader: touches, REVALIDATE, close and expiry", () =>
+    withEnsemble({ peers: [{ sid: 1, kind: "ezk" }, { sid: 2, kind: "zk" }, { sid: 3, kind: "zk" }] }, async (e) => {
+      const leader = await e.ready()
+      assert.strictEqual(leader.kind, "zk")
+      const zkFollower = e.peers.find((p) => p.kind === "zk" && p !== leader)!
+      await sessionsAcross(e.peer(1).connectString, zkFollower.connectString)
+    }), 240_000)
+
+  it("sessions cross kinds under an ezk leader: touches, REVALIDATE, close and expiry", () =>
+    withEnsemble({ peers: [{ sid: 1, kind: "zk" }, { sid: 2, kind: "zk" }, { sid: 3, kind: "ezk" }] }, async (e) => {
+      assert.strictEqual((await e.ready()).sid, 3)
+      await sessionsAcross(e.peer(3).connectString, e.peer(1).connectString)
     }), 240_000)
 })
