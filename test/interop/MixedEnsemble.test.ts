@@ -233,4 +233,27 @@ describe.skipIf(!apacheZkAvailable() || !ezkAvailable() || noKazoo())("mixed ens
       assert.strictEqual((await e.ready()).sid, 3)
       await sessionsAcross(e.peer(3).connectString, e.peer(1).connectString)
     }), 240_000)
+
+  it("leadership passes between kinds: ezk leader killed, ZooKeeper leads, ezk rejoins, ZooKeeper leader killed, ezk leads", () =>
+    withEnsemble({ peers: [{ sid: 1, kind: "zk" }, { sid: 2, kind: "zk" }, { sid: 3, kind: "ezk" }] }, async (e) => {
+      const [zk1, zk2, ezk] = [e.peer(1), e.peer(2), e.peer(3)]
+      assert.strictEqual((await e.ready()).sid, 3)
+      await kazoo(ezk.connectString, [["create", "/fail/epoch1", "1"]])
+
+      await ezk.kill()
+      assert.strictEqual((await e.ready()).sid, 2, "the ZooKeeper peers elect sid 2")
+      await kazoo(zk1.connectString, [["create", "/fail/epoch2", "2"]])
+      await ezk.start()
+      assert.strictEqual((await e.ready()).sid, 2, "ezk rejoins the established ZooKeeper leader")
+      assert.deepStrictEqual((await kazoo(ezk.connectString, [["children", "/fail"]]))[0], ["epoch1", "epoch2"])
+      await kazoo(ezk.connectString, [["create", "/fail/epoch2-ezk", "2"]])
+
+      await zk2.kill()
+      assert.strictEqual((await e.ready()).sid, 3, "ezk (same zxid, higher sid) leads ZooKeeper 1")
+      await kazoo(zk1.connectString, [["create", "/fail/epoch3", "3"]])
+      await zk2.start()
+      assert.strictEqual((await e.ready()).sid, 3)
+      const all = ["epoch1", "epoch2", "epoch2-ezk", "epoch3"]
+      for (const p of e.peers) assert.deepStrictEqual((await kazoo(p.connectString, [["children", "/fail"]]))[0], all, `peer ${p.sid}`)
+    }), 240_000)
 })
