@@ -256,4 +256,23 @@ describe.skipIf(!apacheZkAvailable() || !ezkAvailable() || noKazoo())("mixed ens
       const all = ["epoch1", "epoch2", "epoch2-ezk", "epoch3"]
       for (const p of e.peers) assert.deepStrictEqual((await kazoo(p.connectString, [["children", "/fail"]]))[0], all, `peer ${p.sid}`)
     }), 240_000)
+
+  it("an ezk peer that followed an epoch and then leads syncs a peer from before that epoch without skipping it", () =>
+    withEnsemble({ peers: [{ sid: 1, kind: "zk" }, { sid: 2, kind: "zk" }, { sid: 3, kind: "ezk" }] }, async (e) => {
+      const [zk1, zk2, ezk] = [e.peer(1), e.peer(2), e.peer(3)]
+      assert.strictEqual((await e.ready()).sid, 3)
+      await kazoo(ezk.connectString, [["create", "/lag/epoch1", "1"]])
+      // ezk restarts into epoch 2 under zk2: its startup replay ends in epoch 1.
+      await ezk.kill()
+      assert.strictEqual((await e.ready()).sid, 2)
+      await ezk.start()
+      assert.strictEqual((await e.ready()).sid, 2)
+      // zk1 stops at the end of epoch 1; epoch 2 commits without it.
+      await zk1.kill()
+      await kazoo(zk2.connectString, [["create", "/lag/epoch2", "2"]])
+      await zk2.kill()
+      await zk1.start()
+      assert.strictEqual((await e.ready()).sid, 3, "ezk (newest zxid) leads epoch 3")
+      assert.deepStrictEqual((await kazoo(zk1.connectString, [["children", "/lag"]]))[0], ["epoch1", "epoch2"], "zk1 got epoch 2")
+    }), 240_000)
 })
