@@ -67,7 +67,12 @@ export const run = (ctx: PeerContext): Effect.Effect<never, PeerError, Scope.Sco
     const syncLimitMs = ctx.tickTime * ctx.syncLimit
     const learners = new Map<number, LearnerHandle>()
     const log = ctx.store.log
-    const committedLog = new CommittedLog(ctx.store.recovery.recentTxns, ctx.store.tree.lastProcessedZxid)
+    // The startup replay is stale once this peer has followed since then (the txns it learned as a
+    // learner are not in it): a DIFF from it would skip them, so only a tail that ends at the
+    // tree's last zxid seeds the committed log; otherwise lagging learners get a SNAP.
+    const recent = ctx.store.recovery.recentTxns
+    const replayIsCurrent = recent.length > 0 && recent[recent.length - 1]!.zxid === ctx.store.tree.lastProcessedZxid
+    const committedLog = new CommittedLog(replayIsCurrent ? recent : [], ctx.store.tree.lastProcessedZxid)
     const outstanding: Array<Outstanding> = []
     let durableUpTo = log.lastSyncedZxid
     let core: ServerCore | null = null
