@@ -16,10 +16,11 @@ export const ENSEMBLE_HELP = `Usage: npm run bench -- --ensemble [options]
 
   --targets LIST        ezk,zookeeper                              (default both)
   --nodes N             peers per ensemble                         (default 3)
-  --cases LIST          load,failover,snap                         (default all)
+  --cases LIST          load,snap,failover                         (default all)
   --warmup S / --duration S   per load case                        (default 1 / 5)
   --failovers N         leader kills per ensemble (median)         (default 5)
   --snap-nodes N        znodes before the wiped follower rejoins   (default 1000000)
+  --snap-budget S       stop creating them (in 50k chunks) after S s (default 150)
   --tick MS --init-limit N --sync-limit N                          (default 2000 / 10 / 5)
   --ezk-main PATH       ezk CLI entry                              (default bin/ezk.cjs)
   --ezk-prof            start ezk peers with --cpu-prof (profiles in the work dir; implies --keep)
@@ -83,7 +84,7 @@ async function loadCases(cl, opt, leader) {
   for (const c of LOAD_CASES) {
     const idle = await waitIdle({ maxWaitMs: opt.waitIdleMs, ownPids: pids });
     const r = await runLoad({ port: ports[0], ports, conns: opt.conns, workload: c.workload, window: c.window, warmupMs: opt.warmupMs, durationMs: opt.durationMs, serverPid: leader.handle.pid });
-    out[c.id] = { ...c, idleBefore: idle, ...r };
+    out[c.id] = { ...c, idleBefore: idle, loadavg: os.loadavg(), ...r };
     log(`  [${cl.kind}] ${c.id}: ${r.opsPerSec} ops/s, p50/p99 ${r.latencyUs.p50}/${r.latencyUs.p99} µs, errors ${r.errors}${r.fatal ? `, FATAL ${r.fatal}` : ""}`);
   }
   return out;
@@ -152,6 +153,9 @@ function firstWrite(ports, timeoutMs = 60000) {
   });
 }
 
+/** Kill -9 the current leader `opt.failovers` times; an ensemble that takes no write for
+ * FAILOVER_LIMIT_MS is recorded as stuck (with its peers' logs) and the trials stop there. */
+const FAILOVER_LIMIT_MS = 30000;
 async function failovers(cl, opt) {
   const trials = [];
   for (let i = 0; i < opt.failovers; i++) {
@@ -161,30 +165,47 @@ async function failovers(cl, opt) {
     await sleep(1000);
     const t0 = performance.now();
     process.kill(leader.handle.pid, "SIGKILL");
-    const t1 = await firstWrite(followers.map((p) => p.clientPort));
+    const t1 = await firstWrite(followers.map((p) => p.clientPort), FAILOVER_LIMIT_MS).catch(() => null);
     const acked = await bg.stop();
     await leader.handle.exited;
+    if (t1 === null) {
+      const logTails = Object.fromEntries(followers.map((p) => [p.sid, p.handle.logTail(12)]));
+      trials.push({ killedSid: leader.sid, ms: null, stuck: `no successful write within ${FAILOVER_LIMIT_MS} ms`, modes: await cl.modes(), logTails });
+      log(`  [${cl.kind}] failover ${i + 1}: killed ${leader.sid}, NO successful write within ${FAILOVER_LIMIT_MS} ms; stopping the failover trials`);
+      break;
+    }
     const newLeader = await until("a new leader", () => cl.leader());
     cl.start(leader);
     await cl.waitServed(leader);
     trials.push({ killedSid: leader.sid, newLeaderSid: newLeader.sid, ms: round(t1 - t0), backgroundAcked: acked });
     log(`  [${cl.kind}] failover ${i + 1}: killed ${leader.sid}, next write after ${round(t1 - t0)} ms, new leader ${newLeader.sid}`);
   }
-  return { trials, medianMs: median(trials.map((t) => t.ms)) };
+  const stuck = trials.some((t) => t.ms === null);
+  return { trials, stuck, medianMs: stuck ? null : median(trials.map((t) => t.ms)) };
 }
 
+/** Create up to opt.snapNodes znodes in chunks while the time budget lasts, then SNAP a wiped follower. */
+const POPULATE_CHUNK = 50000;
 async function snapRejoin(cl, opt) {
-  const n = opt.snapNodes;
   const leader = await until("a leader", () => cl.leader());
   const c = await MiniClient.connect(leader.clientPort);
   await ensureNode(c, "/ezkrss");
-  const buckets = Math.ceil(n / 1000);
-  await c.pipeline(Array.from({ length: buckets }, (_, k) => [Op.create, body.create(`/ezkrss/b${k}`, null)]));
+  await c.pipeline(Array.from({ length: Math.ceil(opt.snapNodes / 1000) }, (_, k) => [Op.create, body.create(`/ezkrss/b${k}`, null)]));
   await c.close();
   const ports = cl.clientPorts();
-  log(`  [${cl.kind}] loading ${n} znodes`);
-  const pop = await runLoad({ port: ports[0], ports, conns: opt.conns, workload: "populate", window: 64, populateCount: n, timeoutMs: 900000 });
-  if (pop.fatal) throw new Error(`populate failed: ${pop.fatal}`);
+  log(`  [${cl.kind}] loading up to ${opt.snapNodes} znodes within ${opt.snapBudgetMs / 1000} s`);
+  const t0Pop = performance.now();
+  let n = 0;
+  let errors = 0;
+  while (n < opt.snapNodes && performance.now() - t0Pop < opt.snapBudgetMs) {
+    const count = Math.min(POPULATE_CHUNK, opt.snapNodes - n);
+    const pop = await runLoad({ port: ports[0], ports, conns: opt.conns, workload: "populate", window: 64, populateBase: n, populateCount: count, timeoutMs: 900000 });
+    if (pop.fatal) throw new Error(`populate failed: ${pop.fatal}`);
+    errors += pop.errors;
+    n += count;
+  }
+  const populateMs = performance.now() - t0Pop;
+  log(`  [${cl.kind}] ${n} znodes in ${Math.round(populateMs)} ms`);
   const lastPath = `/ezkrss/b${Math.floor((n - 1) / 1000)}/n${(n - 1) % 1000}`;
   const follower = cl.peers.find((p) => p !== leader);
   await until("the follower to have the last znode", () => sees(follower.clientPort, lastPath), 120000);
@@ -193,7 +214,7 @@ async function snapRejoin(cl, opt) {
   const t0 = cl.start(follower);
   const served = await cl.waitServed(follower, 600000);
   const complete = await until("the last znode on the rejoined follower", async () => (await sees(follower.clientPort, lastPath)) && performance.now(), 600000, 5);
-  const r = { znodes: n, created: pop.ops - pop.errors, populateOpsPerSec: pop.opsPerSec, followerSid: follower.sid, servedMs: round(served - t0), completeMs: round(complete - t0) };
+  const r = { znodes: n, createErrors: errors, budgetHit: n < opt.snapNodes, populateOpsPerSec: Math.round(n / (populateMs / 1000)), followerSid: follower.sid, servedMs: round(served - t0), completeMs: round(complete - t0) };
   log(`  [${cl.kind}] wiped follower ${follower.sid} served after ${r.servedMs} ms, last znode after ${r.completeMs} ms`);
   return r;
 }
@@ -213,8 +234,9 @@ async function runEnsemble(kind, opt, root) {
     res.modes = await cl.modes();
     log(`[${kind}] ensemble serving after ${res.formedMs} ms, modes ${res.modes.join(",")}`);
     if (opt.cases.has("load")) res.load = await loadCases(cl, opt, leader);
-    if (opt.cases.has("failover")) res.failover = await failovers(cl, opt);
+    // SNAP before failover: an ensemble that does not recover from a failover must not cost the SNAP case.
     if (opt.cases.has("snap")) res.snap = await snapRejoin(cl, opt);
+    if (opt.cases.has("failover")) res.failover = await failovers(cl, opt);
   } catch (e) {
     res.error = e instanceof Error ? e.message : String(e);
     res.logTails = Object.fromEntries(cl.peers.map((p) => [p.sid, p.handle?.logTail(20) ?? ""]));
@@ -233,11 +255,12 @@ export async function main(argv) {
     options: {
       targets: { type: "string", default: "ezk,zookeeper" },
       nodes: { type: "string", default: "3" },
-      cases: { type: "string", default: "load,failover,snap" },
+      cases: { type: "string", default: "load,snap,failover" },
       warmup: { type: "string" },
       duration: { type: "string" },
       failovers: { type: "string" },
       "snap-nodes": { type: "string" },
+      "snap-budget": { type: "string" },
       tick: { type: "string", default: "2000" },
       "init-limit": { type: "string", default: "10" },
       "sync-limit": { type: "string", default: "5" },
@@ -263,6 +286,7 @@ export async function main(argv) {
     serverWarmupMs: q ? 1000 : 3000,
     failovers: Number(a.failovers ?? (q ? 3 : 5)),
     snapNodes: Number(a["snap-nodes"] ?? (q ? 100000 : 1000000)),
+    snapBudgetMs: Number(a["snap-budget"] ?? (q ? 30 : 150)) * 1000,
     timing: { tickTime: Number(a.tick), initLimit: Number(a["init-limit"]), syncLimit: Number(a["sync-limit"]) },
     waitIdleMs: Number(a["wait-idle"]) * 1000,
     ezkMain: path.resolve(a["ezk-main"]),
@@ -275,8 +299,16 @@ export async function main(argv) {
   const command = `npm run bench -- --ensemble ${argv.join(" ")}`.trim();
   const started = new Date().toISOString();
   const results = [];
-  for (const kind of opt.targets) results.push(await runEnsemble(kind, opt, root));
-  const doc = { command, started, finished: new Date().toISOString(), host: { cpus: os.cpus().length, model: os.cpus()[0]?.model, memGiB: Math.round(os.totalmem() / 2 ** 30), node: process.version }, options: { ...opt, cases: [...opt.cases] }, results };
+  for (const kind of opt.targets) {
+    const r = await runEnsemble(kind, opt, root);
+    results.push(r);
+    // Same SNAP size for every target: the first one's budget decides it.
+    if (r.snap?.budgetHit) {
+      opt.snapNodes = r.snap.znodes;
+      opt.snapBudgetMs = Infinity;
+    }
+  }
+  const doc = { command, started, finished: new Date().toISOString(), loadavgAtEnd: os.loadavg(), host: { cpus: os.cpus().length, model: os.cpus()[0]?.model, memGiB: Math.round(os.totalmem() / 2 ** 30), node: process.version }, options: { ...opt, cases: [...opt.cases] }, results };
   const md = renderEnsemble(doc);
   process.stdout.write(md);
   if (!a["no-write"]) {
