@@ -9,7 +9,7 @@ const ROWS = [
   ["reads: getData 100 B, window 64 (ops/s)", (r) => r.load?.read64?.opsPerSec, 3.0, "higher"],
   ["window-1 write p99: setData 100 B (µs)", (r) => r.load?.write1?.latencyUs?.p99, 1.0, "lower"],
   ["failover: kill -9 leader → next write, median (ms)", (r) => (r.failover?.stuck ? "stuck" : r.failover?.medianMs), 0.5, "lower"],
-  ["wiped follower rejoins by SNAP → last znode readable (ms)", (r) => r.snap?.completeMs, 0.5, "lower"],
+  ["wiped follower rejoins by SNAP → last znode readable (ms)", (r) => (r.snap?.stuck ? "stuck" : r.snap?.completeMs), 0.5, "lower"],
 ];
 
 const INFO = [
@@ -19,7 +19,7 @@ const INFO = [
   ["load errors (write64 / read64 / write1)", (r) => (r.load ? ["write64", "read64", "write1"].map((k) => r.load[k]?.errors ?? "–").join(" / ") : null)],
   ["failover trials (ms)", (r) => r.failover?.trials.map((t) => t.ms ?? `stuck (${t.stuck})`).join(", ")],
   ["machine load average 1 min (write64 / read64 / write1)", (r) => (r.load ? ["write64", "read64", "write1"].map((k) => r.load[k]?.loadavg?.[0]?.toFixed(1) ?? "–").join(" / ") : null)],
-  ["wiped follower: first request served (ms)", (r) => r.snap?.servedMs],
+  ["wiped follower: first request served (ms)", (r) => r.snap?.servedMs ?? r.snap?.stuck],
   ["znodes at SNAP (budget hit?); create rate (ops/s)", (r) => (r.snap ? `${fmt(r.snap.znodes)}${r.snap.budgetHit ? " (yes)" : ""}; ${fmt(r.snap.populateOpsPerSec)}` : null)],
   ["ensemble start → all peers serving (ms)", (r) => r.formedMs],
 ];
