@@ -40,7 +40,14 @@ const HELP = `Usage: node bench/compare.mjs [options]
   --keep                keep the temporary data directories
   --quick               smoke run: 0.5 s warm-up, 2 s cases, 100k znodes, 2 cold runs
   --report FILE         only re-render the Markdown of an earlier results JSON
+  --ensemble            run the 3-node ensemble benchmark instead (--ensemble --help)
 `;
+
+// `--ensemble` hands the whole run to the ensemble benchmark, which has its own options.
+if (process.argv.includes("--ensemble")) {
+  const { main } = await import("./ensemble.mjs");
+  process.exit(await main(process.argv.slice(2).filter((x) => x !== "--ensemble")));
+}
 
 const { values: a } = parseArgs({
   options: {

@@ -24,6 +24,7 @@ export const defaultWorkers = () => 1;
  * Run one load case.
  * @param {object} o
  * @param {number} o.port
+ * @param {number[]} [o.ports] ensemble: connection i goes to ports[i % ports.length] (default [port])
  * @param {string} [o.host]
  * @param {string} o.workload one of WORKLOADS or "populate"
  * @param {number} o.window requests in flight per connection
@@ -53,6 +54,7 @@ export async function runLoad(o) {
     const worker = new Worker(WORKER_URL, {
       workerData: {
         port: o.port,
+        ports: o.ports ?? [o.port],
         host: o.host ?? "127.0.0.1",
         conns: n,
         connBase: base,

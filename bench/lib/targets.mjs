@@ -14,7 +14,7 @@ export const ZK_SERVER_SH = "/usr/share/zookeeper/bin/zkServer.sh";
 
 // Environment variables zkServer.sh/zkEnv.sh read: cleared so every run gets the packaged
 // defaults; --zk-jvmflags sets SERVER_JVMFLAGS explicitly when wanted.
-const ZK_ENV_KEYS = ["JVMFLAGS", "SERVER_JVMFLAGS", "CLIENT_JVMFLAGS", "JMXDISABLE", "JMXPORT", "JMXLOCALONLY", "ZOO_LOG_DIR", "ZOOCFGDIR", "ZOOPIDFILE", "ZOO_LOG4J_PROP", "JAVA_HOME"];
+export const ZK_ENV_KEYS = ["JVMFLAGS", "SERVER_JVMFLAGS", "CLIENT_JVMFLAGS", "JMXDISABLE", "JMXPORT", "JMXLOCALONLY", "ZOO_LOG_DIR", "ZOOCFGDIR", "ZOOPIDFILE", "ZOO_LOG4J_PROP", "JAVA_HOME"];
 
 /**
  * @typedef {{ port: number, dataDir: string, workDir: string }} StartOpts

@@ -279,7 +279,7 @@ function report() {
 }
 
 for (const c of conns) {
-  const sock = net.connect({ port: cfg.port, host: cfg.host, noDelay: true });
+  const sock = net.connect({ port: cfg.ports[c.gidx % cfg.ports.length], host: cfg.host, noDelay: true });
   c.sock = sock;
   sock.on("connect", () => sock.write(connectFrame(cfg.sessionTimeout)));
   sock.on("data", (chunk) => onData(c, chunk));
