@@ -274,7 +274,10 @@ export const startEnsemble = async (options: EnsembleOptions = {}): Promise<EzkE
       const leaders = modes.filter(([, m]) => m === "leader")
       if (leaders.length === 1) return leaders[0]![0]
       seen = modes.map(([sid, m]) => `${sid}:${m}`).join(" ")
-      if (Date.now() > deadline) throw new Error(`no single leader within ${timeoutMs}ms (modes ${seen})`)
+      if (Date.now() > deadline) {
+        const tails = slots.filter(isRunning).map((s) => `--- peer ${s.peer.sid} ---\n${s.output.slice(-4000)}`)
+        throw new Error(`no single leader within ${timeoutMs}ms (modes ${seen})\n${tails.join("\n")}`)
+      }
       await sleep(50)
     }
   }
