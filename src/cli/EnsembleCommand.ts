@@ -108,21 +108,16 @@ const prefixLines = (stream: NodeJS.ReadableStream | null, prefix: string, out: 
 const exited = (child: ChildProcess): Promise<void> =>
   child.exitCode !== null || child.signalCode !== null ? Promise.resolve() : new Promise((resolve) => child.once("exit", () => resolve()))
 
-/** SIGTERM, SIGKILL after 5 s; resolves once the process is gone. */
+/** SIGTERM, SIGKILL after 5 s; done once the process is gone. */
 const stopChild = (child: ChildProcess) =>
-  Effect.promise(async () => {
-    if (child.exitCode !== null || child.signalCode !== null) return
+  Effect.suspend(() => {
+    if (child.exitCode !== null || child.signalCode !== null) return Effect.void
     child.kill("SIGTERM")
-    let timer: NodeJS.Timeout | undefined
-    const killed = new Promise<void>((resolve) => {
-      timer = setTimeout(() => {
-        child.kill("SIGKILL")
-        resolve()
-      }, 5000)
-    })
-    await Promise.race([exited(child), killed])
-    clearTimeout(timer)
-    await exited(child)
+    return Effect.promise(() => exited(child)).pipe(
+      Effect.timeoutTo({ duration: "5 seconds", onSuccess: () => Effect.void, onTimeout: () => Effect.sync(() => child.kill("SIGKILL")) }),
+      Effect.flatten,
+      Effect.zipRight(Effect.promise(() => exited(child)))
+    )
   })
 
 /** Spawns one peer for the life of the scope. */
