@@ -81,6 +81,16 @@ const freeBlock = async (count: number): Promise<number> => {
   }
 }
 
+/** Pids of the direct children of `pid` (ps; empty when it has none). */
+const childPids = (pid: number): Array<number> => {
+  try {
+    return execFileSync("ps", ["-o", "pid=", "--ppid", String(pid)], { encoding: "utf8" })
+      .split("\n").map((l) => Number(l.trim())).filter((p) => p > 0)
+  } catch {
+    return [] // ps exits 1 when nothing matches
+  }
+}
+
 const alive = (pid: number): boolean => {
   try {
     process.kill(pid, 0)
@@ -131,14 +141,17 @@ describe.skipIf(!ezkAvailable())("ezk ensemble (the built command)", () => {
       reader.close()
       assert.strictEqual(read.response?.type === "data" ? new TextDecoder().decode(read.response.data!) : read.header.err, "hi")
 
-      nodePids = execFileSync("ps", ["-o", "pid=", "--ppid", String(child.pid)], { encoding: "utf8" })
-        .split("\n").map((l) => Number(l.trim())).filter((pid) => pid > 0)
+      nodePids = childPids(child.pid!)
       assert.strictEqual(nodePids.length, 3, `children of ezk ensemble: ${nodePids}`)
       child.kill("SIGTERM")
       assert.strictEqual(await exit, "code 0", output)
       assert.deepStrictEqual(nodePids.filter(alive), [], "nodes left running after ezk ensemble exited")
     } finally {
-      if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL")
+      // A failure before SIGTERM must not orphan the nodes: find them while their parent still runs.
+      if (child.exitCode === null && child.signalCode === null) {
+        nodePids = childPids(child.pid!)
+        child.kill("SIGKILL")
+      }
       for (const pid of nodePids.filter(alive)) process.kill(pid, "SIGKILL")
       await fs.rm(dir, { recursive: true, force: true })
     }
