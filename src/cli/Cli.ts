@@ -1,6 +1,6 @@
 /**
  * The `ezk` command line with @effect/cli: `ezk server [flags]`, `ezk 4lw <word> [--server host:port]`,
- * `ezk version`, plus generated `--help`, `--version` and completions.
+ * `ezk ensemble [flags]` (EnsembleCommand.ts), `ezk version`, plus generated `--help`, `--version` and completions.
  *
  * `makeCli(startServer)` returns the argv runner; it needs `CliApp.Environment` (NodeContext.layer).
  * The work itself lives in ServerCommand.ts / FourLetterClient.ts, shared with FastCli.ts: importing
@@ -16,6 +16,7 @@ import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import type * as Config from "../server/Config.js"
 import { FOUR_LETTER_WORDS, type FourLetterWord } from "../server/fourLetter/ServerView.js"
+import { ENSEMBLE_DEFAULTS, ensembleCommand } from "./EnsembleCommand.js"
 import { fourLetterCommand } from "./FourLetterClient.js"
 import { EZK_VERSION, type ServerFlags, serverCommand } from "./ServerCommand.js"
 
@@ -107,7 +108,30 @@ export const makeCli = <E, R>(startServer: (config: Config.ZkConfig) => Effect.E
   const version = Command.make("version", {}, () => Console.log(`ezk ${EZK_VERSION} (ZooKeeper 3.8 compatible)`)).pipe(
     Command.withDescription("Print the ezk version")
   )
-  const root = Command.make("ezk").pipe(Command.withSubcommands([server, fourLetter, version]))
+  const ensemble = Command.make(
+    "ensemble",
+    {
+      nodes: Options.integer("nodes").pipe(Options.withDescription("voting peers"), Options.withDefault(ENSEMBLE_DEFAULTS.nodes)),
+      observers: Options.integer("observers").pipe(Options.withDescription("observers"), Options.withDefault(ENSEMBLE_DEFAULTS.observers)),
+      basePort: Options.integer("base-port").pipe(
+        Options.withDescription("node N uses base+3(N-1) (client), +1 (quorum), +2 (election)"),
+        Options.withDefault(ENSEMBLE_DEFAULTS.basePort)
+      ),
+      dataDir: Options.text("data-dir").pipe(
+        Options.withDescription("holds node<N>/zoo.cfg and node<N>/data"),
+        Options.withDefault(ENSEMBLE_DEFAULTS.dataDir)
+      ),
+      tickTime: Options.integer("tick-time").pipe(Options.withDescription("tickTime in ms"), Options.withDefault(ENSEMBLE_DEFAULTS.tickTime))
+    },
+    // Each node runs the same `ezk` script as this command (argv[1]) under the same Node.
+    (flags) =>
+      ensembleCommand(flags, process.argv[1] ?? "ezk").pipe(
+        Effect.catchTag("EnsembleError", (e) =>
+          Effect.zipRight(Console.error(`ezk ensemble: ${e.message}`), Effect.sync(() => void (process.exitCode = 2)))
+        )
+      )
+  ).pipe(Command.withDescription("Run a local ensemble of ezk servers on loopback until interrupted"))
+  const root = Command.make("ezk").pipe(Command.withSubcommands([server, fourLetter, ensemble, version]))
   const run = Command.run(root, { name: "ezk", version: EZK_VERSION })
   return (argv: ReadonlyArray<string>) =>
     run(argv).pipe(Effect.catchIf(ValidationError.isValidationError, () => Effect.sync(() => void (process.exitCode = 2))))
