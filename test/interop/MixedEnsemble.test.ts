@@ -157,10 +157,9 @@ describe.skipIf(!apacheZkAvailable() || !ezkAvailable() || noKazoo())("mixed ens
       await writeEverywhereReadEverywhere(e, "/ezk-leads")
     }), 180_000)
 
-  // Known to fail at times (seen 1 in 3 runs): ezk's FLE never learns the new epoch after sync
-  // (Elector.settled is a no-op, FastLeaderElection.synced is never called), so the ezk leader
-  // answers the restarted ZooKeeper peer with peerEpoch 0 while ZooKeeper follower 2 says 1;
-  // ZooKeeper's Vote.equals (non-LOOKING: sid and peerEpoch) then finds no quorum and it stays LOOKING.
+  // Regression: ezk's election answers once kept peerEpoch 0 after sync, while ZooKeeper follower 2
+  // said 1; ZooKeeper's Vote.equals (non-LOOKING: sid and peerEpoch) then found no quorum and the
+  // restarted ZooKeeper peer stayed LOOKING (1 run in 3). Every currentEpoch write now updates the vote.
   it("ezk leads: a ZooKeeper follower restarted after writes catches up by DIFF, a wiped one by SNAP", () =>
     withEnsemble({ peers: [{ sid: 1, kind: "zk" }, { sid: 2, kind: "zk" }, { sid: 3, kind: "ezk" }] }, async (e) => {
       assert.strictEqual((await e.ready()).sid, 3)
