@@ -51,14 +51,17 @@ const decodeEntry = (data: Uint8Array | null, what: string): TxnEntry => {
   return readTxnEntry(data)
 }
 
-/** Connects to the leader's quorum port: up to 5 tries within initLimit ticks (quorum.md §5). */
+/**
+ * Connects to the leader's quorum port, retrying every 100 ms (ZooKeeper's leaderConnectDelayDuringRetryMs)
+ * within initLimit ticks: right after an election the new leader may not be listening yet.
+ */
 const connect = (ctx: PeerContext, leader: Member) =>
   Effect.gen(function* () {
     const transport = yield* Transport
     const me = ctx.members.find((m) => m.sid === ctx.sid)
     const deadline = (yield* Clock.currentTimeMillis) + ctx.tickTime * ctx.initLimit
     let lastError = ""
-    for (let attempt = 1; attempt <= 5; attempt++) {
+    for (;;) {
       const left = deadline - (yield* Clock.currentTimeMillis)
       if (left <= 0) break
       const socket = yield* Effect.either(
@@ -66,7 +69,7 @@ const connect = (ctx: PeerContext, leader: Member) =>
       )
       if (socket._tag === "Right") return socket.right
       lastError = socket.left.message
-      yield* Effect.sleep(Math.min(1000, Math.max(0, left / 5)))
+      yield* Effect.sleep(Math.min(100, left))
     }
     return yield* new PeerError({ phase: "connect", detail: `cannot reach leader ${leader.sid} at ${leader.host}:${leader.quorumPort}: ${lastError}` })
   })
