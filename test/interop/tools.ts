@@ -148,11 +148,24 @@ export const zkCli = async (
   // The banner ("Connecting to", "Welcome to ZooKeeper!", "JLine support is disabled") lands in step 0.
   const banner = /^(Connecting to |Welcome to ZooKeeper!|JLine support is)/
   if (steps.length > 0) steps[0] = steps[0]!.filter((l) => !banner.test(l))
+  // The watcher thread's println can land inside a list zkCli is printing ("[", event, "a, b]"):
+  // the event was taken out above; join the list's pieces again.
+  for (let i = 0; i < steps.length; i++) steps[i] = joinSplitLists(steps[i]!)
   const marks = [...output.matchAll(new RegExp(`Node does not exist: ${STEP_MARK}(\\d+)`, "g"))].length
   if (marks !== commands.length) {
     throw new Error(`zkCli.sh printed ${marks} of ${commands.length} step markers (exit ${result.code}):\n${output}`)
   }
   return { output, steps, events }
+}
+
+const joinSplitLists = (lines: ReadonlyArray<string>): Array<string> => {
+  const out: Array<string> = []
+  for (const line of lines) {
+    const prev = out[out.length - 1]
+    if (prev !== undefined && prev.startsWith("[") && !prev.endsWith("]")) out[out.length - 1] = prev + line
+    else out.push(line)
+  }
+  return out
 }
 
 /** zkCli's `stat` block (`cZxid = 0x..`, ...) from a step's lines. */
