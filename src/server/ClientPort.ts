@@ -12,6 +12,7 @@ import { EZK_VERSION } from "../Version.js"
 import type { ZkConfig } from "./Config.js"
 import { type Connection, PAUSE_OUTPUT } from "./Connection.js"
 import * as FourLetter from "./fourLetter/Commands.js"
+import * as Format from "./fourLetter/Format.js"
 import type { CoreLogger, ServerCore } from "./ServerCore.js"
 import { ServerError } from "./ServerError.js"
 import { makeView } from "./View.js"
@@ -40,7 +41,7 @@ export const open = (config: ZkConfig, logger: CoreLogger): Effect.Effect<Client
     const { host, port } = yield* listen(config, logger, (socket) => {
       if (core !== null) onSocket(core, socket)
       else if (!started) waiting.push(socket)
-      else socket.destroy()
+      else notServing(config, socket)
     })
     return {
       host,
@@ -132,6 +133,32 @@ const listen = (
       )
     )
   })
+
+/**
+ * A connection while no core serves (a quorum peer electing or syncing): a four-letter word gets
+ * ZooKeeper's answer for that state (`imok`, `null` for isro, else "not currently serving"); anything
+ * else is closed, so clients try another server.
+ */
+const notServing = (config: ZkConfig, socket: Socket): void => {
+  let head = new Uint8Array(0)
+  let answered = false
+  socket.setHandlers({
+    data: (chunk) => {
+      if (answered) return
+      const next = new Uint8Array(head.length + chunk.length)
+      next.set(head)
+      next.set(chunk, head.length)
+      head = next
+      if (head.length < 4) return
+      const word = new TextDecoder().decode(head.subarray(0, 4))
+      answered = true
+      if (!FourLetter.isFourLetterWord(word) || !config.fourLetterWordWhitelist.has(word)) return socket.destroy()
+      socket.write(new TextEncoder().encode(word === "ruok" ? Format.ruok() : word === "isro" ? Format.isro(false, "standalone") : Format.NOT_SERVING))
+      socket.end()
+    },
+    end: () => socket.end()
+  })
+}
 
 const onSocket = (core: ServerCore, socket: Socket): void => {
   const conn = core.accept(socket)

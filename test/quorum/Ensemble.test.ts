@@ -152,6 +152,29 @@ describe("in-process ensemble (FastLeaderElection)", () => {
     }))
 })
 
+describe("in-process ensemble: without a quorum", () => {
+  it.scoped("a peer that lost its quorum stops serving; four-letter words say so, as ZooKeeper's do", () =>
+    Effect.gen(function* () {
+      const ens = yield* Testing.ensemble({ nodes: 3 })
+      yield* allServing(ens)
+      yield* ens.peers[0]!.crash
+      yield* ens.peers[1]!.crash
+      const word = (w: string) => drive(sendFourLetterWord("s3", 2181, w).pipe(Effect.provideService(Transport, ens.clientTransport())))
+      const srvr = yield* drive(
+        Effect.gen(function* () {
+          for (;;) {
+            const reply = yield* word("srvr")
+            if (!reply.includes("Mode:")) return reply
+            yield* Effect.sleep(Duration.millis(500))
+          }
+        })
+      )
+      assert.strictEqual(srvr, "This ZooKeeper instance is not currently serving requests\n")
+      assert.strictEqual(yield* word("ruok"), "imok")
+      assert.strictEqual(ens.peers[2]!.running()!.status.state, "LOOKING")
+    }))
+})
+
 describe("in-process ensemble: a leader's committed log spans its roles", () => {
   it.scoped("a peer restarted, then following, then leading DIFFs its followers from what it applied since (no stale TRUNC)", () =>
     Effect.gen(function* () {
