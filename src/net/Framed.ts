@@ -6,6 +6,7 @@
  */
 import { Effect } from "effect"
 import { type Socket, TransportError } from "./Socket.js"
+import { concat } from "./internal/bytes.js"
 
 /** A socket read and written by Effects; one reader fiber at a time. */
 export interface Framed {
@@ -125,14 +126,4 @@ export const make = (socket: Socket, options: FramedOptions): Framed => {
   }
 
   return { socket, take, frame, send, sendFrame }
-}
-
-const concat = (parts: ReadonlyArray<Uint8Array>, length: number): Uint8Array => {
-  const out = new Uint8Array(length)
-  let off = 0
-  for (const p of parts) {
-    out.set(p, off)
-    off += p.length
-  }
-  return out
 }

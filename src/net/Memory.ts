@@ -20,6 +20,7 @@ import { Duration, Effect, FiberSet, type Scope } from "effect"
 import { makePrng } from "./internal/prng.js"
 import type { ConnectOptions, ListenOptions, Socket, SocketHandlers, TransportService } from "./Socket.js"
 import { TransportError } from "./Socket.js"
+import { concat } from "./internal/bytes.js"
 
 /** How the network behaves; every field has a default. */
 export interface NetworkOptions {
@@ -360,15 +361,3 @@ export const makeNetwork = (options: NetworkOptions = {}): Effect.Effect<Network
       trace
     }
   })
-
-const concat = (parts: ReadonlyArray<Uint8Array>): Uint8Array => {
-  let length = 0
-  for (const p of parts) length += p.length
-  const out = new Uint8Array(length)
-  let off = 0
-  for (const p of parts) {
-    out.set(p, off)
-    off += p.length
-  }
-  return out
-}

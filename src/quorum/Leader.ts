@@ -28,7 +28,6 @@ import {
   writeRevalidateReply
 } from "../wire/Quorum.js"
 import * as Zxid from "../wire/Zxid.js"
-import type { CommittedTxn } from "./CommittedLog.js"
 import * as LogSync from "./LogSync.js"
 import * as PacketChannel from "./PacketChannel.js"
 import { initLimitDuration, type PeerContext, PeerError } from "./PeerContext.js"
@@ -357,4 +356,3 @@ export const run = (ctx: PeerContext): Effect.Effect<never, PeerError, Scope.Sco
     )
   })
 
-export type { CommittedTxn }
