@@ -16,6 +16,7 @@ import * as net from "node:net"
 import * as os from "node:os"
 import * as path from "node:path"
 import { Effect, type Scope } from "effect"
+import { killOnExit } from "./children.js"
 
 /** Options of `startApacheZk`. */
 export interface ApacheZkOptions {
@@ -94,17 +95,6 @@ export const fourLetterWord = (port: number, cmd: string, host = "127.0.0.1", ti
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
-const running = new Set<ChildProcess>()
-let exitHookInstalled = false
-/** Never leave JVMs behind when the test worker exits without running afterAll. */
-const installExitHook = () => {
-  if (exitHookInstalled) return
-  exitHookInstalled = true
-  process.on("exit", () => {
-    for (const child of running) child.kill("SIGKILL")
-  })
-}
-
 const envFlags = (): Array<string> =>
   [process.env.SERVER_JVMFLAGS, process.env.JVMFLAGS].flatMap((s) => (s ?? "").split(/\s+/)).filter((s) => s !== "")
 
@@ -125,7 +115,6 @@ export const startApacheZk = async (options: ApacheZkOptions = {}): Promise<Apac
 }
 
 const startOn = async (port: number, options: ApacheZkOptions): Promise<ApacheZk> => {
-  installExitHook()
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), "ezk-apache-zk-"))
   const dataDir = path.join(dir, "data")
   await fs.mkdir(dataDir)
@@ -167,18 +156,16 @@ const startOn = async (port: number, options: ApacheZkOptions): Promise<ApacheZk
     output = ""
     const proc = spawn(process.env.JAVA ?? "java", args, { cwd: dir, stdio: ["ignore", "pipe", "pipe"] })
     child = proc
-    running.add(proc)
+    killOnExit(proc)
     let exitCode: number | null | undefined
     exited = new Promise((resolve) => {
       proc.on("exit", (code) => {
         exitCode = code
-        running.delete(proc)
         resolve()
       })
       proc.on("error", (e) => {
         output += `spawn error: ${e.message}\n`
         exitCode = -1
-        running.delete(proc)
         resolve()
       })
     })

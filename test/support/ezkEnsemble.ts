@@ -20,6 +20,7 @@ import { Err, Op } from "../../src/wire/Codes.js"
 import { type PipelinedSession, startPipelinedSession } from "../interop/rawClient.js"
 import { fourLetterWord } from "./apacheZk.js"
 import { ezkAvailable, ezkCli } from "./ezkServer.js"
+import { killOnExit } from "./children.js"
 
 export { ezkAvailable }
 
@@ -88,16 +89,6 @@ export interface EzkEnsemble {
   readonly stopAll: () => Promise<void>
 }
 
-const live = new Set<ChildProcess>()
-let exitHookInstalled = false
-const installExitHook = () => {
-  if (exitHookInstalled) return
-  exitHookInstalled = true
-  process.on("exit", () => {
-    for (const child of live) child.kill("SIGKILL")
-  })
-}
-
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 const SERVING = /serving (in )?epoch \d+/
 const OUTPUT_LIMIT = 1 << 20
@@ -155,7 +146,6 @@ const zooCfg = (
 /** Starts the ensemble and waits until every peer serves. */
 export const startEnsemble = async (options: EnsembleOptions = {}): Promise<EzkEnsemble> => {
   if (!ezkAvailable()) throw new Error(`ezk CLI not built: ${ezkCli} missing (run npm run build)`)
-  installExitHook()
   const nodes = options.nodes ?? 3
   const total = nodes + (options.observers ?? 0)
   const root = await fs.mkdtemp(path.join(os.tmpdir(), "ezk-ensemble-"))
@@ -216,11 +206,10 @@ export const startEnsemble = async (options: EnsembleOptions = {}): Promise<EzkE
       stdio: ["ignore", "pipe", "pipe"]
     })
     slot.child = proc
-    live.add(proc)
+    killOnExit(proc)
     slot.exited = new Promise((resolve) => {
       const done = (info: string) => {
         slot.exitInfo = info
-        live.delete(proc)
         resolve()
       }
       proc.on("exit", (code, signal) => done(signal !== null ? `signal ${signal}` : `code ${code}`))

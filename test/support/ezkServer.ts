@@ -16,6 +16,7 @@ import * as os from "node:os"
 import * as path from "node:path"
 import { fileURLToPath } from "node:url"
 import { fourLetterWord } from "./apacheZk.js"
+import { killOnExit } from "./children.js"
 
 /** The built CLI; override with EZK_CLI (e.g. to test an installed package). */
 export const ezkCli: string =
@@ -74,17 +75,6 @@ export interface EzkServer {
   readonly lastExit: () => string | undefined
 }
 
-const running = new Set<ChildProcess>()
-let exitHookInstalled = false
-/** Never leave servers behind when the test worker exits without running afterAll. */
-const installExitHook = () => {
-  if (exitHookInstalled) return
-  exitHookInstalled = true
-  process.on("exit", () => {
-    for (const child of running) child.kill("SIGKILL")
-  })
-}
-
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
 const SERVING = /ezk serving on (\S+?):(\d+)/
@@ -92,7 +82,6 @@ const SERVING = /ezk serving on (\S+?):(\d+)/
 /** Starts ezk on a free loopback port; resolves once it logs that it serves. */
 export const startEzk = async (options: EzkOptions = {}): Promise<EzkServer> => {
   if (!ezkAvailable()) throw new Error(`ezk CLI not built: ${ezkCli} missing (run npx tsc -p tsconfig.build.json)`)
-  installExitHook()
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), "ezk-server-"))
   const dataDir = options.dataDir ?? path.join(dir, "data")
   await fs.mkdir(dataDir, { recursive: true })
@@ -130,7 +119,7 @@ export const startEzk = async (options: EzkOptions = {}): Promise<EzkServer> => 
     exitInfo = undefined
     const proc = spawn(process.execPath, baseArgs(port), { cwd: dir, stdio: ["ignore", "pipe", "pipe"] })
     child = proc
-    running.add(proc)
+    killOnExit(proc)
     let onServing: () => void = () => {}
     let onFailed: (e: Error) => void = () => {}
     servingSeen = new Promise<void>((resolve, reject) => {
@@ -142,7 +131,6 @@ export const startEzk = async (options: EzkOptions = {}): Promise<EzkServer> => 
     exited = new Promise((resolve) => {
       const done = (info: string) => {
         exitInfo = info
-        running.delete(proc)
         onFailed(new Error(`ezk exited (${info}) before serving on port ${port || "0"}:\n${output}`))
         resolve()
       }

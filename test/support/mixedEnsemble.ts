@@ -15,6 +15,7 @@ import * as os from "node:os"
 import * as path from "node:path"
 import { fourLetterWord, freePort, zookeeperJar } from "./apacheZk.js"
 import { ezkCli } from "./ezkServer.js"
+import { killOnExit } from "./children.js"
 
 export type PeerKind = "ezk" | "zk"
 
@@ -74,21 +75,10 @@ const LOG4J = [
 /** The log4j 1.2 binding from the Debian package; without it ZooKeeper logs nothing. */
 const LOG_JARS = ["/usr/share/java/slf4j-log4j12.jar", "/usr/share/java/log4j-1.2.jar"]
 
-const running = new Set<ChildProcess>()
-let exitHookInstalled = false
-const installExitHook = () => {
-  if (exitHookInstalled) return
-  exitHookInstalled = true
-  process.on("exit", () => {
-    for (const child of running) child.kill("SIGKILL")
-  })
-}
-
 /** Parses `srvr`: the Mode line, present only while the server serves. */
 export const parseMode = (srvr: string): string | undefined => /^Mode: (\w+)/m.exec(srvr)?.[1]
 
 export const startMixedEnsemble = async (options: MixedEnsembleOptions): Promise<MixedEnsemble> => {
-  installExitHook()
   const root = await fs.mkdtemp(path.join(os.tmpdir(), "ezk-mixed-"))
   const ports = await Promise.all(
     options.peers.map(async (p) => ({ ...p, quorumPort: await freePort(), electionPort: await freePort(), clientPort: await freePort() }))
@@ -167,7 +157,7 @@ const makePeer = (sid: number, kind: PeerKind, clientPort: number, dir: string, 
     const [cmd, args] = command()
     const proc = spawn(cmd, args, { cwd: dir, stdio: ["ignore", "pipe", "pipe"] })
     child = proc
-    running.add(proc)
+    killOnExit(proc)
     output += `----- start (${new Date().toISOString()}) -----\n`
     const collect = (c: Buffer) => {
       output = (output + c.toString("utf8")).slice(-4_194_304)
@@ -177,13 +167,11 @@ const makePeer = (sid: number, kind: PeerKind, clientPort: number, dir: string, 
     exited = new Promise((resolve) => {
       proc.on("exit", (code, signal) => {
         output += `----- exit ${code ?? signal} -----\n`
-        running.delete(proc)
         if (child === proc) child = undefined
         resolve()
       })
       proc.on("error", (e) => {
         output += `spawn error: ${e.message}\n`
-        running.delete(proc)
         if (child === proc) child = undefined
         resolve()
       })
