@@ -98,7 +98,7 @@ const OUTPUT_LIMIT = 1 << 20
  * ephemeral range (`listen(0)`) can be taken by the outgoing quorum/election connection of another
  * peer before its own peer binds it (seen: EADDRINUSE on an election port at start-up).
  */
-const portBelowEphemeralRange = async (): Promise<number> => {
+export const portBelowEphemeralRange = async (): Promise<number> => {
   for (;;) {
     const candidate = 20_000 + Math.floor(Math.random() * 12_000)
     const free = await new Promise<boolean>((resolve) => {

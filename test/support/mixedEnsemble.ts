@@ -13,7 +13,8 @@ import { type ChildProcess, spawn } from "node:child_process"
 import * as fs from "node:fs/promises"
 import * as os from "node:os"
 import * as path from "node:path"
-import { fourLetterWord, freePort, zookeeperJar } from "./apacheZk.js"
+import { fourLetterWord, zookeeperJar } from "./apacheZk.js"
+import { portBelowEphemeralRange } from "./ezkEnsemble.js"
 import { ezkCli } from "./ezkServer.js"
 import { killOnExit } from "./children.js"
 
@@ -81,7 +82,9 @@ export const parseMode = (srvr: string): string | undefined => /^Mode: (\w+)/m.e
 export const startMixedEnsemble = async (options: MixedEnsembleOptions): Promise<MixedEnsemble> => {
   const root = await fs.mkdtemp(path.join(os.tmpdir(), "ezk-mixed-"))
   const ports = await Promise.all(
-    options.peers.map(async (p) => ({ ...p, quorumPort: await freePort(), electionPort: await freePort(), clientPort: await freePort() }))
+    // Below the ephemeral range: a listen(0) port can be taken by another peer's outgoing connection
+    // before its own peer binds it (a ZooKeeper peer then exits: "Exception while listening").
+    options.peers.map(async (p) => ({ ...p, quorumPort: await portBelowEphemeralRange(), electionPort: await portBelowEphemeralRange(), clientPort: await portBelowEphemeralRange() }))
   )
   const serverLines = ports.map((p) => `server.${p.sid}=${host}:${p.quorumPort}:${p.electionPort}`)
   const peers = await Promise.all(ports.map(async (p) => {

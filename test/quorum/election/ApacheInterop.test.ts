@@ -12,7 +12,8 @@ import { Effect, Queue } from "effect"
 import * as QV from "../../../src/quorum/core/QuorumVerifier.js"
 import * as ElectionNet from "../../../src/quorum/election/ElectionNet.js"
 import * as FLE from "../../../src/quorum/election/FastLeaderElection.js"
-import { apacheZkAvailable, freePort, zookeeperJar } from "../../support/apacheZk.js"
+import { apacheZkAvailable, zookeeperJar } from "../../support/apacheZk.js"
+import { portBelowEphemeralRange } from "../../support/ezkEnsemble.js"
 
 const host = "127.0.0.1"
 
@@ -63,7 +64,7 @@ describe.skipIf(!apacheZkAvailable())("FastLeaderElection against Apache ZooKeep
     Effect.scoped(Effect.gen(function*() {
       const ports: Array<Ports> = []
       for (const sid of [1, 2, 3]) {
-        const [quorumPort, electionPort, clientPort] = yield* Effect.promise(() => Promise.all([freePort(), freePort(), freePort()]))
+        const [quorumPort, electionPort, clientPort] = yield* Effect.promise(() => Promise.all([portBelowEphemeralRange(), portBelowEphemeralRange(), portBelowEphemeralRange()]))
         ports.push({ sid, quorumPort: quorumPort!, electionPort: electionPort!, clientPort: clientPort! })
       }
       const members = ports.map((p) => ({ sid: p.sid, host, electionPort: p.electionPort, type: "participant" as const }))
