@@ -344,7 +344,8 @@ export const run = (ctx: PeerContext): Effect.Effect<never, PeerError, Scope.Sco
           continue
         }
         if (l.synced && !l.observer) synced.push(l.sid)
-        l.channel.send(packet(PacketType.PING, last))
+        // Only synced learners are pinged: a ZooKeeper learner still syncing exits on a PING.
+        if (l.synced) l.channel.send(packet(PacketType.PING, last))
       }
       if (!ctx.verifier.containsQuorum(synced)) {
         return yield* new PeerError({ phase: "broadcast", detail: `not sufficient followers synced, only synced with sids [${synced.join(",")}]` })
