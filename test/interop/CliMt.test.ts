@@ -139,4 +139,4 @@ describeTargets("cli_mt (C client)", (t) => {
     assert.deepStrictEqual(children(after.steps[0]!), ["s-0000000000"], after.output)
     assert.deepStrictEqual(after.steps[1]!.slice(0, 3), ["/cm: rc = 0", " value_len = 5", "world"], after.output)
   })
-})
+}, { ensembles: true })

@@ -253,4 +253,4 @@ describeTargets("kazoo (Python)", (t) => {
     assert.strictEqual(out.persistent_kept, "v4")
     assert.strictEqual(out.root_deleted, true)
   })
-})
+}, { ensembles: true })

@@ -222,4 +222,4 @@ describeTargets("zkCli.sh", (t) => {
       ["set /multi y", ["Insufficient permission : /multi"]]
     ])
   })
-})
+}, { ensembles: true })

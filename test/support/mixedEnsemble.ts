@@ -28,6 +28,8 @@ export interface MixedEnsembleOptions {
   readonly tickTime?: number
   readonly initLimit?: number
   readonly syncLimit?: number
+  /** TTL nodes and the other extended types (`extendedTypesEnabled`, read by both kinds from zoo.cfg). */
+  readonly extendedTypes?: boolean
   /** How long to wait until every peer serves as leader or follower. Default 60000. */
   readonly readyTimeoutMs?: number
 }
@@ -95,7 +97,7 @@ export const startMixedEnsemble = async (options: MixedEnsembleOptions): Promise
     const cfg = [
       `tickTime=${options.tickTime ?? 500}`, `initLimit=${options.initLimit ?? 10}`, `syncLimit=${options.syncLimit ?? 5}`,
       `dataDir=${dataDir}`, `clientPort=${p.clientPort}`, `clientPortAddress=${host}`, "4lw.commands.whitelist=*",
-      "maxClientCnxns=0", ...(p.kind === "zk" ? ["admin.enableServer=false"] : []), ...serverLines
+      "maxClientCnxns=0", ...(options.extendedTypes === true ? ["extendedTypesEnabled=true"] : []), ...(p.kind === "zk" ? ["admin.enableServer=false"] : []), ...serverLines
     ].join("\n") + "\n"
     const cfgPath = path.join(dir, "zoo.cfg")
     await fs.writeFile(cfgPath, cfg)

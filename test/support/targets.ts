@@ -2,15 +2,19 @@
  * The servers an integration suite can run against: "ezk" (the built CLI, ezkServer.ts) and
  * "zookeeper" (Apache ZooKeeper 3.8 from the Debian package, apacheZk.ts), behind one shape so the
  * same scripted expectations run against both — which proves the expectations are real ZooKeeper
- * behaviour. Select with EZK_TEST_TARGETS=ezk,zookeeper (default: both; zookeeper is skipped when
- * not installed, ezk fails loudly when not built).
+ * behaviour. Client-facing suites also run against 3-peer ensembles of each kind ("ezk-ensemble",
+ * "zookeeper-ensemble", mixedEnsemble.ts) through a connect string of all three peers, so the client
+ * lands on a follower as often as on the leader. Select with
+ * EZK_TEST_TARGETS=ezk,zookeeper,ezk-ensemble,zookeeper-ensemble (default: all; the zookeeper kinds
+ * are skipped when not installed, the ezk kinds fail loudly when not built).
  */
 import { afterAll, beforeAll, describe } from "@effect/vitest"
-import { type ApacheZk, apacheZkAvailable, startApacheZk } from "./apacheZk.js"
+import { type ApacheZk, apacheZkAvailable, fourLetterWord, startApacheZk } from "./apacheZk.js"
+import { type MixedEnsemble, type PeerKind, startMixedEnsemble } from "./mixedEnsemble.js"
 import { missingTool } from "./requireTool.js"
 import { type EzkServer, startEzk } from "./ezkServer.js"
 
-export type TargetName = "ezk" | "zookeeper"
+export type TargetName = "ezk" | "zookeeper" | "ezk-ensemble" | "zookeeper-ensemble"
 
 /** Options both targets understand. */
 export interface TargetOptions {
@@ -44,6 +48,7 @@ export interface TargetServer {
   /** The underlying handle, for target-specific needs (e.g. ezk's `start({ wait: false })`). */
   readonly ezk?: EzkServer
   readonly zookeeper?: ApacheZk
+  readonly ensemble?: MixedEnsemble
 }
 
 export interface Target {
@@ -121,8 +126,52 @@ export const zookeeperTarget: Target = {
     )
 }
 
-/** Every target, ezk first. */
-export const targets: ReadonlyArray<Target> = [ezkTarget, zookeeperTarget]
+const unsupported = (what: string) => () => Promise.reject(new Error(`${what} is not supported on an ensemble target`))
+
+/** A 3-peer ensemble of one kind; `TargetOptions` other than tickTime do not apply (checked). */
+const ensembleTarget = (name: TargetName, kind: PeerKind, available: () => boolean): Target => ({
+  name,
+  available,
+  start: async (options = {}) => {
+    if (options.config !== undefined || options.ezkArgs !== undefined || options.zookeeperJvmFlags !== undefined) {
+      throw new Error(`${name}: only tickTime can be set on an ensemble target`)
+    }
+    const ensemble = await startMixedEnsemble({
+      peers: [1, 2, 3].map((sid) => ({ sid, kind })),
+      // As the standalone targets: TTL nodes on (zkCli/cli_mt scripts create them).
+      extendedTypes: true,
+      ...(options.tickTime !== undefined ? { tickTime: options.tickTime } : {})
+    })
+    try {
+      await ensemble.ready()
+    } catch (e) {
+      await ensemble.stop()
+      throw e
+    }
+    const first = ensemble.peers[0]!
+    return {
+      name,
+      host: "127.0.0.1",
+      port: first.clientPort,
+      connectString: ensemble.peers.map((p) => p.connectString).join(","),
+      dataDir: first.dataDir,
+      pid: first.pid,
+      fourLetterWord: (cmd) => fourLetterWord(first.clientPort, cmd),
+      kill9: unsupported("kill9"),
+      restart: unsupported("restart"),
+      stop: ensemble.stop,
+      output: ensemble.logs,
+      ensemble
+    }
+  }
+})
+
+export const ezkEnsembleTarget = ensembleTarget("ezk-ensemble", "ezk", () => true)
+export const zookeeperEnsembleTarget = ensembleTarget("zookeeper-ensemble", "zk", zookeeperTarget.available)
+
+/** Every target, ezk first. Ensemble targets run only where a suite asks for them. */
+export const targets: ReadonlyArray<Target> = [ezkTarget, zookeeperTarget, ezkEnsembleTarget, zookeeperEnsembleTarget]
+const ensembleTargets: ReadonlyArray<TargetName> = ["ezk-ensemble", "zookeeper-ensemble"]
 
 /** Whether EZK_TEST_TARGETS selects this target (unset/empty = all). */
 export const selected = (name: TargetName): boolean => {
@@ -138,22 +187,26 @@ export interface TargetUnderTest {
 
 /**
  * `describe("<title> [<target>]", body)` once per selected, available target, with a server started
- * before the suite and stopped after it. `only` limits the targets (e.g. ezk-only crash suites).
+ * before the suite and stopped after it. `only` limits the targets (e.g. ezk-only crash suites);
+ * `ensembles: true` adds the 3-peer ensemble targets (client-facing suites: the same expectations
+ * must hold whichever peer the client reaches).
  */
 export const describeTargets = (
   title: string,
   body: (t: TargetUnderTest) => void,
-  options: TargetOptions & { readonly only?: ReadonlyArray<TargetName> } = {}
+  options: TargetOptions & { readonly only?: ReadonlyArray<TargetName>; readonly ensembles?: boolean } = {}
 ): void => {
+  const { only, ensembles, ...targetOptions } = options
   for (const target of targets) {
-    if (options.only !== undefined && !options.only.includes(target.name)) continue
+    if (only !== undefined && !only.includes(target.name)) continue
+    if (ensembleTargets.includes(target.name) && ensembles !== true) continue
     describe.skipIf(!selected(target.name) || !target.available())(`${title} [${target.name}]`, () => {
       let running: TargetServer | undefined
       // Kept so that a start still in progress when beforeAll times out is stopped by afterAll
       // anyway (a server that comes up after its suite gave up must not outlive the run).
       let starting: Promise<TargetServer> | undefined
       beforeAll(async () => {
-        starting = target.start(options)
+        starting = target.start(targetOptions)
         running = await starting
       })
       afterAll(async () => {
