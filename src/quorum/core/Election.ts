@@ -145,7 +145,7 @@ const onNotification = (s: State, from: Sid, n: Vote): Step => {
   if (s.logicalClock === 0 || !s.verifier.isVoter(n.leader) || n.state === "OBSERVING") return { state: s, outputs: [] }
   if (s.finalizing !== undefined) {
     // During the finalize wait only a strictly better candidate matters; the rest is drained.
-    if (!beats(n, s.proposal, s.verifier.weight)) return { state: s, outputs: [] }
+    if (!beats(n, s.proposal, s.verifier.weight)) return { state: s, outputs: answerWorse(s, from, n) }
     s = { ...s, finalizing: undefined }
   }
   return n.state === "LOOKING" ? onLooking(s, from, n) : onSettled(s, from, n)
@@ -161,6 +161,8 @@ const onLooking = (s: State, from: Sid, n: Vote): Step => {
   } else if (beats(n, s.proposal, s.verifier.weight)) {
     next = withOwnVote({ ...s, proposal: pick(n) })
     outputs.push({ _tag: "SendAll", vote: proposalVote(next) })
+  } else {
+    outputs.push(...answerWorse(s, from, n))
   }
   const recvset = new Map(next.recvset)
   recvset.set(from, n)
@@ -172,6 +174,18 @@ const onLooking = (s: State, from: Sid, n: Vote): Step => {
   }
   return { state: next, outputs }
 }
+
+/**
+ * A LOOKING peer of our round that proposes a worse leader has not seen our vote: it was busy
+ * (e.g. still following a dead leader) when we sent it. ZooKeeper leaves it to the notification
+ * timeout (200 ms, then a resend); we answer at once, which saves that wait after every leader loss.
+ * Votes only move up the total order, so answers cannot ping-pong; extra notifications are harmless
+ * to ZooKeeper peers.
+ */
+const answerWorse = (s: State, from: Sid, n: Vote): ReadonlyArray<Output> =>
+  n.state === "LOOKING" && n.electionEpoch === s.logicalClock && beats(s.proposal, n, s.verifier.weight)
+    ? [{ _tag: "SendTo", sid: from, vote: proposalVote(s) }]
+    : []
 
 const pick = (c: Candidate): Candidate => ({ leader: c.leader, zxid: c.zxid, peerEpoch: c.peerEpoch })
 

@@ -57,13 +57,32 @@ describe("Election (FLE)", () => {
     assert.deepStrictEqual(r.state.proposal, s.proposal)
   })
 
-  it("same round, better vote: adopt and broadcast; worse vote: only record", () => {
+  it("same round, better vote: adopt and broadcast; worse vote: record it and answer its sender", () => {
     const s = started(1, voters(5))
     const better = run(s, note(3, looking(3, 0, 0, 1)))
     assert.deepStrictEqual(better.outputs, [{ _tag: "SendAll", vote: looking(3, 0, 0, 1) }])
     const worse = run(better.state, note(2, looking(2, 0, 0, 1)))
-    assert.deepStrictEqual(worse.outputs, [])
+    assert.deepStrictEqual(worse.outputs, [{ _tag: "SendTo", sid: 2, vote: looking(3, 0, 0, 1) }])
     assert.strictEqual(worse.state.recvset.size, 3)
+    const same = run(worse.state, note(4, looking(3, 0, 0, 1)))
+    assert.deepStrictEqual(same.outputs.filter((o) => o._tag === "SendTo"), [], "an agreeing vote needs no answer")
+  })
+
+  it("after a leader loss, a peer that missed our vote while still following converges without a timeout", () => {
+    // 3 of 3 alive is not needed: leader 2 died; 3 looks first and its vote reaches 1 while 1 still
+    // follows (1 answers with its FOLLOWING vote); then 1 looks in the same round with a worse vote.
+    const qv = voters(3)
+    let p3 = run(started(3, qv, 0, 1)).state
+    let p1 = started(1, qv, 0, 1)
+    const p1Looks = run(p1)
+    p1 = p1Looks.state
+    const r3 = run(p3, note(1, looking(1, 0, 1, 1)))
+    p3 = r3.state
+    assert.deepStrictEqual(r3.outputs, [{ _tag: "SendTo", sid: 1, vote: looking(3, 0, 1, 1) }])
+    const r1 = run(p1, note(3, looking(3, 0, 1, 1)))
+    assert.deepStrictEqual(r1.outputs, [{ _tag: "SendAll", vote: looking(3, 0, 1, 1) }, { _tag: "StartFinalizeWait", wait: 1 }])
+    const r3b = run(p3, note(1, looking(3, 0, 1, 1)))
+    assert.deepStrictEqual(r3b.outputs, [{ _tag: "StartFinalizeWait", wait: 1 }], "no NoNotificationTimeout was needed")
   })
 
   it("a quorum agreeing with my proposal starts the finalize wait; its timeout decides", () => {
@@ -82,7 +101,8 @@ describe("Election (FLE)", () => {
     const first = r.state.finalizing!
     assert.strictEqual(r.state.proposal.leader, 2)
     const worse = run(r.state, note(4, looking(1, 0, 0, 1)))
-    assert.deepStrictEqual(worse.outputs, [], "not better: drained")
+    assert.deepStrictEqual(worse.outputs, [{ _tag: "SendTo", sid: 4, vote: looking(2, 0, 0, 1) }], "not better: drained, its sender told our vote")
+    assert.strictEqual(worse.state.finalizing, first, "the wait goes on")
     const better = run(worse.state, note(5, looking(5, 0, 0, 1)))
     assert.deepStrictEqual(better.outputs, [{ _tag: "SendAll", vote: looking(5, 0, 0, 1) }])
     assert.isUndefined(better.state.finalizing)
