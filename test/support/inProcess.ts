@@ -49,7 +49,7 @@ export const standalone = (overrides: Partial<Config.ZkConfig> = {}): Effect.Eff
  * Runs `eff` in a scope of its own that the caller's scope closes while moving TestClock: closing
  * waits on the network and timers (a client's closeSession), which a frozen clock would never deliver.
  */
-const drivenScope = <A, E, R>(eff: Effect.Effect<A, E, R>): Effect.Effect<A, E, Exclude<R, Scope.Scope> | Scope.Scope> =>
+export const drivenScope = <A, E, R>(eff: Effect.Effect<A, E, R>): Effect.Effect<A, E, Exclude<R, Scope.Scope> | Scope.Scope> =>
   Effect.gen(function*() {
     const scope = yield* Scope.make()
     yield* Effect.addFinalizer((exit) => run(Scope.close(scope, exit)))
@@ -71,12 +71,12 @@ export const now: Effect.Effect<number> = Clock.currentTimeMillis
  * reply may then land up to one coarse step late; each step costs real time), in STEP_MS steps
  * over the last stretch, so what a test checks at `at` is exact to one step.
  */
-export const advanceTo = (at: number): Effect.Effect<void> =>
+export const advanceTo = (at: number, coarseStepMs = 10 * STEP_MS): Effect.Effect<void> =>
   Effect.gen(function*() {
     for (let t = yield* now; t < at; t = yield* now) {
-      yield* TestClock.adjust(Duration.millis(at - t > 20 * STEP_MS ? 10 * STEP_MS : Math.min(STEP_MS, at - t)))
+      yield* TestClock.adjust(Duration.millis(at - t > 2 * coarseStepMs ? coarseStepMs : Math.min(STEP_MS, at - t)))
     }
   })
 
-/** Moves TestClock by `ms`, in steps. */
-export const advance = (ms: number): Effect.Effect<void> => Effect.flatMap(now, (t) => advanceTo(t + ms))
+/** Moves TestClock by `ms`, in steps (pass STEP_MS as `coarseStepMs` to keep every step fine). */
+export const advance = (ms: number, coarseStepMs?: number): Effect.Effect<void> => Effect.flatMap(now, (t) => advanceTo(t + ms, coarseStepMs))
