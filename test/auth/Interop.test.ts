@@ -24,6 +24,7 @@ import {
   unhex
 } from "./peers.js"
 import { missingTool } from "../support/requireTool.js"
+import { CASES, FIRST_TOKENS, PASSWORD, USER } from "./digestCases.js"
 
 const users = new Map([
   ["bob", "bobpw"],
@@ -156,6 +157,38 @@ describe.skipIf(noZkJars)(
     })
   }
 )
+
+describe.skipIf(noZkJars)("the JDK DIGEST-MD5 server with ZooKeeper's callback handler gives every verdict in digestCases.ts", () => {
+  let peer: Peer
+  beforeAll(() => {
+    const jaasFile = join(tempDir(), "jaas.conf")
+    writeFileSync(jaasFile, `Server {\n  org.apache.zookeeper.server.auth.DigestLoginModule required\n  user_${USER}="${PASSWORD}";\n};\n`)
+    peer = track(startJava(java as JavaPeers, ["server-cases"], { "java.security.auth.login.config": jaasFile }))
+  })
+  /** A fresh JDK server's answer to `first`, then (if it challenged) to the response built from its nonce. */
+  const judge = async (first: string, response?: (nonce: string) => string) => {
+    peer.send("RESET")
+    assert.strictEqual(await peer.next(), "RESET")
+    peer.send(hexText(first))
+    const challenge = await peer.next()
+    if (!challenge.startsWith("TOKEN ") || response === undefined) return challenge
+    const nonce = /nonce="([^"]*)"/.exec(Buffer.from(challenge.slice(6), "hex").toString("utf8"))?.[1]
+    assert.isDefined(nonce, challenge)
+    peer.send(hexText(response(nonce!)))
+    return peer.next()
+  }
+
+  for (const { name, token, challenged } of FIRST_TOKENS) {
+    it(`a ${name} first token ${challenged ? "gets a challenge" : "fails"}`, async () => {
+      assert.match(await judge(token), challenged ? /^TOKEN / : /^ERROR /)
+    })
+  }
+
+  it.each(CASES.map((c) => [c.name, c] as const))("%s", async (_, c) => {
+    const answer = await judge("", c.response)
+    assert.match(answer, c.accepted ? new RegExp(`^COMPLETE ${USER} `) : /^ERROR /)
+  })
+})
 
 describe.skipIf(noPuresasl)("puresasl (kazoo's DIGEST-MD5 client) → our server", () => {
   const py = python as string

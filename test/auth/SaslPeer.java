@@ -93,6 +93,27 @@ public class SaslPeer {
         }
         break;
       }
+      case "server-cases": {
+        // Like "server", but a "RESET" line starts a fresh server (answered "RESET") and an error
+        // does not end the process, so one JVM judges a whole table of responses.
+        SaslServer s = null;
+        String line;
+        while ((line = in.readLine()) != null) {
+          if (line.equals("RESET")) {
+            s = Sasl.createSaslServer("DIGEST-MD5", "zookeeper", "zk-sasl-md5", null, serverHandler());
+            System.out.println("RESET");
+            continue;
+          }
+          try {
+            byte[] r = s.evaluateResponse(unhex(line.trim()));
+            System.out.println(s.isComplete() ? "COMPLETE " + s.getAuthorizationID() + " " + hex(r) : "TOKEN " + hex(r));
+          } catch (Exception e) {
+            // Not only SaslException: a bad response can make the JDK throw others (still a refusal).
+            System.out.println("ERROR " + e.getClass().getSimpleName() + ": " + e.getMessage());
+          }
+        }
+        break;
+      }
       case "jaas": {
         // Print every requested section as parsed by the JDK (names/values hex-encoded).
         try {
