@@ -25,6 +25,8 @@ import {
 } from "./peers.js"
 import { missingTool } from "../support/requireTool.js"
 import { CASES, FIRST_TOKENS, PASSWORD, USER } from "./digestCases.js"
+import { INVALID, MATCHES, sampledExpressions, VALID } from "./ipCases.js"
+import { isValidIpExpr } from "../../src/auth/Acl.js"
 
 const users = new Map([
   ["bob", "bobpw"],
@@ -187,6 +189,35 @@ describe.skipIf(noZkJars)("the JDK DIGEST-MD5 server with ZooKeeper's callback h
   it.each(CASES.map((c) => [c.name, c] as const))("%s", async (_, c) => {
     const answer = await judge("", c.response)
     assert.match(answer, c.accepted ? new RegExp(`^COMPLETE ${USER} `) : /^ERROR /)
+  })
+})
+
+describe.skipIf(noZkJars)("ipCases.ts agrees with ZooKeeper's IPAuthenticationProvider (the installed jar)", () => {
+  /** The jar's answers, one line per question, from one JVM. */
+  const ask = async (questions: ReadonlyArray<string>): Promise<Array<boolean>> => {
+    const peer = track(startJava(java as JavaPeers, ["ip"]))
+    for (const q of questions) peer.send(q)
+    const out: Array<boolean> = []
+    for (const _ of questions) out.push((await peer.next()) === "true")
+    return out
+  }
+  const valid = (expr: string) => `VALID ${hexText(expr)}`
+
+  it("isValid: the VALID and INVALID tables", async () => {
+    const exprs = [...VALID, ...INVALID]
+    const got = await ask(exprs.map(valid))
+    assert.deepStrictEqual(exprs.filter((_, i) => got[i]), [...VALID])
+  })
+
+  it("matches: the MATCHES table", async () => {
+    const got = await ask(MATCHES.map(([id, expr]) => `MATCH ${hexText(id)} ${hexText(expr)}`))
+    assert.deepStrictEqual(got, MATCHES.map(([, , want]) => want))
+  })
+
+  it("isValid agrees with ours on 2000 sampled expressions", async () => {
+    const exprs = sampledExpressions(2000)
+    const got = await ask(exprs.map(valid))
+    assert.deepStrictEqual(exprs.filter((e, i) => got[i] !== isValidIpExpr(e)), [])
   })
 })
 
