@@ -16,6 +16,8 @@ import * as Testing from "../../src/server/Testing.js"
 export const SERVER = "server"
 /** Clock steps while driving: small next to any timer under test, so instants are exact to one step. */
 export const STEP_MS = 10
+/** The stretch before a target instant that `advanceTo` covers in STEP_MS steps. */
+const FINE_MS = 100
 
 export interface InProcess {
   readonly network: Memory.Network
@@ -60,21 +62,27 @@ export const drivenScope = <A, E, R>(eff: Effect.Effect<A, E, R>): Effect.Effect
 export const run = <A, E, R>(eff: Effect.Effect<A, E, R>, maxMs = 120_000): Effect.Effect<A, E, R> =>
   Effect.gen(function*() {
     const fiber = yield* Effect.fork(eff)
-    for (let t = 0; t <= maxMs && Option.isNone(yield* Fiber.poll(fiber)); t += STEP_MS) yield* TestClock.adjust(Duration.millis(STEP_MS))
+    // Fine steps first (most requests finish within a few); then coarser, for long waits such as a reconnect.
+    for (let t = 0; t <= maxMs && Option.isNone(yield* Fiber.poll(fiber));) {
+      const step = t < 20 * STEP_MS ? STEP_MS : 10 * STEP_MS
+      yield* TestClock.adjust(Duration.millis(step))
+      t += step
+    }
     return yield* Fiber.join(fiber)
   })
 
 export const now: Effect.Effect<number> = Clock.currentTimeMillis
 
 /**
- * Moves TestClock up to `at` (ms since the test started): in coarse steps while far from it (a
- * reply may then land up to one coarse step late; each step costs real time), in STEP_MS steps
- * over the last stretch, so what a test checks at `at` is exact to one step.
+ * Moves TestClock up to `at` (ms since the test started): in coarse steps (each costs real time)
+ * until FINE_MS before it, then in STEP_MS steps, so what a test checks at `at` is exact to one
+ * step. TestClock still wakes every sleeper inside a coarse step in order, at its own instant.
  */
-export const advanceTo = (at: number, coarseStepMs = 10 * STEP_MS): Effect.Effect<void> =>
+export const advanceTo = (at: number, coarseStepMs = 1000): Effect.Effect<void> =>
   Effect.gen(function*() {
     for (let t = yield* now; t < at; t = yield* now) {
-      yield* TestClock.adjust(Duration.millis(at - t > 2 * coarseStepMs ? coarseStepMs : Math.min(STEP_MS, at - t)))
+      const left = at - t
+      yield* TestClock.adjust(Duration.millis(left > FINE_MS ? Math.min(coarseStepMs, left - FINE_MS) : Math.min(STEP_MS, left)))
     }
   })
 
