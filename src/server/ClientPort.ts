@@ -99,9 +99,10 @@ export const installFourLetterWords = (
 export const startTimers = (config: ZkConfig, current: () => ServerCore | null, reapIntervalMs: number): Effect.Effect<void, never, Scope.Scope> =>
   Effect.gen(function* () {
     yield* Effect.sync(() => current()?.expireSessions()).pipe(Effect.repeat(Schedule.spaced(Duration.millis(config.tickTime))), Effect.forkScoped)
+    // The first check one interval after start, then one per interval (a delay inside the repeat would double it).
     yield* Effect.sync(() => current()?.reapContainers()).pipe(
-      Effect.delay(Duration.millis(reapIntervalMs)),
       Effect.repeat(Schedule.spaced(Duration.millis(reapIntervalMs))),
+      Effect.delay(Duration.millis(reapIntervalMs)),
       Effect.forkScoped
     )
   })

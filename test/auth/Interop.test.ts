@@ -24,6 +24,9 @@ import {
   unhex
 } from "./peers.js"
 import { missingTool } from "../support/requireTool.js"
+import { CASES, FIRST_TOKENS, PASSWORD, USER } from "./digestCases.js"
+import { INVALID, MATCHES, sampledExpressions, VALID } from "./ipCases.js"
+import { isValidIpExpr } from "../../src/auth/Acl.js"
 
 const users = new Map([
   ["bob", "bobpw"],
@@ -156,6 +159,67 @@ describe.skipIf(noZkJars)(
     })
   }
 )
+
+describe.skipIf(noZkJars)("the JDK DIGEST-MD5 server with ZooKeeper's callback handler gives every verdict in digestCases.ts", () => {
+  let peer: Peer
+  beforeAll(() => {
+    const jaasFile = join(tempDir(), "jaas.conf")
+    writeFileSync(jaasFile, `Server {\n  org.apache.zookeeper.server.auth.DigestLoginModule required\n  user_${USER}="${PASSWORD}";\n};\n`)
+    peer = track(startJava(java as JavaPeers, ["server-cases"], { "java.security.auth.login.config": jaasFile }))
+  })
+  /** A fresh JDK server's answer to `first`, then (if it challenged) to the response built from its nonce. */
+  const judge = async (first: string, response?: (nonce: string) => string) => {
+    peer.send("RESET")
+    assert.strictEqual(await peer.next(), "RESET")
+    peer.send(hexText(first))
+    const challenge = await peer.next()
+    if (!challenge.startsWith("TOKEN ") || response === undefined) return challenge
+    const nonce = /nonce="([^"]*)"/.exec(Buffer.from(challenge.slice(6), "hex").toString("utf8"))?.[1]
+    assert.isDefined(nonce, challenge)
+    peer.send(hexText(response(nonce!)))
+    return peer.next()
+  }
+
+  for (const { name, token, challenged } of FIRST_TOKENS) {
+    it(`a ${name} first token ${challenged ? "gets a challenge" : "fails"}`, async () => {
+      assert.match(await judge(token), challenged ? /^TOKEN / : /^ERROR /)
+    })
+  }
+
+  it.each(CASES.map((c) => [c.name, c] as const))("%s", async (_, c) => {
+    const answer = await judge("", c.response)
+    assert.match(answer, c.accepted ? new RegExp(`^COMPLETE ${USER} `) : /^ERROR /)
+  })
+})
+
+describe.skipIf(noZkJars)("ipCases.ts agrees with ZooKeeper's IPAuthenticationProvider (the installed jar)", () => {
+  /** The jar's answers, one line per question, from one JVM. */
+  const ask = async (questions: ReadonlyArray<string>): Promise<Array<boolean>> => {
+    const peer = track(startJava(java as JavaPeers, ["ip"]))
+    for (const q of questions) peer.send(q)
+    const out: Array<boolean> = []
+    for (const _ of questions) out.push((await peer.next()) === "true")
+    return out
+  }
+  const valid = (expr: string) => `VALID ${hexText(expr)}`
+
+  it("isValid: the VALID and INVALID tables", async () => {
+    const exprs = [...VALID, ...INVALID]
+    const got = await ask(exprs.map(valid))
+    assert.deepStrictEqual(exprs.filter((_, i) => got[i]), [...VALID])
+  })
+
+  it("matches: the MATCHES table", async () => {
+    const got = await ask(MATCHES.map(([id, expr]) => `MATCH ${hexText(id)} ${hexText(expr)}`))
+    assert.deepStrictEqual(got, MATCHES.map(([, , want]) => want))
+  })
+
+  it("isValid agrees with ours on 2000 sampled expressions", async () => {
+    const exprs = sampledExpressions(2000)
+    const got = await ask(exprs.map(valid))
+    assert.deepStrictEqual(exprs.filter((e, i) => got[i] !== isValidIpExpr(e)), [])
+  })
+})
 
 describe.skipIf(noPuresasl)("puresasl (kazoo's DIGEST-MD5 client) → our server", () => {
   const py = python as string

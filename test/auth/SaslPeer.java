@@ -1,5 +1,5 @@
 // Test peer for test/auth/Interop.test.ts: the JDK's DIGEST-MD5 client/server configured exactly as
-// ZooKeeper 3.8 configures them, plus the JDK's JAAS file parser. Line protocol on stdin/stdout,
+// ZooKeeper 3.8 configures them, the JDK's JAAS file parser, and ZooKeeper's IPAuthenticationProvider. Line protocol on stdin/stdout,
 // tokens in hex. ZooKeeper's own callback handlers are used when its jar is on the classpath.
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
@@ -90,6 +90,40 @@ public class SaslPeer {
             System.out.println("ERROR " + e.getMessage());
             break;
           }
+        }
+        break;
+      }
+      case "server-cases": {
+        // Like "server", but a "RESET" line starts a fresh server (answered "RESET") and an error
+        // does not end the process, so one JVM judges a whole table of responses.
+        SaslServer s = null;
+        String line;
+        while ((line = in.readLine()) != null) {
+          if (line.equals("RESET")) {
+            s = Sasl.createSaslServer("DIGEST-MD5", "zookeeper", "zk-sasl-md5", null, serverHandler());
+            System.out.println("RESET");
+            continue;
+          }
+          try {
+            byte[] r = s.evaluateResponse(unhex(line.trim()));
+            System.out.println(s.isComplete() ? "COMPLETE " + s.getAuthorizationID() + " " + hex(r) : "TOKEN " + hex(r));
+          } catch (Exception e) {
+            // Not only SaslException: a bad response can make the JDK throw others (still a refusal).
+            System.out.println("ERROR " + e.getClass().getSimpleName() + ": " + e.getMessage());
+          }
+        }
+        break;
+      }
+      case "ip": {
+        // ZooKeeper's IPAuthenticationProvider: "VALID <expr hex>" → isValid, "MATCH <id hex> <expr hex>" → matches.
+        Object p = Class.forName("org.apache.zookeeper.server.auth.IPAuthenticationProvider").getConstructor().newInstance();
+        java.lang.reflect.Method isValid = p.getClass().getMethod("isValid", String.class);
+        java.lang.reflect.Method matches = p.getClass().getMethod("matches", String.class, String.class);
+        String line;
+        while ((line = in.readLine()) != null) {
+          String[] f = line.split(" ", -1);
+          Object r = f[0].equals("VALID") ? isValid.invoke(p, text(f[1])) : matches.invoke(p, text(f[1]), text(f[2]));
+          System.out.println(r);
         }
         break;
       }

@@ -258,20 +258,6 @@ describe("ZooKeeper client framing (fake server)", () => {
       const first = yield* events.pipe(Stream.take(1), Stream.runCollect)
       assert.deepStrictEqual(Chunk.toArray(first), [{ type: "NodeCreated", path: "/r/x" }])
     }))
-
-  it.scopedLive("pings when idle, with xid -2", () =>
-    Effect.gen(function*() {
-      const fake = yield* fakeServer((conn, x) => {
-        if (isConnect(x)) return conn.send(connectResponse(600))
-        if (x.xid === -2) conn.send(reply(-2, 0, 0))
-      })
-      yield* ZooKeeper.make({ connectString: fake.connectString })
-      yield* Effect.sleep(700)
-      const pings = fake.log[0]!.requests.filter((r) => r.type === Op.ping)
-      assert.isTrue(pings.length >= 2, `${pings.length} pings`)
-      assert.isTrue(pings.every((p) => p.xid === -2))
-      assert.strictEqual(fake.log.length, 1)
-    }))
 })
 
 describe("ZooKeeper client close", () => {

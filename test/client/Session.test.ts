@@ -1,7 +1,8 @@
 /**
  * Session lifecycle: ephemerals on close, reconnect with the same session (to the same or another
- * listed server), watch and auth re-registration, pings, read timeouts, and session expiry
- * surfacing as SessionExpired on pending and later requests.
+ * listed server), watch and auth re-registration, and session expiry surfacing as SessionExpired
+ * on pending and later requests. Pings and the read timeout are timed exactly on TestClock in
+ * SessionTimers.test.ts.
  */
 import { assert, it } from "@effect/vitest"
 import { Chunk, Effect, Exit, Fiber, Option, Random, Scope, Stream } from "effect"
@@ -113,37 +114,6 @@ describeServers("ZooKeeper client sessions", (server) => {
       assert.isTrue(Option.isSome(yield* zk.exists(p)))
     }))
 
-  it.scopedLive("a silent link is dropped after 2/3 of the session timeout and the session kept", () =>
-    Effect.gen(function*() {
-      const px = yield* proxy
-      const zk = yield* client(px.connectString, { sessionTimeoutMs: 4000 })
-      const { sessionId, timeoutMs } = yield* zk.session
-      assert.strictEqual(timeoutMs, 4000)
-      const states = yield* Effect.fork(Stream.runCollect(Stream.take(zk.states, 3)))
-      yield* Effect.sleep(20)
-      const started = Date.now()
-      px.freeze()
-      const states3 = Chunk.toArray(yield* Fiber.join(states))
-      assert.deepStrictEqual(states3, ["Connected", "Disconnected", "Connected"])
-      const took = Date.now() - started
-      // Pings every 4000/3 ms mean the last frame came at most ~1.3 s before the freeze.
-      assert.isTrue(took >= 1000 && took < 4000, `reconnected after ${took}ms`)
-      assert.strictEqual((yield* zk.session).sessionId, sessionId)
-    }))
-
-  it.scopedLive("an idle client stays connected past its session timeout (pings)", () =>
-    Effect.gen(function*() {
-      const px = yield* proxy
-      const zk = yield* client(px.connectString, { sessionTimeoutMs: 4000 })
-      const observer = yield* connect()
-      const p = freshPath("idle")
-      yield* zk.create(p, "", { mode: CreateMode.EPHEMERAL })
-      yield* Effect.sleep(6000)
-      assert.strictEqual(yield* zk.state, "Connected")
-      assert.strictEqual(px.accepted(), 1)
-      assert.isTrue(Option.isSome(yield* observer.exists(p)))
-    }), 20_000)
-
   it.scopedLive("reconnects to another listed server, keeping the session", () =>
     Effect.gen(function*() {
       const a = yield* proxy
@@ -240,12 +210,18 @@ describeServers("ZooKeeper client sessions", (server) => {
       assert.strictEqual(again._tag, "SessionExpired")
     }))
 
-  it.scopedLive("a session that times out while partitioned expires; its ephemerals go", () =>
+  it.scopedLive("a session that times out while partitioned expires; its ephemerals go; an idle client's pings keep its own", () =>
     Effect.gen(function*() {
       const px = yield* proxy
+      const p = freshPath("timeout")
+      // The idle client's last request comes first, so without working pings it would expire no later than zk.
+      const idle = yield* connect({ sessionTimeoutMs: 4000 })
+      const idleSession = (yield* idle.session).sessionId
+      yield* idle.create(`${p}-idle`, "", { mode: CreateMode.EPHEMERAL })
+      // Without pings it would also drop its link after 2/3 of the timeout and reconnect: it must not.
+      const idleStates = yield* Effect.fork(Stream.runCollect(Stream.take(idle.states, 2)))
       const zk = yield* client(px.connectString, { sessionTimeoutMs: 4000 })
       const observer = yield* connect()
-      const p = freshPath("timeout")
       yield* zk.create(p, "", { mode: CreateMode.EPHEMERAL })
       px.setMode("refuse")
       px.cut()
@@ -255,6 +231,10 @@ describeServers("ZooKeeper client sessions", (server) => {
       yield* awaitState(zk, "Expired")
       const e = yield* failure(zk.getData("/"))
       assert.strictEqual(e._tag, "SessionExpired")
+      assert.isTrue(Option.isNone(yield* Fiber.poll(idleStates)), "the idle client lost its link")
+      assert.strictEqual(yield* idle.state, "Connected")
+      assert.strictEqual((yield* idle.session).sessionId, idleSession)
+      assert.isTrue(Option.isSome(yield* observer.exists(`${p}-idle`)), "the idle client's ephemeral went with an expired session")
     }), 30_000)
 
   it.scopedLive("a restarted server still knows the session", () =>

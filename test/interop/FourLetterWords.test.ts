@@ -9,6 +9,8 @@ import * as net from "node:net"
 import { fourLetterWord } from "../support/apacheZk.js"
 import { describeTargets, type TargetUnderTest } from "../support/targets.js"
 import { connectNzk, long, nzk, type NzkClient } from "./nodeZk.js"
+import * as Format from "../../src/server/fourLetter/Format.js"
+import { ezkMntrKeys, isSummarySetKey, mntrKeys } from "../support/mntr.js"
 
 /** `key: value` / `key=value` / `key\tvalue` lines into a map. */
 const fields = (text: string, sep: RegExp): Record<string, string> => {
@@ -166,7 +168,52 @@ describeTargets("four-letter words", (t: TargetUnderTest) => {
     assert.strictEqual(await word("xyzw"), "")
     assert.strictEqual(await word("ruok"), "imok")
   })
+
+  it("mntr has exactly the keys, in order, that ezk's Mntr prints for standalone (485; summary sets aside)", async () => {
+    const keys = mntrKeys(await word("mntr")).filter((k) => !isSummarySetKey(k))
+    assert.strictEqual(keys.length, 485)
+    assert.deepStrictEqual(keys, ezkMntrKeys("standalone"))
+  })
+
+  // Last: crst resets the counters the tests above read.
+  it("cons after crst: the session's line has lop=NA, no lcxid, lzxid=0xffffffffffffffff", async () => {
+    assert.strictEqual(await word("crst"), "Connection stats reset.\n")
+    const sid = `0x${client.sessionId().toString(16)}`
+    const cons = await word("cons")
+    const line = cons.split("\n").find((l) => l.includes(`sid=${sid},`))
+    assert.isDefined(line, cons)
+    assert.match(
+      line!,
+      new RegExp(`^ /127\\.0\\.0\\.1:\\d+\\[1\\]\\(queued=0,recved=0,sent=0,sid=${sid},lop=NA,est=\\d+,to=\\d+,lzxid=0xffffffffffffffff,lresp=0,llat=0,minlat=0,avglat=0,maxlat=0\\)$`)
+    )
+  })
 })
+
+describeTargets(
+  "hash",
+  (t) => {
+    it("after 130 txns: one `<zxid hex>: <digest>` line per 128 zxids, as Format.hash prints them", async () => {
+      const client = await connectNzk(t.server().connectString)
+      try {
+        await client.create("/h", Buffer.from("0"))
+        for (let i = 1; i <= 130; i++) await client.setData("/h", Buffer.from(String(i)))
+      } finally {
+        client.close()
+      }
+      const text = await fourLetterWord(t.server().port, "hash")
+      const entries = text.trimEnd().split("\n").map((l) => {
+        const m = /^([0-9a-f]+): (\d+)$/.exec(l)
+        assert.isNotNull(m, text)
+        return { zxid: parseInt(m![1]!, 16), digest: BigInt(m![2]!) }
+      })
+      assert.isAtLeast(entries.length, 1, text)
+      for (const e of entries) assert.strictEqual(e.zxid % 128, 0, text)
+      assert.strictEqual(Format.hash(entries), text)
+    })
+  },
+  // ezk keeps no digest log yet (its `hash` prints nothing): only ZooKeeper's format is checked here.
+  { only: ["zookeeper"] }
+)
 
 describeTargets(
   "four-letter words outside the whitelist",

@@ -306,7 +306,7 @@ describe("four-letter words: golden text (four_letter_words.jsonl)", () => {
       view: { ephemeralsCount: 0, globalSessions: 0, watchCount: 0, uptime: 10, counters: {}, summaries: {} }
     })
     const kv = new Map(out.trimEnd().split("\n").map((l) => l.split("\t") as [string, string]))
-    assert.strictEqual(kv.size, 485) // as many lines as 3.8.0 prints on a fresh standalone server
+    assert.strictEqual(kv.size, 485) // test/interop/FourLetterWords.test.ts: a live 3.8 server prints exactly these keys
     assert.strictEqual(kv.get("zk_avg_latency"), "0.0")
     assert.strictEqual(kv.get("zk_connection_drop_probability"), "0.0")
     assert.strictEqual(kv.get("zk_last_client_response_size"), "-1")
@@ -386,7 +386,7 @@ describe("four-letter words: modes, whitelist, not serving (ensemble.jsonl, live
       assert.deepStrictEqual(calls, { crst: 1, srst: 1, mask: 0x3fn })
     }))
 
-  it.effect("cons after crst: lop=NA, no lcxid, lzxid=0xffffffffffffffff (observed on 3.8.0)", () =>
+  it.effect("cons after crst: lop=NA, no lcxid, lzxid=0xffffffffffffffff (live 3.8: test/interop/FourLetterWords.test.ts)", () =>
     Effect.gen(function* () {
       const reset: ConnectionView = {
         ...sessionConn,
@@ -412,13 +412,13 @@ describe("four-letter words: modes, whitelist, not serving (ensemble.jsonl, live
       )
     }))
 
-  it.effect("hash prints `<zxid hex>: <digest>` lines (observed on 3.8.0)", () =>
+  it.effect("hash prints `<zxid hex>: <digest>` lines (live 3.8: test/interop/FourLetterWords.test.ts)", () =>
     Effect.gen(function* () {
       const v = makeView({ digestLog: () => [{ zxid: 0x80, digest: 259866728569n }, { zxid: 0x100, digest: 542542226298n }] })
       assert.strictEqual(yield* run(v, "hash"), "80: 259866728569\n100: 542542226298\n")
     }))
 
-  it("quorum conf lines (observed on a 3.8.0 observer)", () => {
+  it("quorum conf lines of an observer (live 3.8 ensemble: test/interop/FourLetterQuorum.test.ts)", () => {
     const out = Format.conf(
       {
         ...makeView().conf(),
@@ -455,8 +455,8 @@ describe("four-letter words: modes, whitelist, not serving (ensemble.jsonl, live
     )
   })
 
-  it("mntr gauge order per mode matches a live 3.8.0 ensemble", () => {
-    // Captured from Debian 3.8.0 (3 participants + 1 observer): the keys that differ from standalone, in place.
+  it("mntr gauge order per mode (test/interop/FourLetterQuorum.test.ts compares every mode with a live 3.8 ensemble)", () => {
+    // The keys that differ from standalone, in place.
     const follower = Mntr.gaugeKeys("follower")
     assert.deepStrictEqual(follower.slice(0, 4), ["version", "server_state", "peer_state", "ephemerals_count"])
     assert.strictEqual(follower[follower.indexOf("non_mtls_local_conn_count") + 1], "quorum_size")

@@ -22,8 +22,8 @@ export type PeerKind = "ezk" | "zk"
 
 /** Options of `startMixedEnsemble`. */
 export interface MixedEnsembleOptions {
-  /** One entry per server.N line, in the order the peers are started. */
-  readonly peers: ReadonlyArray<{ readonly sid: number; readonly kind: PeerKind }>
+  /** One entry per server.N line, in the order the peers are started; `observer` makes it a non-voting observer. */
+  readonly peers: ReadonlyArray<{ readonly sid: number; readonly kind: PeerKind; readonly observer?: boolean }>
   /** Default 500 (short, so elections and syncLimit are quick). */
   readonly tickTime?: number
   readonly initLimit?: number
@@ -57,7 +57,7 @@ export interface MixedPeer {
 export interface MixedEnsemble {
   readonly peers: ReadonlyArray<MixedPeer>
   readonly peer: (sid: number) => MixedPeer
-  /** Waits until every running peer serves and exactly one leads; returns the leader. */
+  /** Waits until every running peer serves (leader, follower or observer) and exactly one leads; returns the leader. */
   readonly ready: (timeoutMs?: number) => Promise<MixedPeer>
   /** Every peer's log, headed by sid and kind, for failure messages. */
   readonly logs: () => string
@@ -88,7 +88,7 @@ export const startMixedEnsemble = async (options: MixedEnsembleOptions): Promise
     // before its own peer binds it (a ZooKeeper peer then exits: "Exception while listening").
     options.peers.map(async (p) => ({ ...p, quorumPort: await portBelowEphemeralRange(), electionPort: await portBelowEphemeralRange(), clientPort: await portBelowEphemeralRange() }))
   )
-  const serverLines = ports.map((p) => `server.${p.sid}=${host}:${p.quorumPort}:${p.electionPort}`)
+  const serverLines = ports.map((p) => `server.${p.sid}=${host}:${p.quorumPort}:${p.electionPort}${p.observer === true ? ":observer" : ""}`)
   const peers = await Promise.all(ports.map(async (p) => {
     const dir = path.join(root, `peer${p.sid}`)
     const dataDir = path.join(dir, "data")
@@ -97,7 +97,9 @@ export const startMixedEnsemble = async (options: MixedEnsembleOptions): Promise
     const cfg = [
       `tickTime=${options.tickTime ?? 500}`, `initLimit=${options.initLimit ?? 10}`, `syncLimit=${options.syncLimit ?? 5}`,
       `dataDir=${dataDir}`, `clientPort=${p.clientPort}`, `clientPortAddress=${host}`, "4lw.commands.whitelist=*",
-      "maxClientCnxns=0", ...(options.extendedTypes === true ? ["extendedTypesEnabled=true"] : []), ...(p.kind === "zk" ? ["admin.enableServer=false"] : []), ...serverLines
+      "maxClientCnxns=0", ...(options.extendedTypes === true ? ["extendedTypesEnabled=true"] : []),
+      ...(p.kind === "zk" ? ["admin.enableServer=false"] : []), ...(p.observer === true ? ["peerType=observer"] : []),
+      ...serverLines
     ].join("\n") + "\n"
     const cfgPath = path.join(dir, "zoo.cfg")
     await fs.writeFile(cfgPath, cfg)
@@ -119,7 +121,7 @@ export const startMixedEnsemble = async (options: MixedEnsembleOptions): Promise
       const live = peers.filter((p) => p.pid() !== undefined)
       modes = await Promise.all(live.map((p) => p.mode()))
       const leaders = live.filter((_, i) => modes[i] === "leader")
-      if (leaders.length === 1 && modes.every((m) => m === "leader" || m === "follower")) return leaders[0]!
+      if (leaders.length === 1 && modes.every((m) => m === "leader" || m === "follower" || m === "observer")) return leaders[0]!
       await sleep(200)
     }
     throw new Error(`ensemble not ready within ${timeoutMs} ms (modes ${JSON.stringify(modes)})\n${logs()}`)
