@@ -13,7 +13,7 @@ import * as path from "node:path"
 import { ENSEMBLE_DEFAULTS, ensembleConnectString, ensembleLayout, ensembleZooCfg } from "../../src/cli/EnsembleCommand.js"
 import { Op } from "../../src/wire/Codes.js"
 import { fourLetterWord } from "../support/apacheZk.js"
-import { ezkAvailable, ezkCli } from "../support/ezkServer.js"
+import { ezkCli, noEzkBuild } from "../support/ezkServer.js"
 import { startPipelinedSession } from "../interop/rawClient.js"
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
@@ -100,7 +100,7 @@ const alive = (pid: number): boolean => {
   }
 }
 
-describe.skipIf(!ezkAvailable())("ezk ensemble (the built command)", () => {
+describe.skipIf(noEzkBuild())("ezk ensemble (the built command)", () => {
   it("runs three peers that replicate; SIGTERM stops them all and exits 0", async () => {
     const base = await freeBlock(9)
     const dir = await fs.mkdtemp(path.join(os.tmpdir(), "ezk-ensemble-cli-"))

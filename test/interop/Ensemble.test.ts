@@ -13,7 +13,7 @@ import {
   enc,
   everywhere,
   type EzkEnsemble,
-  ezkAvailable,
+  noEzkBuild,
   openAcl,
   sleep,
   startEnsemble
@@ -38,7 +38,7 @@ print(json.dumps({"data": data.decode(), "version": stat.version, "seq": seq,
 zk.stop()
 `
 
-describe.skipIf(!ezkAvailable())("a 3-node ensemble of ezk processes", () => {
+describe.skipIf(noEzkBuild())("a 3-node ensemble of ezk processes", () => {
   let ens: EzkEnsemble
   beforeAll(async () => {
     ens = await startEnsemble({ nodes: 3 })
@@ -104,7 +104,7 @@ describe.skipIf(!ezkAvailable())("a 3-node ensemble of ezk processes", () => {
   })
 })
 
-describe.skipIf(!ezkAvailable())("an ensemble with an observer", () => {
+describe.skipIf(noEzkBuild())("an ensemble with an observer", () => {
   let ens: EzkEnsemble
   beforeAll(async () => {
     ens = await startEnsemble({ nodes: 3, observers: 1 })
@@ -139,7 +139,7 @@ describe.skipIf(!ezkAvailable())("an ensemble with an observer", () => {
   })
 })
 
-describe.skipIf(!ezkAvailable())("a client whose server is killed", () => {
+describe.skipIf(noEzkBuild())("a client whose server is killed", () => {
   let ens: EzkEnsemble
   beforeAll(async () => {
     ens = await startEnsemble({ nodes: 3 })

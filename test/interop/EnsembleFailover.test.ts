@@ -20,7 +20,7 @@ import {
   enc,
   everywhere,
   type EzkEnsemble,
-  ezkAvailable,
+  noEzkBuild,
   openAcl,
   sleep,
   startEnsemble
@@ -115,7 +115,7 @@ const createPath = async (ens: EzkEnsemble, sid: number, path: string, data = ""
   }
 }
 
-describe.skipIf(!ezkAvailable())("a 3-node ensemble of ezk processes under failures", () => {
+describe.skipIf(noEzkBuild())("a 3-node ensemble of ezk processes under failures", () => {
   let ens: EzkEnsemble
   beforeAll(async () => {
     ens = await startEnsemble({ nodes: 3 })

@@ -6,8 +6,8 @@
  * their data and by what the peers log about the sync.
  */
 import { afterEach, assert, describe, it } from "@effect/vitest"
-import { apacheZkAvailable } from "../support/apacheZk.js"
-import { ezkAvailable } from "../support/ezkServer.js"
+import { noApacheZk } from "../support/apacheZk.js"
+import { noEzkBuild } from "../support/ezkServer.js"
 import { type MixedEnsemble, type MixedEnsembleOptions, startMixedEnsemble } from "../support/mixedEnsemble.js"
 import { noKazoo, runPython } from "./tools.js"
 
@@ -141,7 +141,7 @@ const sessionsAcross = async (first: string, second: string) => {
 
 const logSince = (text: string, marker: number) => text.slice(marker)
 
-describe.skipIf(!apacheZkAvailable() || !ezkAvailable() || noKazoo())("mixed ensemble: ezk with Apache ZooKeeper 3.8", () => {
+describe.skipIf(noApacheZk() || noEzkBuild() || noKazoo())("mixed ensemble: ezk with Apache ZooKeeper 3.8", () => {
   it("ZooKeeper leads, ezk follows: writes through either kind are read on the other", () =>
     withEnsemble({ peers: [{ sid: 1, kind: "ezk" }, { sid: 2, kind: "zk" }, { sid: 3, kind: "zk" }] }, async (e) => {
       const leader = await e.ready()

@@ -17,6 +17,7 @@ import * as os from "node:os"
 import * as path from "node:path"
 import { Effect, type Scope } from "effect"
 import { killOnExit } from "./children.js"
+import { missingTool } from "./requireTool.js"
 
 /** Options of `startApacheZk`. */
 export interface ApacheZkOptions {
@@ -58,6 +59,10 @@ export const zookeeperJar = process.env.ZK_JAR ?? "/usr/share/java/zookeeper.jar
 
 /** True when Apache ZooKeeper and java look installed, so suites can `skipIf(!available)`. */
 export const apacheZkAvailable = (): boolean => existsSync(zookeeperJar)
+
+/** True when the jar is missing and its tests should skip (a failure under CI=true, see requireTool). */
+export const noApacheZk = (): boolean =>
+  missingTool("Apache ZooKeeper 3.8 (zookeeper.jar)", apacheZkAvailable(), "apt-get install zookeeper")
 
 /** A TCP port that was free on 127.0.0.1 a moment ago. */
 export const freePort = (): Promise<number> =>

@@ -19,10 +19,10 @@ import * as path from "node:path"
 import { Err, Op } from "../../src/wire/Codes.js"
 import { type PipelinedSession, startPipelinedSession } from "../interop/rawClient.js"
 import { fourLetterWord } from "./apacheZk.js"
-import { ezkAvailable, ezkCli } from "./ezkServer.js"
+import { ezkAvailable, ezkCli, noEzkBuild } from "./ezkServer.js"
 import { killOnExit } from "./children.js"
 
-export { ezkAvailable }
+export { ezkAvailable, noEzkBuild }
 
 /** Options of `startEnsemble`. */
 export interface EnsembleOptions {

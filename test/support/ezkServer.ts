@@ -17,6 +17,7 @@ import * as path from "node:path"
 import { fileURLToPath } from "node:url"
 import { fourLetterWord } from "./apacheZk.js"
 import { killOnExit } from "./children.js"
+import { missingTool } from "./requireTool.js"
 
 /** The built CLI; override with EZK_CLI (e.g. to test an installed package). */
 export const ezkCli: string =
@@ -24,6 +25,9 @@ export const ezkCli: string =
 
 /** True when the CLI has been built (`npx tsc -p tsconfig.build.json`). */
 export const ezkAvailable = (): boolean => existsSync(ezkCli)
+
+/** True when the CLI is not built and its tests should skip (a failure under CI=true, see requireTool). */
+export const noEzkBuild = (): boolean => missingTool("the built ezk CLI (dist/)", ezkAvailable(), "npm run build")
 
 /** Options of `startEzk`. */
 export interface EzkOptions {

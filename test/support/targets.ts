@@ -9,9 +9,8 @@
  * are skipped when not installed, the ezk kinds fail loudly when not built).
  */
 import { afterAll, beforeAll, describe } from "@effect/vitest"
-import { type ApacheZk, apacheZkAvailable, fourLetterWord, startApacheZk } from "./apacheZk.js"
+import { type ApacheZk, fourLetterWord, noApacheZk, startApacheZk } from "./apacheZk.js"
 import { type MixedEnsemble, type PeerKind, startMixedEnsemble } from "./mixedEnsemble.js"
-import { missingTool } from "./requireTool.js"
 import { type EzkServer, startEzk } from "./ezkServer.js"
 
 export type TargetName = "ezk" | "zookeeper" | "ezk-ensemble" | "zookeeper-ensemble"
@@ -115,7 +114,7 @@ export const ezkTarget: Target = {
 
 export const zookeeperTarget: Target = {
   name: "zookeeper",
-  available: () => !missingTool("Apache ZooKeeper 3.8 (zookeeper.jar)", apacheZkAvailable(), "apt-get install zookeeper"),
+  available: () => !noApacheZk(),
   start: async (options = {}) =>
     fromZk(
       await startApacheZk({

@@ -12,7 +12,7 @@ import { Effect, Queue } from "effect"
 import * as QV from "../../../src/quorum/core/QuorumVerifier.js"
 import * as ElectionNet from "../../../src/quorum/election/ElectionNet.js"
 import * as FLE from "../../../src/quorum/election/FastLeaderElection.js"
-import { apacheZkAvailable, zookeeperJar } from "../../support/apacheZk.js"
+import { noApacheZk, zookeeperJar } from "../../support/apacheZk.js"
 import { portBelowEphemeralRange } from "../../support/ezkEnsemble.js"
 
 const host = "127.0.0.1"
@@ -59,7 +59,7 @@ const stop = (child: ChildProcess) =>
     child.kill("SIGKILL")
   })
 
-describe.skipIf(!apacheZkAvailable())("FastLeaderElection against Apache ZooKeeper 3.8", () => {
+describe.skipIf(noApacheZk())("FastLeaderElection against Apache ZooKeeper 3.8", () => {
   it.live("two real servers and ezk (newest log) elect ezk", () =>
     Effect.scoped(Effect.gen(function*() {
       const ports: Array<Ports> = []
