@@ -205,6 +205,7 @@ const create: Command = {
       for (const w of parsed.warnings) ctx.io.err(w)
       acl = parsed.acl
     }
+    if (acl !== undefined && acl.length === 0) return invalidAcl(ctx)
     const options = { mode, ...(acl !== undefined ? { acl } : {}), ...(ttl !== undefined ? { ttl: Number(ttl) } : {}) }
     const sequential = mode === CreateMode.PERSISTENT_SEQUENTIAL || mode === CreateMode.EPHEMERAL_SEQUENTIAL ||
       mode === CreateMode.PERSISTENT_SEQUENTIAL_WITH_TTL
@@ -220,6 +221,13 @@ const create: Command = {
     )
   }
 }
+
+/** The Java client refuses an empty ACL before sending (InvalidACLException without a path). */
+const invalidAcl = (ctx: CommandContext) =>
+  Effect.suspend(() => {
+    ctx.io.err(keeperMessage("InvalidACL", ""))
+    return Effect.fail(new CliFailure("Acl is not valid : null"))
+  })
 
 const remove: Command = {
   name: "delete",
@@ -309,6 +317,7 @@ const setAcl: Command = {
       const parsed = parseAcl(p.args[2]!)
       for (const w of parsed.warnings) ctx.io.err(w)
       const version = yield* intOption(p, "v", -1)
+      if (parsed.acl.length === 0) return yield* Effect.fail(new CliFailure("Acl is not valid : null"))
       if (!p.flags.has("R")) {
         return yield* request(ctx, root, (zk) => zk.setACL(root, parsed.acl, version)).pipe(
           Effect.flatMap(printStat(ctx, p.flags.has("s")))
