@@ -30,16 +30,15 @@ export const parseShellArgs = (argv: ReadonlyArray<string>): ShellArgs | string 
     else if (opt === "-timeout") timeout = argv[++i]!
     else if (opt === "-client-configuration") i++ // Java client properties: nothing ezk's client reads
     else if (opt === "-r") readOnly = true
-    else if (!opt.startsWith("-")) {
-      return { server, timeoutMs: parseTimeout(timeout), readOnly, command: argv.slice(i) }
-    }
+    else if (!opt.startsWith("-")) return withTimeout(server, timeout, readOnly, argv.slice(i))
   }
-  const timeoutMs = parseTimeout(timeout)
-  if (Number.isNaN(timeoutMs)) return `Error: -timeout must be a number of milliseconds, got ${timeout}`
-  return { server, timeoutMs, readOnly, command: undefined }
+  return withTimeout(server, timeout, readOnly, undefined)
 }
 
-const parseTimeout = (text: string): number => (/^\d+$/.test(text) ? Number(text) : Number.NaN)
+const withTimeout = (server: string, timeout: string, readOnly: boolean, command: ShellArgs["command"]): ShellArgs | string =>
+  /^\d+$/.test(timeout) && Number(timeout) > 0
+    ? { server, timeoutMs: Number(timeout), readOnly, command }
+    : `Error: -timeout must be a positive number of milliseconds, got ${timeout}`
 
 /**
  * Splits a typed line into words: runs of non-blanks, or text in single or double quotes (the
