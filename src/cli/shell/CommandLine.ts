@@ -15,6 +15,8 @@ export interface ShellArgs {
   readonly readOnly: boolean
   /** The command to run instead of reading commands, as words (`get -s /a`), if any. */
   readonly command: ReadonlyArray<string> | undefined
+  /** `-h` / `--help`: print the usage and exit. */
+  readonly help?: boolean
 }
 
 /** Parses the shell's argv; a string is an error message. Unknown `-x` options are skipped, as zkCli does. */
@@ -30,6 +32,7 @@ export const parseShellArgs = (argv: ReadonlyArray<string>): ShellArgs | string 
     else if (opt === "-timeout") timeout = argv[++i]!
     else if (opt === "-client-configuration") i++ // Java client properties: nothing ezk's client reads
     else if (opt === "-r") readOnly = true
+    else if (opt === "-h" || opt === "-help" || opt === "--help") return { server, timeoutMs: 1, readOnly, command: undefined, help: true }
     else if (!opt.startsWith("-")) return withTimeout(server, timeout, readOnly, argv.slice(i))
   }
   return withTimeout(server, timeout, readOnly, undefined)

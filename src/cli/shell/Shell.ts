@@ -148,6 +148,11 @@ export const runShell = <R>(
       io.err(args)
       return 2
     }
+    if (args.help === true) {
+      io.out("ezk shell [-server host:port[,host:port...][/chroot]] [-timeout ms] [-r] [cmd args...]")
+      for (const l of usageLines().slice(1)) io.out(l)
+      return 0
+    }
     const session = makeSession(io, { timeoutMs: args.timeoutMs, readOnly: args.readOnly })
     const ctx: CommandContext = { session, io }
     const state = makeState()
