@@ -5,7 +5,7 @@
  */
 import { assert, describe, it } from "@effect/vitest"
 import { parseOptions, parseShellArgs, splitLine } from "../../src/cli/shell/CommandLine.js"
-import { clientConfig } from "../../src/cli/shell/Commands.js"
+import { clientConfig } from "../../src/cli/shell/AdminCommands.js"
 import { childList, javaDate, javaHex, pathError, permString } from "../../src/cli/shell/Format.js"
 
 describe("ezk shell parsing", () => {

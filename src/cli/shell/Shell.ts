@@ -6,7 +6,8 @@
  */
 import { Effect } from "effect"
 import { parseOptions, parseShellArgs, splitLine } from "./CommandLine.js"
-import { BUILTINS, CliFailure, type Command, COMMANDS, type CommandContext, usageLines } from "./Commands.js"
+import { CliFailure, type Command, type CommandContext } from "./Command.js"
+import { BUILTINS, COMMANDS, usageLines } from "./Commands.js"
 import { type Io, makeSession, type Session } from "./Session.js"
 
 /** The loop's memory: numbered history (for `history`/`redo`) and the exit code so far. */
