@@ -285,6 +285,32 @@ describe("ezk shell commands (in process)", () => {
       assert.strictEqual(code, 1) // quit exits with the code of the command before it
     }))
 
+  it.scoped("a lost connection prints Disconnected then SyncConnected, and the session goes on", () =>
+    Effect.gen(function*() {
+      const { shell } = yield* setup
+      const states: Array<string> = []
+      const { code, printed } = yield* shell(["-server", "server:2181"], [
+        "create -e /eph x",
+        (ctx) =>
+          ctx.session.client.pipe(
+            Effect.flatMap((zk) => zk.dropConnection),
+            Effect.zipRight(Effect.sleep("5 seconds")),
+            Effect.zipRight(Effect.sync(() => states.push(ctx.session.promptState()))),
+            Effect.orDie
+          ),
+        "get /eph"
+      ])
+      const events = printed.filter((l) => l.startsWith("event: WatchedEvent")).map((l) => l.slice("event: WatchedEvent ".length))
+      assert.deepStrictEqual(events, [
+        "state:SyncConnected type:None path:null",
+        "state:Disconnected type:None path:null",
+        "state:SyncConnected type:None path:null"
+      ])
+      assert.deepStrictEqual(states, ["CONNECTED"])
+      assert.deepStrictEqual(printed.slice(-1), ["out: x"]) // same session: the ephemeral is still there
+      assert.strictEqual(code, 0)
+    }))
+
   it.scoped("tab completion: command names, then znode paths from the server", () =>
     Effect.gen(function*() {
       const { shell, withClient } = yield* setup
