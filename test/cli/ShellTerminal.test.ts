@@ -1,6 +1,6 @@
 /**
  * `ezk shell` in a real terminal, as a person uses it: tmux runs the built CLI in a pane, the test
- * types keys (including Tab, arrow keys and Ctrl-D) and reads the screen. Covers the prompt, tab
+ * types keys (including Tab, arrow keys, Ctrl-C and Ctrl-D) and reads the screen. Covers the prompt, tab
  * completion of commands and znode paths (asked from the server), history, and a watch event
  * arriving while the prompt waits for input.
  */
@@ -60,7 +60,7 @@ describe.skipIf(noTmux())("ezk shell in a terminal (tmux)", () => {
     if (dir !== undefined) rmSync(dir, { recursive: true, force: true })
   })
 
-  it("prompt, commands, Tab completion, history, watch events, Ctrl-D", async () => {
+  it("prompt, commands, Tab completion, history, Ctrl-C, watch events, Ctrl-D", async () => {
     await waitFor("the connected prompt", (s) => lastLine(s) === prompt(0).trimEnd())
 
     type("create /terminal hello")
@@ -90,6 +90,11 @@ describe.skipIf(noTmux())("ezk shell in a terminal (tmux)", () => {
     keys("Tab")
     await waitFor("both candidates", (s) => s.includes("/terminal/alpha") && /\/terminal\/alps\s/.test(s))
     keys("C-u")
+
+    // Ctrl-C on a typed line clears it and keeps the shell.
+    type("get /nothing-to-see")
+    keys("C-c")
+    await waitFor("a cleared line", (s) => lastLine(s) === prompt(4).trimEnd())
 
     // Up arrow brings back the last command.
     keys("Up")
