@@ -179,4 +179,11 @@ describeTargets("ezk shell vs zkCli.sh", (t) => {
       assertSame(zk, ezk, `\`${command.join(" ")}\``, false)
     }
   }, 300_000)
+
+  it("a reader that goes away early (| head -1) ends nothing but the output", async () => {
+    const cs = t.server().connectString
+    const r = await run("bash", ["-c", `"$0" "$1" shell -server "$2" ls -R / | head -1; echo "exit \${PIPESTATUS[0]}"`, process.execPath, ezkCli, cs])
+    assert.strictEqual(r.stdout, `Connecting to ${cs}\nexit 0\n`, r.stderr)
+    assert.notInclude(r.stderr, "EPIPE")
+  })
 })

@@ -17,16 +17,19 @@ import { type LineSource, prompt, type ShellState } from "./Shell.js"
 
 /** Output on the process's streams; `event` redraws the prompt when a terminal is waiting for input. */
 export const processIo = (): Io & { redraw: (() => void) | undefined } => {
+  // A reader that went away (`ezk shell ... | head -1`) must not crash the shell: like zkCli's
+  // PrintStream, it stops writing there and carries on to its normal exit code.
+  const open = { out: true, err: true }
+  process.stdout.on("error", () => void (open.out = false))
+  process.stderr.on("error", () => void (open.err = false))
+  const out = (text: string) => void (open.out && process.stdout.write(text))
   const io = {
     redraw: undefined as (() => void) | undefined,
-    out: (line: string) => void process.stdout.write(`${line}\n`),
-    err: (line: string) => void process.stderr.write(`${line}\n`),
+    out: (line: string) => out(`${line}\n`),
+    err: (line: string) => void (open.err && process.stderr.write(`${line}\n`)),
     event: (lines: ReadonlyArray<string>) => {
-      if (io.redraw === undefined) {
-        process.stdout.write(`${lines.join("\n")}\n`)
-        return
-      }
-      process.stdout.write(`\r\x1b[K${lines.join("\n")}\n`)
+      if (io.redraw === undefined) return out(`${lines.join("\n")}\n`)
+      out(`\r\x1b[K${lines.join("\n")}\n`)
       io.redraw()
     }
   }
