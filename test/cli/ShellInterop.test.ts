@@ -113,6 +113,7 @@ getAcl /R/acl
 create /R/bad x world:anyone
 create /R/bad2 x world:anyone:rq
 addauth digest bob:bobpw
+whoami
 get /R/acl
 setAcl -v 3 /R/acl world:anyone:r
 setAcl -s /R/acl world:anyone:r,digest:bob:0ezhUayTjEymfNB3K9C0+wkMLMo=:cdrwa
@@ -135,6 +136,8 @@ get R
 get /R/
 get /R/./x
 removewatches /R/nope
+config -s
+config -c
 ls -R /R/nope
 nosuchcommand
 get -x /R
