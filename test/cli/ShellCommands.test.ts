@@ -177,6 +177,14 @@ describe("ezk shell commands (in process)", () => {
       assert.strictEqual(unknown.code, 127)
     }))
 
+  it.scoped("a bad connect string is reported; commands then fail instead of waiting", () =>
+    Effect.gen(function*() {
+      const { shell } = yield* setup
+      const { code, printed } = yield* shell(["-server", "server:port"], ["get /a"])
+      assert.include(printed, `err: Cannot connect to server:port: BadArguments: connect string: invalid server "server:port"`)
+      assert.strictEqual(code, 1)
+    }))
+
   it.scoped("watches print once per event, as zkCli's single default watcher does", () =>
     Effect.gen(function*() {
       const { shell } = yield* setup

@@ -139,8 +139,14 @@ export const makeSession = (io: Io, options: ConnectOptions): Session => {
           Effect.forkIn(scope)
         )
       })
+      // Only a bad connect string fails here (the client retries unreachable servers for ever).
       yield* open.pipe(
-        Effect.catchAll((e) => Effect.zipRight(Deferred.fail(client, e), Effect.sync(() => (conn.state = "Closed")))),
+        Effect.catchAll((e) =>
+          Effect.sync(() => {
+            conn.state = "Closed"
+            io.err(`Cannot connect to ${newHost}: ${e.message}`)
+          }).pipe(Effect.zipRight(Deferred.fail(client, e)))
+        ),
         Effect.forkIn(scope)
       )
     })
