@@ -2,7 +2,8 @@
 "use strict"
 // The `ezk` command. Loads the fast-path bundle dist/ezk.cjs (server, 4lw, version) with V8's code
 // cache (dist/ezk.cache), so a start does not re-compile it; the cache is (re)written once when
-// missing or stale (another Node version). Anything else runs the full CLI bundle dist/ezk-full.cjs.
+// missing or stale (another Node version). `ezk shell` runs dist/ezk-shell.cjs (the client, no server);
+// anything else runs the full CLI bundle dist/ezk-full.cjs.
 // Without bundles (a plain tsc build) it runs the ESM entry dist/cli/main.js.
 const fs = require("fs")
 const path = require("path")
@@ -13,8 +14,11 @@ const dist = path.join(__dirname, "..", "dist")
 const bundle = path.join(dist, "ezk.cjs")
 const fullBundle = path.join(dist, "ezk-full.cjs")
 const cacheFile = path.join(dist, "ezk.cache")
+const shellBundle = path.join(dist, "ezk-shell.cjs")
 
-if (!fs.existsSync(bundle)) {
+if (process.argv[2] === "shell" && fs.existsSync(shellBundle)) {
+  require(shellBundle).runShellMain(process.argv.slice(3))
+} else if (!fs.existsSync(bundle)) {
   import(require("url").pathToFileURL(path.join(dist, "cli", "main.js")).href)
 } else {
   let cachedData

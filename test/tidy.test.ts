@@ -45,7 +45,7 @@ describe("tidy", () => {
   })
 
   it("only the CLI entry points run Effects as programs", () => {
-    const entries = [path.join("src", "cli", "main.ts"), path.join("src", "cli", "FastMain.ts")]
+    const entries = [path.join("src", "cli", "main.ts"), path.join("src", "cli", "FastMain.ts"), path.join("src", "cli", "ShellMain.ts")]
     const src = sources("src").filter((f) => !entries.includes(f))
     assert.deepStrictEqual(offenders(src, /\bEffect\.run(Promise|Sync|Fork|Callback)\(|\brunMain\b/), [])
   })

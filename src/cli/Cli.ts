@@ -1,6 +1,7 @@
 /**
  * The `ezk` command line with @effect/cli: `ezk server [flags]`, `ezk 4lw <word> [--server host:port]`,
- * `ezk ensemble [flags]` (EnsembleCommand.ts), `ezk version`, plus generated `--help`, `--version` and completions.
+ * `ezk ensemble [flags]` (EnsembleCommand.ts), `ezk shell` (shell/Shell.ts), `ezk version`, plus generated
+ * `--help`, `--version` and completions.
  *
  * `makeCli(startServer)` returns the argv runner; it needs `CliApp.Environment` (NodeContext.layer).
  * The work itself lives in ServerCommand.ts / FourLetterClient.ts, shared with FastCli.ts: importing
@@ -18,6 +19,8 @@ import type * as Config from "../server/Config.js"
 import { FOUR_LETTER_WORDS, type FourLetterWord } from "../server/fourLetter/ServerView.js"
 import { ENSEMBLE_DEFAULTS, ensembleCommand } from "./EnsembleCommand.js"
 import { fourLetterCommand } from "./FourLetterClient.js"
+import { runShell } from "./shell/Shell.js"
+import { processIo, stdinLines } from "./shell/Terminal.js"
 import { EZK_VERSION, type ServerFlags, serverCommand } from "./ServerCommand.js"
 
 export { FourLetterClientError, parseServerAddress, sendFourLetterWord } from "./FourLetterClient.js"
@@ -131,7 +134,17 @@ export const makeCli = <E, R>(startServer: (config: Config.ZkConfig) => Effect.E
         )
       )
   ).pipe(Command.withDescription("Run a local ensemble of ezk servers on loopback until interrupted"))
-  const root = Command.make("ezk").pipe(Command.withSubcommands([server, fourLetter, ensemble, version]))
+  // main.ts hands `ezk shell ...` to ShellMain before @effect/cli sees it (zkCli's `-server` style
+  // flags are not @effect/cli's); this entry lists it in `ezk --help` and runs it for plain words.
+  const shell = Command.make(
+    "shell",
+    { args: Args.text({ name: "args" }).pipe(Args.withDescription("[-server host:port] [-timeout ms] [-r] [cmd args...]"), Args.repeated) },
+    ({ args }) => {
+      const io = processIo()
+      return Effect.scoped(runShell(args, io, stdinLines(io))).pipe(Effect.map((code) => void (process.exitCode = code)))
+    }
+  ).pipe(Command.withDescription("A zkCli.sh-compatible shell (docs/shell.md): ezk shell [-server host:port] [cmd args...]"))
+  const root = Command.make("ezk").pipe(Command.withSubcommands([server, fourLetter, ensemble, shell, version]))
   const run = Command.run(root, { name: "ezk", version: EZK_VERSION })
   return (argv: ReadonlyArray<string>) =>
     run(argv).pipe(Effect.catchIf(ValidationError.isValidationError, () => Effect.sync(() => void (process.exitCode = 2))))
