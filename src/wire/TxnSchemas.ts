@@ -42,9 +42,6 @@ export const TxnDigest = Schema.Struct({ version: Int32, hi: UInt32, lo: UInt32 
 
 const makeArb = <A, I>(s: Schema.Schema<A, I>): Arbitrary.LazyArbitrary<A> => Arbitrary.makeLazy(s)
 
-/** Digest version ZooKeeper 3.6+ writes; readTxnEntry only recognises a tail with this version. */
-export const DIGEST_VERSION = 2
-
 /**
  * A logged txn. Consistency is part of the shape: header.type = txn.type, error txns carry no
  * digest, and a digest has version 2 (anything else would be read back as record bytes).
@@ -54,7 +51,7 @@ export const TxnEntry = Schema.Struct({ header: TxnHeader, txn: Txn, digest: Sch
     Schema.filter(
       (e) =>
         e.header.type === e.txn.type &&
-        (e.digest === null ? true : e.txn.type !== Op.error && e.digest.version === DIGEST_VERSION),
+        (e.digest === null ? true : e.txn.type !== Op.error && e.digest.version === T.DIGEST_VERSION),
       { message: () => "TxnEntry: header.type must equal txn.type; digest (version 2) only on non-error txns" }
     )
   )
@@ -70,7 +67,7 @@ export const TxnEntry = Schema.Struct({ header: TxnHeader, txn: Txn, digest: Sch
         .map(({ digest, header, txn }) => ({
           header: { ...header, type: txn.type },
           txn,
-          digest: txn.type === Op.error || digest === null ? null : { version: DIGEST_VERSION, ...digest }
+          digest: txn.type === Op.error || digest === null ? null : { version: T.DIGEST_VERSION, ...digest }
         }))
   })
 

@@ -5,10 +5,9 @@
  * while too many writes are outstanding (globalOutstandingLimit).
  */
 import type { DataTree } from "../../tree/DataTree.js"
-import { DIGEST_VERSION } from "../../tree/Digest.js"
 import { Op } from "../../wire/Codes.js"
 import { JuteWriter } from "../../wire/Jute.js"
-import { writeTxn, writeTxnHeader } from "../../wire/TxnRecords.js"
+import { DIGEST_VERSION, writeTxn, writeTxnHeader } from "../../wire/TxnRecords.js"
 import { toHex, ZxidCounter } from "../../wire/Zxid.js"
 import { type CommitStage, type ForwardedRequest, type PendingWrite, WriteKind } from "../commit/CommitStage.js"
 import { type Connection, PAUSE_THROTTLE } from "../Connection.js"
