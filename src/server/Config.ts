@@ -9,7 +9,8 @@
  * `Config.boolean` accepts yes/on/1 (Java's Boolean.parseBoolean reads those as false); keys have aliases
  * (`zookeeper.X` system-property spellings), `server.N`/`authProvider.N` are enumerations, and several keys
  * warn-and-default (`autopurge.snapRetainCount < 3`, bad `snapCount`). A table keeps every such rule next to
- * its key and yields plain notes that the loader logs.
+ * its key and yields plain notes that the loader logs. That table is internal/configDecode.ts (pure);
+ * this module holds the types, the sources (zoo.cfg, `--set`, flags) and the layers.
  *
  * Layering, lowest to highest: embedded defaults (only without a zoo.cfg) < zoo.cfg < `--set k=v` <
  * specific flags. A flag is just another key/value (e.g. `--port 2182` is `clientPort=2182`), so every
@@ -19,15 +20,16 @@ import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
-import * as LogLevel from "effect/LogLevel"
+import type * as LogLevel from "effect/LogLevel"
 import * as fs from "node:fs/promises"
-import { FOUR_LETTER_WORDS, type FourLetterWord } from "./fourLetter/ServerView.js"
-import { canonicalKey, classifyCanonical, isAuthProviderKey, unsupportedReason } from "./internal/configKeys.js"
-import { invalid, javaBool, javaDecode, javaInt, missing, type Note, type Parsed, port, type Setting, ZkConfigError } from "./internal/configValues.js"
+import type { FourLetterWord } from "./fourLetter/ServerView.js"
+import { decode, type Decoded } from "./internal/configDecode.js"
+import { type Note, type Setting, ZkConfigError } from "./internal/configValues.js"
 import * as Properties from "./internal/properties.js"
-import { decodeQuorum, isQuorum, type QuorumConfig } from "./internal/quorumConfig.js"
+import type { QuorumConfig } from "./internal/quorumConfig.js"
 
 export { canonicalKey } from "./internal/configKeys.js"
+export { decode, type Decoded } from "./internal/configDecode.js"
 export { type Note, type Setting, ZkConfigError } from "./internal/configValues.js"
 export { isQuorum, type QuorumAddress, type QuorumConfig, type QuorumServer } from "./internal/quorumConfig.js"
 
@@ -130,266 +132,6 @@ export const embeddedDefaults: Readonly<Record<string, string>> = {
   tickTime: "2000",
   dataDir: "./ezk-data",
   "4lw.commands.whitelist": EMBEDDED_4LW.join(",")
-}
-
-// ---------------------------------------------------------------------------------------------
-// Value tables
-
-const LOG_LEVELS: Readonly<Record<string, LogLevel.LogLevel>> = {
-  all: LogLevel.All,
-  trace: LogLevel.Trace,
-  debug: LogLevel.Debug,
-  info: LogLevel.Info,
-  warn: LogLevel.Warning,
-  warning: LogLevel.Warning,
-  error: LogLevel.Error,
-  fatal: LogLevel.Fatal,
-  none: LogLevel.None,
-  off: LogLevel.None
-}
-
-const AUTH_CLASSES: Readonly<Record<string, AuthProvider>> = {
-  "org.apache.zookeeper.server.auth.SASLAuthenticationProvider": "sasl",
-  "org.apache.zookeeper.server.auth.DigestAuthenticationProvider": "digest",
-  "org.apache.zookeeper.server.auth.IPAuthenticationProvider": "ip"
-}
-
-// ---------------------------------------------------------------------------------------------
-// Decoding
-
-/** Result of a successful decode: the config and what to log about it. */
-export interface Decoded {
-  readonly config: ZkConfig
-  readonly notes: ReadonlyArray<Note>
-}
-
-
-/**
- * Decodes layered settings (later ones win per canonical key) into a ZkConfig with ZooKeeper's rules.
- * Pure: returns the notes instead of logging them. Fails on the first invalid value.
- */
-export const decode = (settings: Iterable<Setting>, source?: string): Either.Either<Decoded, ZkConfigError> => {
-  const notes: Array<Note> = []
-  const byKey = new Map<string, Setting>()
-  const seenRaw = new Set<string>()
-  for (const s of settings) {
-    const key = canonicalKey(s.key.trim())
-    const setting: Setting = { key, value: s.value.trim(), origin: s.origin }
-    byKey.delete(key) // keep insertion order = order of the winning setting
-    byKey.set(key, setting)
-    if (seenRaw.has(s.key)) continue
-    seenRaw.add(s.key)
-    const cls = classifyCanonical(key)
-    if (cls === "unknown") notes.push({ level: "Warning", message: `${s.origin}: unknown key ${s.key}; ignored` })
-    else if (cls === "ignored") notes.push({ level: "Info", message: `${s.origin}: ${s.key} does not apply to ezk; ignored` })
-    else if (cls === "tls") notes.push({ level: "Warning", message: `${s.origin}: ${s.key}: TLS is not supported by ezk; ignored` })
-    else if (cls === "unsupported") notes.push({ level: "Warning", message: `${s.origin}: ${s.key}: ${unsupportedReason(key)}; ignored` })
-  }
-  return Either.gen(function* () {
-    const get = (k: string): Setting | undefined => byKey.get(k)
-    const int = (k: string): Parsed<number | undefined> => {
-      const s = get(k)
-      return s === undefined ? Either.right(undefined) : javaInt(s)
-    }
-    const bool = (k: string, dflt: boolean): boolean => {
-      const s = get(k)
-      return s === undefined ? dflt : javaBool(s, notes)
-    }
-    // A system property read with Integer.getInteger: a bad value silently falls back in ZooKeeper; ezk warns.
-    const sysInt = (k: string, dflt: number): number => {
-      const s = get(k)
-      if (s === undefined) return dflt
-      const n = javaDecode(s.value)
-      if (n === undefined) {
-        notes.push({ level: "Warning", message: `${s.origin}: ${k}=${s.value} is not an integer; using ${dflt}, as ZooKeeper does` })
-        return dflt
-      }
-      return n
-    }
-    const positive = (k: string, n: number): Parsed<number> => (n > 0 ? Either.right(n) : Either.left(invalid(get(k)!, "must be positive")))
-
-    // --- core keys
-    const tickTimeSetting = get("tickTime")
-    const tickTime = (yield* int("tickTime")) ?? 3000
-    if (tickTime <= 0) return yield* Either.left(tickTimeSetting ? invalid(tickTimeSetting, "must be positive") : missing("tickTime is not set"))
-    const dataDir = get("dataDir")?.value
-    if (dataDir === undefined || dataDir === "") return yield* Either.left(missing("dataDir is not set (set dataDir in zoo.cfg or pass --data-dir)"))
-    const dataLogDirValue = get("dataLogDir")?.value
-    const dataLogDir = dataLogDirValue === undefined || dataLogDirValue === "" ? dataDir : dataLogDirValue
-
-    const clientPortSetting = get("clientPort")
-    const clientPortValue = clientPortSetting === undefined ? undefined : yield* port(clientPortSetting)
-    const clientPortAddressValue = get("clientPortAddress")?.value
-    const clientPortAddress = clientPortAddressValue === undefined || clientPortAddressValue === "" ? undefined : clientPortAddressValue
-    const clientPortListenBacklog = (yield* int("clientPortListenBacklog")) ?? -1
-    const maxClientCnxns = (yield* int("maxClientCnxns")) ?? 60
-
-    const minSet = get("minSessionTimeout")
-    const maxSet = get("maxSessionTimeout")
-    const minRaw = (yield* int("minSessionTimeout")) ?? -1
-    const maxRaw = (yield* int("maxSessionTimeout")) ?? -1
-    if (minSet !== undefined && minRaw < -1) return yield* Either.left(invalid(minSet, "must be positive, or -1 for 2 × tickTime"))
-    if (maxSet !== undefined && maxRaw < -1) return yield* Either.left(invalid(maxSet, "must be positive, or -1 for 20 × tickTime"))
-    const minSessionTimeout = minRaw === -1 ? tickTime * 2 : minRaw
-    const maxSessionTimeout = maxRaw === -1 ? tickTime * 20 : maxRaw
-    if (minSessionTimeout > maxSessionTimeout) {
-      return yield* Either.left(
-        new ZkConfigError({
-          reason: "Inconsistent",
-          detail: `minSessionTimeout must not be larger than maxSessionTimeout (minSessionTimeout=${minSessionTimeout}, maxSessionTimeout=${maxSessionTimeout})`
-        })
-      )
-    }
-
-    let snapCount = sysInt("snapCount", 100000)
-    if (snapCount < 2) {
-      notes.push({ level: "Warning", message: `${get("snapCount")!.origin}: snapCount=${snapCount}: SnapCount should be 2 or more; reset to 2, as ZooKeeper does` })
-      snapCount = 2
-    }
-    let autopurgeSnapRetainCount = (yield* int("autopurge.snapRetainCount")) ?? 3
-    if (autopurgeSnapRetainCount < 3) {
-      const at = get("autopurge.snapRetainCount")!.origin
-      notes.push({ level: "Warning", message: `${at}: Invalid autopurge.snapRetainCount: ${autopurgeSnapRetainCount}. Defaulting to 3` })
-      autopurgeSnapRetainCount = 3
-    }
-    const purge = (yield* int("autopurge.purgeInterval")) ?? 0
-    const autopurgePurgeInterval = purge > 0 ? purge : 0
-
-    // --- 4lw whitelist (FourLetterCommands.getWhiteList)
-    const whitelist = new Set<FourLetterWord>()
-    const wl = get("4lw.commands.whitelist")
-    if (wl !== undefined) {
-      for (const raw of wl.value.split(",")) {
-        const w = raw.trim()
-        if (w === "") continue
-        if (w === "*") {
-          for (const x of FOUR_LETTER_WORDS) whitelist.add(x)
-          break
-        }
-        if ((FOUR_LETTER_WORDS as ReadonlyArray<string>).includes(w)) whitelist.add(w as FourLetterWord)
-        else notes.push({ level: "Warning", message: `${wl.origin}: 4lw.commands.whitelist: unknown command "${w}" ignored` })
-      }
-    }
-    if (bool("readonlymode.enabled", false)) whitelist.add("isro")
-    whitelist.add("srvr") // zkServer.sh status depends on it; ZooKeeper always adds it.
-
-    const extendedTypesEnabled = bool("extendedTypesEnabled", false)
-    const juteMaxBuffer = sysInt("jute.maxbuffer", 0xfffff)
-    if (juteMaxBuffer <= 0) return yield* Either.left(invalid(get("jute.maxbuffer")!, "must be positive"))
-
-    // --- auth
-    const superDigestSetting = get("superDigest")
-    const superDigest = superDigestSetting === undefined || superDigestSetting.value === "" ? undefined : superDigestSetting.value
-    if (superDigestSetting !== undefined && superDigest !== undefined && !/^[^:]+:.+$/.test(superDigest)) {
-      return yield* Either.left(invalid(superDigestSetting, "expected user:base64(sha1(user:password))"))
-    }
-    const authProviders: Array<AuthProvider> = []
-    for (const [k, s] of [...byKey].filter(([k]) => isAuthProviderKey(k)).sort(([a], [b]) => (a < b ? -1 : 1))) {
-      const p = AUTH_CLASSES[s.value]
-      if (p === undefined) notes.push({ level: "Warning", message: `${s.origin}: ${k}=${s.value} is not supported by ezk; ignored` })
-      else if (!authProviders.includes(p)) authProviders.push(p)
-    }
-    const jaas = get("jaasLoginConfig")?.value
-    const jaasLoginConfig = jaas === undefined || jaas === "" ? undefined : jaas
-    const jaasServerSection = get("sasl.serverconfig")?.value || "Server"
-    const superUserValue = get("superUser")?.value
-    const superUser = superUserValue === undefined || superUserValue === "" ? undefined : superUserValue
-    const enforceAuthSchemes = yield* decodeEnforceAuth(get, bool, ["ip", "digest", ...authProviders])
-
-    // --- server tuning read as system properties (Integer.getInteger / Long.getLong in ZooKeeper)
-    const digestEnabled = bool("digest.enabled", true)
-    const preAllocSizeKb = yield* positive("preAllocSize", sysInt("preAllocSize", 65536))
-    const globalOutstandingLimit = yield* positive("globalOutstandingLimit", sysInt("globalOutstandingLimit", 1000))
-    const sessionlessCnxnTimeoutMs = yield* positive("nio.sessionlessCnxnTimeout", sysInt("nio.sessionlessCnxnTimeout", 10000))
-    const containerCheckIntervalMs = yield* positive("znode.container.checkIntervalMs", sysInt("znode.container.checkIntervalMs", 60000))
-    const containerMaxPerMinute = yield* positive("znode.container.maxPerMinute", sysInt("znode.container.maxPerMinute", 10000))
-    const containerMaxNeverUsedIntervalMs = sysInt("znode.container.maxNeverUsedIntervalMs", 0)
-    if (containerMaxNeverUsedIntervalMs < 0) return yield* Either.left(invalid(get("znode.container.maxNeverUsedIntervalMs")!, "must be 0 (never) or positive"))
-
-    // --- logging (ezk keys)
-    const levelSetting = get("ezk.log.level")
-    const logLevel = levelSetting === undefined ? LogLevel.Info : LOG_LEVELS[levelSetting.value.toLowerCase()]
-    if (logLevel === undefined) return yield* Either.left(invalid(levelSetting!, "expected one of trace, debug, info, warning, error, fatal, none"))
-    const formatSetting = get("ezk.log.format")
-    const logFormat = (formatSetting?.value ?? "logfmt").toLowerCase()
-    if (logFormat !== "logfmt" && logFormat !== "json" && logFormat !== "pretty") {
-      return yield* Either.left(invalid(formatSetting!, "expected logfmt, json or pretty"))
-    }
-
-    const quorum = yield* decodeQuorum({ byKey, get, int, bool, sysInt, notes })
-
-    // --- clientPort presence (ZooKeeper starts without a client listener; ezk refuses in standalone).
-    if (clientPortValue === undefined && !isQuorum(quorum)) {
-      if (clientPortAddress !== undefined) return yield* Either.left(missing("clientPortAddress is set but clientPort is not set"))
-      return yield* Either.left(missing("clientPort is not set (set clientPort in zoo.cfg or pass --port)"))
-    }
-    const clientPort = clientPortValue ?? -1
-
-    const config: ZkConfig = {
-      tickTime,
-      dataDir,
-      dataLogDir,
-      clientPort,
-      clientPortAddress,
-      clientPortListenBacklog,
-      maxClientCnxns,
-      minSessionTimeout,
-      maxSessionTimeout,
-      snapCount,
-      autopurgeSnapRetainCount,
-      autopurgePurgeInterval,
-      fourLetterWordWhitelist: whitelist,
-      extendedTypesEnabled,
-      juteMaxBuffer,
-      superDigest,
-      authProviders,
-      jaasLoginConfig,
-      jaasServerSection,
-      superUser,
-      enforceAuthSchemes,
-      digestEnabled,
-      preAllocSizeBytes: preAllocSizeKb * 1024,
-      globalOutstandingLimit,
-      sessionlessCnxnTimeoutMs,
-      containerCheckIntervalMs,
-      containerMaxNeverUsedIntervalMs,
-      containerMaxPerMinute,
-      logLevel,
-      logFormat,
-      quorum,
-      source
-    }
-    return { config, notes }
-  })
-}
-
-/**
- * ZooKeeper 3.8 AuthenticationHelper: `sessionRequireClientSASLAuth=true` means scheme sasl (and the
- * enforce.auth keys are then not read); else `enforce.auth.enabled=true` needs `enforce.auth.schemes`,
- * each a registered provider (ip, digest, or an `authProvider.N`). ZooKeeper refuses to start otherwise.
- */
-const decodeEnforceAuth = (
-  get: (k: string) => Setting | undefined,
-  bool: (k: string, dflt: boolean) => boolean,
-  available: ReadonlyArray<string>
-): Parsed<ReadonlyArray<string>> => {
-  let at: Setting
-  let schemes: Array<string>
-  if (bool("sessionRequireClientSASLAuth", false)) {
-    at = get("sessionRequireClientSASLAuth")!
-    schemes = ["sasl"]
-  } else {
-    if (!bool("enforce.auth.enabled", false)) return Either.right([])
-    const set = get("enforce.auth.schemes")
-    schemes = (set?.value.split(",") ?? []).map((x) => x.trim()).filter((x, i, a) => x !== "" && a.indexOf(x) === i)
-    if (set === undefined || schemes.length === 0) {
-      return Either.left(missing(`${get("enforce.auth.enabled")!.origin}: enforce.auth.enabled is true but enforce.auth.schemes is not set`))
-    }
-    at = set
-  }
-  const unknown = schemes.find((x) => !available.includes(x))
-  if (unknown !== undefined) return Either.left(invalid(at, `authentication scheme ${unknown} is not available (ip, digest, or one of authProvider.N)`))
-  return Either.right(schemes)
 }
 
 // ---------------------------------------------------------------------------------------------

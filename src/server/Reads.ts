@@ -8,7 +8,7 @@ import type { DataTree } from "../tree/DataTree.js"
 import { nodeStat, writeNodeStat, type ZNode } from "../tree/ZNode.js"
 import { type ACL, type MultiResult, type Request, type SetWatchesRequest, writeACLs, writeMultiResponse } from "../wire/ClientRecords.js"
 import { AddWatchMode, Err, EventType, Op, Perms, Xid } from "../wire/Codes.js"
-import type { Connection } from "./Connection.js"
+import type { Connection, QueuedRead } from "./Connection.js"
 
 const canRead = (tree: DataTree, conn: Connection, node: ZNode): boolean =>
   checkACL(tree.aclOf(node), Perms.READ, conn.ids, conn.isSuper)
@@ -163,4 +163,20 @@ const setWatches = (tree: DataTree, conn: Connection, q: SetWatchesRequest): voi
   }
   for (const path of q.persistentWatches) tree.watches.addPersistentWatch(path, conn, false)
   for (const path of q.persistentRecursiveWatches) tree.watches.addPersistentWatch(path, conn, true)
+}
+
+/** Runs the reads that waited behind a write of `conn` just answered, up to its next write. */
+export const drainQueuedReads = (tree: DataTree, conn: Connection): void => {
+  const q = conn.queue
+  while (conn.queueHead < q.length) {
+    const r = q[conn.queueHead] as QueuedRead | null
+    if (r === null) break
+    conn.queueHead++
+    if (r.request === null) conn.replyHeader(r.xid, tree.lastProcessedZxid, r.err)
+    else executeRead(tree, conn, r.xid, r.request)
+  }
+  if (conn.queueHead === q.length) {
+    q.length = 0
+    conn.queueHead = 0
+  }
 }

@@ -6,8 +6,6 @@ import { encodeUtf8 } from "../wire/Jute.js"
 import { crc32, crc32Ascii } from "./Crc32.js"
 import type { ZNode } from "./ZNode.js"
 
-export const DIGEST_VERSION = 2
-
 const block = new Uint8Array(60)
 const blockView = new DataView(block.buffer)
 

@@ -197,7 +197,7 @@ export interface TxnEntry {
 }
 
 /** Digest version written by ZooKeeper 3.6+ (storage.md §2.3, §4); the only one we recognise. */
-const DIGEST_VERSION = 2
+export const DIGEST_VERSION = 2
 
 /**
  * Reads a txnEntry buffer (storage.md §2.2): the digest is optional (EOF = none).

@@ -7,13 +7,14 @@ import { assert, describe, it } from "@effect/vitest"
 import { readFileSync } from "node:fs"
 import * as AuthProviders from "../../src/auth/Digest.js"
 import { DataTree } from "../../src/tree/DataTree.js"
-import type { ClientSocket, Connection } from "../../src/server/Connection.js"
+import type { Connection } from "../../src/server/Connection.js"
 import { StandaloneStage } from "../../src/server/commit/Standalone.js"
-import { ServerCore, type CoreConfig } from "../../src/server/ServerCore.js"
+import { ServerCore } from "../../src/server/ServerCore.js"
 import { readResponse } from "../../src/wire/ClientRecords.js"
 import { Op } from "../../src/wire/Codes.js"
 import { JuteReader } from "../../src/wire/Jute.js"
 import { readTxnEntry } from "../../src/wire/TxnRecords.js"
+import { coreConfig as config, FakeSocket, silent } from "./fakes.js"
 
 const vectors = new URL("../fixtures/vectors/", import.meta.url)
 
@@ -61,44 +62,6 @@ const txnTimes = (): Map<number, number> => {
   return new Map(json.logs["log.1"]!.txns.map((t) => [t.hdr.zxid, t.hdr.time]))
 }
 
-class FakeSocket implements ClientSocket {
-  readonly remoteAddress = "127.0.0.1"
-  readonly remotePort = 40000
-  writableLength = 0
-  readonly written: Array<Uint8Array> = []
-  ended = false
-  write(data: Uint8Array): boolean {
-    this.written.push(data)
-    return true
-  }
-  end(data?: Uint8Array): void {
-    if (data) this.written.push(data)
-    this.ended = true
-  }
-  destroy(): void {
-    this.ended = true
-  }
-  pause(): void {}
-  resume(): void {}
-}
-
-const config: CoreConfig = {
-  serverId: 1,
-  tickTime: 2000,
-  minSessionTimeout: 4000,
-  maxSessionTimeout: 40000,
-  maxClientCnxns: 60,
-  maxFrame: 0xfffff,
-  extendedTypes: true,
-  digestEnabled: true,
-  saslUsers: null,
-  saslAclEnabled: false,
-  containerMaxNeverUsedMs: 0,
-  containerMaxPerMinute: 10000,
-  sessionlessCnxnTimeoutMs: 10000,
-  outstandingLimit: 1000
-}
-
 describe("ServerCore replaying the captured ZooKeeper 3.8 conversation", () => {
   it("answers every frame byte for byte and logs the same txns", () => {
     const times = txnTimes()
@@ -110,7 +73,6 @@ describe("ServerCore replaying the captured ZooKeeper 3.8 conversation", () => {
       nowMs: () => (core === undefined ? 0 : (times.get(core.lastPreparedZxid + 1) ?? 0)),
       monotonicMs: () => 0xbf85f
     }
-    const silent = { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} }
     const stage = new StandaloneStage({ append: (_zxid, entry) => logged.push(entry.slice()) })
     const c = (core = new ServerCore(
       config,

@@ -50,6 +50,12 @@ export const isWriteOp = (type: number): boolean =>
   type === Op.reconfig ||
   type === Op.closeSession
 
+/** A failed write: it still takes a zxid and is logged, as an error txn (client.md §5). */
+export const errorTxn = (sessionId: bigint, cxid: number, zxid: number, time: number, err: number): Prepared => ({
+  header: { clientId: sessionId, cxid, zxid, time, type: Op.error },
+  txn: { type: Op.error, err }
+})
+
 const isOpenAcl = (acl: ReadonlyArray<ACL>): boolean =>
   acl.length === 1 && acl[0]!.perms === Perms.ALL && acl[0]!.id.scheme === "world" && acl[0]!.id.id === "anyone"
 
@@ -67,7 +73,7 @@ export class Prep {
       return { header: { clientId: caller.sessionId, cxid, zxid, time, type: request.type }, txn }
     } catch (e) {
       if (!(e instanceof PrepError)) throw e
-      return { header: { clientId: caller.sessionId, cxid, zxid, time, type: Op.error }, txn: { type: Op.error, err: e.code } }
+      return errorTxn(caller.sessionId, cxid, zxid, time, e.code)
     }
   }
 
