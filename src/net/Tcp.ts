@@ -82,8 +82,10 @@ const listen = (options: ListenOptions, onSocket: (socket: Socket) => void) =>
       })
       return Effect.sync(() => void server.close())
     }),
-    // close() stops accepting and calls back once the accepted connections are gone.
-    (server) => Effect.async<void>((resume) => void server.close(() => resume(Effect.void)))
+    // Stop accepting, and do not wait for the accepted connections (close()'s callback would): they
+    // belong to their handlers, which are usually finalized after this listener (a leader's learner
+    // fibers were, so its graceful stop hung until every follower gave up on it after syncLimit).
+    (server) => Effect.sync(() => void server.close())
   ).pipe(
     Effect.map((server) => {
       const a = server.address() as net.AddressInfo

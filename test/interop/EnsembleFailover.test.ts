@@ -183,4 +183,20 @@ describe.skipIf(noEzkBuild())("a 3-node ensemble of ezk processes under failures
     const roots = await Promise.all([1, 2, 3].map((sid) => childrenOn(ens, sid, "/")))
     assert.deepStrictEqual(roots[follower! - 1], roots[(follower! % 3)])
   })
+  it("a leader stopped with SIGTERM closes its followers' connections at once; they elect a new leader", async () => {
+    const oldLeader = await ens.leader()
+    const followers = await ens.followers()
+    const marks = followers.map((sid) => ens.peer(sid).output().length)
+    await ens.stop(oldLeader)
+    assert.notStrictEqual(await ens.leader(), oldLeader)
+    for (const [i, sid] of followers.entries()) {
+      // Before the fix the stopping leader held the sockets open (its listener waited for them), so
+      // followers only gave up after syncLimit of silence, and the leader's exit waited for that.
+      const log = ens.peer(sid).output().slice(marks[i])
+      assert.match(log, /following ended: .*closed the connection/, `peer ${sid}:\n${log}`)
+      assert.notMatch(log, /silent for/, `peer ${sid}:\n${log}`)
+    }
+    assert.match(ens.peer(oldLeader).output(), new RegExp(`peer ${oldLeader} stopped; txn log synced`))
+    await ens.start(oldLeader)
+  })
 })

@@ -1,6 +1,6 @@
 /** The TCP transport over loopback (real sockets, port 0). */
 import { assert, describe, it } from "@effect/vitest"
-import { Deferred, Effect } from "effect"
+import { Deferred, Effect, Exit, Option, Scope } from "effect"
 import * as Tcp from "../../src/net/Tcp.js"
 import type { Socket } from "../../src/net/Transport.js"
 
@@ -54,5 +54,28 @@ describe("Tcp transport", () => {
       const free = yield* Effect.scoped(listen({ host: "127.0.0.1", port: 0 }, () => {}))
       const refused = yield* Effect.flip(connect({ host: "127.0.0.1", port: free.port }))
       assert.strictEqual(refused.reason, "Refused")
+    }))
+
+  it.scopedLive("closing a listener stops accepting without waiting for its open connections", () =>
+    Effect.gen(function*() {
+      // The accepted connection stays open (its handler owns it); closing the listener's scope must
+      // still finish and free the port. It used to wait for every accepted connection to end.
+      const accepted = yield* Deferred.make<Socket>()
+      const scope = yield* Scope.make()
+      const bound = yield* Scope.extend(listen({ host: "127.0.0.1", port: 0 }, (s) => Deferred.unsafeDone(accepted, Effect.succeed(s))), scope)
+      const client = yield* connect({ host: "127.0.0.1", port: bound.port, timeoutMs: 5000 })
+      const server = yield* Deferred.await(accepted)
+      // disconnect: a release that hangs (uninterruptible) must fail the test, not hang it.
+      const closed = yield* Scope.close(scope, Exit.void).pipe(Effect.disconnect, Effect.timeout("5 seconds"), Effect.option)
+      assert.isTrue(Option.isSome(closed), "the listener's scope closed although a connection is open")
+      const refused = yield* Effect.flip(connect({ host: "127.0.0.1", port: bound.port }))
+      assert.strictEqual(refused.reason, "Refused")
+      // The open connection still works both ways.
+      const got = yield* Deferred.make<string>()
+      server.setHandlers({ data: (c) => Deferred.unsafeDone(got, Effect.succeed(Buffer.from(c).toString())) })
+      client.write(Buffer.from("still here"))
+      assert.strictEqual(yield* Deferred.await(got), "still here")
+      client.destroy()
+      server.destroy()
     }))
 })
