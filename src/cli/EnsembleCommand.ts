@@ -120,20 +120,27 @@ const stopChild = (child: ChildProcess) =>
     )
   })
 
-/** Spawns one peer for the life of the scope. */
-const runNode = (node: EnsembleNode, ezkBin: string) =>
+/** Spawns one peer. */
+const spawnNode = (node: EnsembleNode, ezkBin: string) =>
+  Effect.sync(() => {
+    const child = spawn(process.execPath, [ezkBin, "server", "--config", path.join(node.dir, "zoo.cfg")], {
+      stdio: ["ignore", "pipe", "pipe"]
+    })
+    prefixLines(child.stdout, node.name, process.stdout)
+    prefixLines(child.stderr, node.name, process.stderr)
+    child.on("error", (e) => process.stderr.write(`${node.name} | cannot start: ${e.message}\n`))
+    child.on("exit", (code, signal) => process.stdout.write(`${node.name} | exited (${signal ?? `code ${code}`})\n`))
+    return child
+  })
+
+/**
+ * Spawns every peer for the life of the scope and stops them all at once: one after another, each
+ * remaining peer would first lose its leader and run an election for nothing.
+ */
+const runNodes = (nodes: ReadonlyArray<EnsembleNode>, ezkBin: string) =>
   Effect.acquireRelease(
-    Effect.sync(() => {
-      const child = spawn(process.execPath, [ezkBin, "server", "--config", path.join(node.dir, "zoo.cfg")], {
-        stdio: ["ignore", "pipe", "pipe"]
-      })
-      prefixLines(child.stdout, node.name, process.stdout)
-      prefixLines(child.stderr, node.name, process.stderr)
-      child.on("error", (e) => process.stderr.write(`${node.name} | cannot start: ${e.message}\n`))
-      child.on("exit", (code, signal) => process.stdout.write(`${node.name} | exited (${signal ?? `code ${code}`})\n`))
-      return child
-    }),
-    stopChild
+    Effect.forEach(nodes, (node) => spawnNode(node, ezkBin)),
+    (children) => Effect.forEach(children, stopChild, { concurrency: "unbounded", discard: true })
   )
 
 /**
@@ -145,7 +152,7 @@ export const ensembleCommand = (flags: EnsembleFlags, ezkBin: string): Effect.Ef
     Effect.gen(function*() {
       const nodes = yield* ensembleLayout(flags)
       yield* writeNodeFiles(flags, nodes)
-      yield* Effect.forEach(nodes, (node) => runNode(node, ezkBin), { discard: true })
+      yield* runNodes(nodes, ezkBin)
       yield* Console.log(
         nodes
           .map((n) => `${n.name}: ${n.observer ? "observer" : "participant"}, client ${n.clientPort}, quorum ${n.quorumPort}, election ${n.electionPort}, ${path.resolve(n.dir)}`)
