@@ -317,7 +317,7 @@ describe("ZooKeeper defaults and rules", () => {
     }
   })
 
-  it("quorum keys ezk does not honour: ignored (info), unsupported (warning) or refused", () => {
+  it("quorum keys ezk does not honour: ignored (info), unsupported (warning) or refused when honouring less would weaken the ensemble", () => {
     const notes: ReadonlyArray<readonly [line: string, level: "Info" | "Warning", message: string]> = [
       ["syncEnabled=false", "Info", "syncEnabled does not apply to ezk; ignored"],
       ["localSessionsEnabled=true", "Info", "localSessionsEnabled does not apply to ezk; ignored"],
@@ -325,14 +325,20 @@ describe("ZooKeeper defaults and rules", () => {
       ["observerMasterPort=2191", "Info", "observerMasterPort does not apply to ezk; ignored"],
       ["multiAddress.enabled=true", "Info", "multiAddress.enabled does not apply to ezk; ignored"],
       ["reconfigEnabled=true", "Warning", "reconfigEnabled: dynamic reconfiguration is not supported by ezk (reconfig requests are refused); ignored"],
-      ["quorum.auth.enableSasl=true", "Warning", "quorum.auth.enableSasl: quorum SASL is not supported by ezk; peers do not authenticate each other; ignored"],
-      ["group.1=1:2:3", "Warning", "group.1: hierarchical quorums are not supported by ezk; a majority of participants is the quorum; ignored"],
-      ["weight.1=2", "Warning", "weight.1: hierarchical quorums are not supported by ezk; a majority of participants is the quorum; ignored"],
+      ["quorum.auth.enableSasl=false", "Warning", "quorum.auth.enableSasl: quorum SASL is not supported by ezk; peers do not authenticate each other; ignored"],
+      ["sslQuorum=false", "Warning", "sslQuorum: TLS is not supported by ezk; ignored"],
       ["oraclePath=/o", "Warning", "oraclePath: the two-server oracle is not supported by ezk; ignored"]
     ]
     for (const [line, level, message] of notes) {
       assert.deepStrictEqual(ok(MIN + line + "\n").notes, [{ level, message: `zoo.cfg:3: ${message}` }], line)
     }
+    // Asking for more protection, or another quorum, than ezk gives is refused, never quietly weakened.
+    assert.match(err(MIN + "sslQuorum=true\n").message, /invalid sslQuorum="true": TLS between peers is not supported by ezk; refusing to replicate in plaintext/)
+    for (const key of ["quorum.auth.enableSasl", "quorum.auth.serverRequireSasl", "quorum.auth.learnerRequireSasl"]) {
+      assert.match(err(MIN + `${key}=true\n`).message, /quorum SASL is not supported by ezk; refusing to run with peers that do not authenticate each other/, key)
+    }
+    assert.match(err(MIN + "group.1=1:2:3\n").message, /invalid group.1="1:2:3": hierarchical quorums are not supported by ezk; refusing/)
+    assert.match(err(MIN + "weight.1=2\n").message, /invalid weight.1="2": hierarchical quorums/)
     assert.match(err(MIN + "dynamicConfigFile=/etc/zoo.cfg.dynamic\n").message, /invalid dynamicConfigFile=.*: dynamic config files are not supported by ezk; list the server.N lines in zoo.cfg/)
     assert.match(err(MIN + "electionAlg=1\n").message, /invalid electionAlg="1": only 3 \(FastLeaderElection\) is supported/)
   })

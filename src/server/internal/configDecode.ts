@@ -58,6 +58,7 @@ export const decode = (settings: Iterable<Setting>, source?: string): Either.Eit
     const tuning = yield* decodeTuning(r)
     const logging = yield* decodeLogging(r)
     const quorum = yield* decodeQuorum(r)
+    yield* refuseWeakerQuorum(r)
 
     // clientPort presence: ZooKeeper starts without a client listener; ezk refuses in standalone.
     if (client.clientPort === undefined && !isQuorum(quorum)) {
@@ -86,6 +87,25 @@ export const decode = (settings: Iterable<Setting>, source?: string): Either.Eit
     }
     return { config, notes: r.notes }
   })
+}
+
+/**
+ * Quorum settings ezk cannot honour without quietly giving the operator less than they asked for:
+ * plaintext where TLS was required, unauthenticated peers where SASL was required, or a different
+ * quorum than the other peers count (hierarchical groups and weights). Refused, not warned about.
+ */
+const refuseWeakerQuorum = (r: SettingReader): Either.Either<void, ZkConfigError> => {
+  const required = (k: string) => r.get(k)?.value.toLowerCase() === "true"
+  if (required("sslQuorum")) return Either.left(invalid(r.get("sslQuorum")!, "TLS between peers is not supported by ezk; refusing to replicate in plaintext"))
+  for (const k of ["quorum.auth.enableSasl", "quorum.auth.serverRequireSasl", "quorum.auth.learnerRequireSasl"]) {
+    if (required(k)) return Either.left(invalid(r.get(k)!, "quorum SASL is not supported by ezk; refusing to run with peers that do not authenticate each other"))
+  }
+  for (const [k, setting] of r.byKey) {
+    if (k.startsWith("group.") || k.startsWith("weight.")) {
+      return Either.left(invalid(setting, "hierarchical quorums are not supported by ezk; refusing to count a different quorum than the other peers"))
+    }
+  }
+  return Either.void
 }
 
 /** Indexes settings by canonical key (the last one wins) and notes keys that ezk does not apply. */
