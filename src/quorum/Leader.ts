@@ -9,6 +9,7 @@ import { Clock, Deferred, Duration, Effect, FiberSet, Queue, Schedule, type Scop
 import { Transport, type Socket } from "../net/Transport.js"
 import type { CommitStage, PendingWrite } from "../server/commit/CommitStage.js"
 import type { ServerCore } from "../server/ServerCore.js"
+import type * as Snapshot from "../storage/Snapshot.js"
 import * as SnapStream from "../storage/SnapStream.js"
 import { readRequest } from "../wire/ClientRecords.js"
 import { Op } from "../wire/Codes.js"
@@ -46,6 +47,11 @@ interface LearnerHandle {
   forwarding: boolean
   /** Highest zxid it acknowledged (it logs in order, so an ACK covers every earlier proposal). */
   ackedUpTo: number
+}
+
+interface SnapshotToSend {
+  readonly encoder: Snapshot.SnapshotEncoder
+  readonly raw: PacketChannel.RawStream
 }
 
 interface Outstanding {
@@ -154,15 +160,21 @@ export const run = (ctx: PeerContext): Effect.Effect<never, PeerError, Scope.Sco
       }
     }
 
-    /** Sync packets for a learner whose last logged zxid is `peerLast`; registers it for broadcast in the same turn. */
-    const syncLearner = (l: LearnerHandle, peerLast: number, newEpoch: number): string => {
+    /**
+     * Sync packets for a learner whose last logged zxid is `peerLast`; registers it for broadcast in
+     * the same turn. A SNAP's snapshot is returned to be streamed: the packets queued here and the
+     * broadcast from now on wait behind it in the channel.
+     */
+    const syncLearner = (l: LearnerHandle, peerLast: number, newEpoch: number): { readonly kind: string; readonly snapshot: SnapshotToSend | null } => {
       const lastProcessed = ctx.store.tree.lastProcessedZxid
       const decision = committedLog.decide(peerLast, lastProcessed)
       let kind: string
+      let snapshot: SnapshotToSend | null = null
       if (decision.kind === "SNAP") {
         kind = `SNAP ${Zxid.toHex(lastProcessed)}`
         l.channel.send(packet(PacketType.SNAP, lastProcessed))
-        l.channel.sendRaw(SnapStream.encode(ctx.store.tree))
+        // Taken now, with the zxid in the SNAP packet: every txn after it reaches the learner as broadcast.
+        snapshot = { encoder: SnapStream.encoder(ctx.store.tree), raw: l.channel.stream() }
       } else {
         kind = `${decision.kind} ${Zxid.toHex(decision.zxid)} + ${decision.proposals.length} txns`
         l.channel.send(packet(decision.kind === "DIFF" ? PacketType.DIFF : PacketType.TRUNC, decision.zxid))
@@ -178,8 +190,23 @@ export const run = (ctx: PeerContext): Effect.Effect<never, PeerError, Scope.Sco
       if (!l.observer) for (const o of outstanding) l.channel.send(packet(PacketType.PROPOSAL, o.zxid, o.raw))
       l.forwarding = true
       l.channel.send(packet(PacketType.NEWLEADER, Zxid.epochStart(newEpoch), writeConfigText(configText(ctx))))
-      return kind
+      return { kind, snapshot }
     }
+
+    /** Streams a SNAP's snapshot, yielding between chunks: broadcast and commits go on meanwhile. */
+    let snapsInFlight = 0
+    const streamSnapshot = (l: LearnerHandle, s: SnapshotToSend) =>
+      Effect.gen(function* () {
+        const started = yield* Clock.currentTimeMillis
+        snapsInFlight++
+        const sent = yield* SnapStream.send(s.encoder, s.raw.write).pipe(
+          Effect.ensuring(Effect.sync(() => snapsInFlight--)),
+          Effect.mapError((e) => new PeerError({ phase: "sync", detail: `streaming the snapshot to ${l.sid}: ${e.message}` }))
+        )
+        s.raw.end()
+        const took = (yield* Clock.currentTimeMillis) - started
+        yield* Effect.logInfo(`leader ${ctx.sid}: streamed ${sent.nodes} znodes (${sent.bytes} bytes) to ${l.sid} in ${took} ms`)
+      })
 
     const onBroadcastPacket = (l: LearnerHandle, p: QuorumPacket, now: number): void => {
       switch (p.type) {
@@ -270,8 +297,9 @@ export const run = (ctx: PeerContext): Effect.Effect<never, PeerError, Scope.Sco
           if (ctx.verifier.containsQuorum(ackedEpoch)) yield* Deferred.succeed(epochAcked, undefined)
         }
         yield* Deferred.await(epochAcked)
-        const kind = syncLearner(l, ack.zxid, newEpoch)
+        const { kind, snapshot } = syncLearner(l, ack.zxid, newEpoch)
         yield* Effect.logInfo(`leader ${ctx.sid}: syncing ${observer ? "observer" : "follower"} ${l.sid} (last zxid ${Zxid.toHex(ack.zxid)}) with ${kind}`)
+        if (snapshot !== null) yield* streamSnapshot(l, snapshot)
 
         for (;;) {
           const p = yield* take
@@ -320,6 +348,7 @@ export const run = (ctx: PeerContext): Effect.Effect<never, PeerError, Scope.Sco
         synced_followers: all.filter((l) => l.synced && !l.observer).length,
         synced_observers: all.filter((l) => l.synced && l.observer).length,
         pending_syncs: pendingSyncs.length,
+        snapshots_streaming: snapsInFlight,
         last_proposal_size: proposals.last,
         min_proposal_size: proposals.min,
         max_proposal_size: proposals.max,

@@ -14,6 +14,7 @@
  */
 import { Clock, Effect, Queue, type Scope } from "effect"
 import { Transport } from "../net/Transport.js"
+import type { SnapshotSink } from "../storage/SnapStream.js"
 import type { CommitStage, ForwardedRequest } from "../server/commit/CommitStage.js"
 import type { ServerCore } from "../server/ServerCore.js"
 import {
@@ -120,7 +121,8 @@ export const run = (ctx: PeerContext, leader: Member, kind: LearnerKind): Effect
     const started = yield* Clock.currentTimeMillis
     const first = yield* nextPacket(initLimit, "sync")
     let syncKind: SyncKind
-    let snapshotNeeded = false
+    /** A SNAP's snapshot file, sealed and made durable at NEWLEADER. */
+    let snapshotFile: SnapshotSink | null = null
     switch (first.type) {
       case PacketType.DIFF:
         syncKind = "DIFF"
@@ -134,11 +136,21 @@ export const run = (ctx: PeerContext, leader: Member, kind: LearnerKind): Effect
       }
       case PacketType.SNAP: {
         syncKind = "SNAP"
-        const item = yield* next(initLimit, "sync")
-        if (item._tag !== "Snapshot") return yield* new PeerError({ phase: "sync", detail: "SNAP without its snapshot stream" })
-        ctx.store.replaceTree(item.snapshot.tree)
-        ctx.committedLog.clear()
-        snapshotNeeded = true
+        // The stream is decoded as it arrives (PacketChannel) and written to disk piece by piece.
+        const storage = (e: { readonly message: string }) => new PeerError({ phase: "storage", detail: `snapshot of the SNAP stream: ${e.message}` })
+        const file = yield* ctx.store.receiveSnapshot(first.zxid).pipe(Effect.mapError(storage))
+        for (;;) {
+          const item = yield* next(initLimit, "sync")
+          if (item._tag === "SnapshotBody") {
+            yield* file.write(item.bytes).pipe(Effect.mapError(storage))
+            continue
+          }
+          if (item._tag !== "Snapshot") return yield* new PeerError({ phase: "sync", detail: "SNAP without its snapshot stream" })
+          ctx.store.replaceTree(item.snapshot.tree)
+          ctx.committedLog.clear()
+          snapshotFile = file
+          break
+        }
         break
       }
       default:
@@ -192,7 +204,7 @@ export const run = (ctx: PeerContext, leader: Member, kind: LearnerKind): Effect
 
     // NEWLEADER: persist everything received, then currentEpoch, then ACK.
     const storage = (what: string) => (e: { readonly message: string }) => new PeerError({ phase: "storage", detail: `${what}: ${e.message}` })
-    if (snapshotNeeded) yield* ctx.store.snapshotNow.pipe(Effect.mapError(storage("snapshot of the SNAP-synced tree")))
+    if (snapshotFile !== null) yield* snapshotFile.finish.pipe(Effect.mapError(storage("snapshot of the SNAP-synced tree")))
     for (const p of proposals) ctx.store.log.append(p.zxid, p.raw)
     yield* ctx.store.log.sync.pipe(Effect.mapError(storage("logging the synced txns")))
     yield* ctx.epochs.setCurrent(newEpoch)
@@ -305,7 +317,7 @@ export const run = (ctx: PeerContext, leader: Member, kind: LearnerKind): Effect
       yield* guard(() => {
         for (const item of items) {
           if (item._tag === "Closed") throw new PeerError({ phase: "broadcast", detail: item.reason })
-          if (item._tag === "Snapshot") throw new PeerError({ phase: "broadcast", detail: "a snapshot stream in broadcast" })
+          if (item._tag !== "Packet") throw new PeerError({ phase: "broadcast", detail: "a snapshot stream in broadcast" })
           handle(item.packet)
         }
       })
