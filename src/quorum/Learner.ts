@@ -12,7 +12,7 @@
  * applied once, in zxid order (ZOOKEEPER-4394). A proposal that does not follow the last one is
  * refused and the role ends (ZOOKEEPER-4925).
  */
-import { Clock, Effect, Queue, type Scope } from "effect"
+import { Clock, Effect, Option, Queue, type Scope } from "effect"
 import { Transport } from "../net/Transport.js"
 import type { SnapshotSink } from "../storage/SnapStream.js"
 import type { CommitStage, ForwardedRequest } from "../server/commit/CommitStage.js"
@@ -83,9 +83,16 @@ export const run = (ctx: PeerContext, leader: Member, kind: LearnerKind): Effect
     const channel = yield* PacketChannel.make(socket, { tree: ctx.treeOptions })
     yield* Effect.logInfo(`${kind} ${ctx.sid}: connected to leader ${leader.sid} at ${channel.peer}`)
 
+    // What already arrived is taken without arming a timeout (a SNAP stream is hundreds of items).
     const next = (limit: ReturnType<typeof initLimitDuration>, phase: PeerError["phase"]) =>
-      Queue.take(channel.inbox).pipe(
-        Effect.timeoutFail({ duration: limit, onTimeout: () => new PeerError({ phase, detail: `leader ${leader.sid} silent for ${limit.toString()}` }) }),
+      Queue.poll(channel.inbox).pipe(
+        Effect.flatMap((polled) =>
+          Option.isSome(polled)
+            ? Effect.succeed(polled.value)
+            : Queue.take(channel.inbox).pipe(
+                Effect.timeoutFail({ duration: limit, onTimeout: () => new PeerError({ phase, detail: `leader ${leader.sid} silent for ${limit.toString()}` }) })
+              )
+        ),
         Effect.flatMap((item) =>
           item._tag === "Closed" ? Effect.fail(new PeerError({ phase, detail: item.reason })) : Effect.succeed(item)
         )
