@@ -21,6 +21,8 @@ export class ProposalTracker {
   private readonly outstanding: Array<Outstanding> = []
   private lastProposed: Zxid.Zxid
   private lastCommittedZxid: Zxid.Zxid
+  /** Per sid, the zxid its last `ackUpTo` covered. */
+  private readonly ackedUpTo = new Map<Sid, Zxid.Zxid>()
 
   /** Starts after `lastCommitted` (the new epoch's `epoch << 32` once NEWLEADER is acked). */
   constructor(private readonly verifier: QuorumVerifier, lastCommitted: Zxid.Zxid) {
@@ -60,6 +62,27 @@ export class ProposalTracker {
     const p = this.find(zxid)
     if (p === undefined) return []
     p.acks.add(sid)
+    return p === this.outstanding[0] ? this.commitReady() : []
+  }
+
+  /**
+   * Records `sid`'s ACK of every outstanding proposal up to `upTo` (the leader's own log: one sync
+   * covers a batch) and returns the zxids that become committed, in order.
+   */
+  ackUpTo(sid: Sid, upTo: Zxid.Zxid): ReadonlyArray<Zxid.Zxid> {
+    if (!this.verifier.isVoter(sid)) return []
+    const from = this.ackedUpTo.get(sid) ?? -1
+    if (upTo <= from) return []
+    this.ackedUpTo.set(sid, upTo)
+    const out = this.outstanding
+    // Proposals up to `from` already carry this ACK (or were committed): start after them.
+    for (let i = this.firstAfter(from); i < out.length && out[i]!.zxid <= upTo; i++) out[i]!.acks.add(sid)
+    return this.commitReady()
+  }
+
+  /** Pops the committed prefix: proposals a quorum acked, each after every earlier one. */
+  private commitReady(): ReadonlyArray<Zxid.Zxid> {
+    if (this.outstanding.length === 0 || !this.verifier.containsQuorum(this.outstanding[0]!.acks)) return []
     const committed: Array<Zxid.Zxid> = []
     while (this.outstanding.length > 0 && this.verifier.containsQuorum(this.outstanding[0]!.acks)) {
       const head = this.outstanding.shift()!
@@ -68,6 +91,18 @@ export class ProposalTracker {
       committed.push(head.zxid)
     }
     return committed
+  }
+
+  /** Index of the first outstanding proposal with a zxid above `zxid`. */
+  private firstAfter(zxid: Zxid.Zxid): number {
+    let lo = 0
+    let hi = this.outstanding.length
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1
+      if (this.outstanding[mid]!.zxid <= zxid) lo = mid + 1
+      else hi = mid
+    }
+    return lo
   }
 
   /**

@@ -47,6 +47,22 @@ describe("ProposalTracker", () => {
     assert.deepStrictEqual(t.ack(4, z(1)), [], "already committed")
   })
 
+  it("ackUpTo: one ACK for a batch (the leader's own durable log) covers every proposal up to it", () => {
+    const t = tracker(4)
+    assert.deepStrictEqual(t.ackUpTo(1, z(3)), [])
+    assert.deepStrictEqual(t.ack(2, z(1)), [])
+    assert.deepStrictEqual(t.ack(3, z(2)), [])
+    assert.deepStrictEqual(t.ack(3, z(1)), [z(1)])
+    assert.deepStrictEqual(t.ack(2, z(2)), [z(2)])
+    assert.deepStrictEqual(t.ackUpTo(1, z(2)), [], "an older batch adds nothing")
+    assert.deepStrictEqual(t.ackUpTo(6, z(4)), [], "observers do not vote")
+    t.ackUpTo(2, z(4))
+    assert.deepStrictEqual(t.ackUpTo(3, z(3)), [z(3)])
+    assert.deepStrictEqual(t.ack(4, z(4)), [], "z(4) lacks the leader's ACK")
+    assert.deepStrictEqual(t.ackUpTo(1, z(4)), [z(4)])
+    assert.strictEqual(t.size, 0)
+  })
+
   it("refuses proposals out of order or with counter 0 (defects)", () => {
     const t = tracker(2)
     assert.throws(() => t.propose(z(2), 0))
