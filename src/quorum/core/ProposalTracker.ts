@@ -21,7 +21,7 @@ export class ProposalTracker {
   private readonly outstanding: Array<Outstanding> = []
   private lastProposed: Zxid.Zxid
   private lastCommittedZxid: Zxid.Zxid
-  /** Per sid, the zxid its last `ackUpTo` covered. */
+  /** Per voter, the zxid its last ACK covered. */
   private readonly ackedUpTo = new Map<Sid, Zxid.Zxid>()
 
   /** Starts after `lastCommitted` (the new epoch's `epoch << 32` once NEWLEADER is acked). */
@@ -53,30 +53,21 @@ export class ProposalTracker {
   }
 
   /**
-   * Records an ACK and returns the zxids that become committed, in order. A proposal with a quorum
-   * waits for every earlier one. ACKs from non-voters, for counter-0 zxids (NEWLEADER/UPTODATE acks),
-   * for committed or unknown zxids are ignored.
+   * Records that voter `sid` has logged every proposal up to `zxid`; returns the zxids that become
+   * committed, in order. A proposal with a quorum waits for every earlier one. One ACK covers every
+   * earlier proposal: a learner logs proposals in order and refuses a hole, so what precedes a durable
+   * txn is durable too. This counts the leader's own log (one sync per batch) and a learner that
+   * acknowledges only the last of what it logged while syncing. ACKs from non-voters, for counter-0
+   * zxids (NEWLEADER/UPTODATE acks) and ACKs that cover nothing new are ignored.
    */
   ack(sid: Sid, zxid: Zxid.Zxid): ReadonlyArray<Zxid.Zxid> {
-    if (!this.verifier.isVoter(sid) || Zxid.counterOf(zxid) === 0 || zxid <= this.lastCommittedZxid) return []
-    const p = this.find(zxid)
-    if (p === undefined) return []
-    p.acks.add(sid)
-    return p === this.outstanding[0] ? this.commitReady() : []
-  }
-
-  /**
-   * Records `sid`'s ACK of every outstanding proposal up to `upTo` (the leader's own log: one sync
-   * covers a batch) and returns the zxids that become committed, in order.
-   */
-  ackUpTo(sid: Sid, upTo: Zxid.Zxid): ReadonlyArray<Zxid.Zxid> {
-    if (!this.verifier.isVoter(sid)) return []
+    if (!this.verifier.isVoter(sid) || Zxid.counterOf(zxid) === 0) return []
     const from = this.ackedUpTo.get(sid) ?? -1
-    if (upTo <= from) return []
-    this.ackedUpTo.set(sid, upTo)
+    if (zxid <= from) return []
+    this.ackedUpTo.set(sid, zxid)
     const out = this.outstanding
     // Proposals up to `from` already carry this ACK (or were committed): start after them.
-    for (let i = this.firstAfter(from); i < out.length && out[i]!.zxid <= upTo; i++) out[i]!.acks.add(sid)
+    for (let i = this.firstAfter(from); i < out.length && out[i]!.zxid <= zxid; i++) out[i]!.acks.add(sid)
     return this.commitReady()
   }
 
@@ -111,28 +102,7 @@ export class ProposalTracker {
    * proposal was logged too (learners log in order), so earlier proposals count as acked.
    */
   oldestUnackedAgeMs(sid: Sid, nowMs: number): number | undefined {
-    let lastAcked = -1
-    for (let i = this.outstanding.length - 1; i >= 0; i--) {
-      if (this.outstanding[i]!.acks.has(sid)) {
-        lastAcked = i
-        break
-      }
-    }
-    const oldest = this.outstanding[lastAcked + 1]
+    const oldest = this.outstanding[this.firstAfter(this.ackedUpTo.get(sid) ?? -1)]
     return oldest === undefined ? undefined : nowMs - oldest.proposedAtMs
-  }
-
-  private find(zxid: Zxid.Zxid): Outstanding | undefined {
-    // Outstanding zxids are sorted: binary search keeps a long pipeline cheap.
-    let lo = 0
-    let hi = this.outstanding.length - 1
-    while (lo <= hi) {
-      const mid = (lo + hi) >> 1
-      const p = this.outstanding[mid]!
-      if (p.zxid === zxid) return p
-      if (p.zxid < zxid) lo = mid + 1
-      else hi = mid - 1
-    }
-    return undefined
   }
 }
