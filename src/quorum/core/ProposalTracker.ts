@@ -13,8 +13,12 @@ import type { QuorumVerifier, Sid } from "./QuorumVerifier.js"
 interface Outstanding {
   readonly zxid: Zxid.Zxid
   readonly proposedAtMs: number
-  readonly acks: Set<Sid>
+  /** Voters that logged it, each once (an ACK only adds to proposals after that voter's last one). */
+  readonly acks: Array<Sid>
 }
+
+/** Returned when nothing commits: no array per ACK on the leader's hot path. */
+const NONE: ReadonlyArray<Zxid.Zxid> = []
 
 /** Outstanding proposals and their ACKs; the leader's own ACK is `ack(myid, zxid)` once it has logged. */
 export class ProposalTracker {
@@ -46,9 +50,10 @@ export class ProposalTracker {
 
   /** Registers a proposal sent to the followers; zxids must increase. */
   propose(zxid: Zxid.Zxid, nowMs: number): void {
-    assert(zxid > this.lastProposed, `proposal ${Zxid.toHex(zxid)} after ${Zxid.toHex(this.lastProposed)}`)
+    // The message only when it fails: this runs once per write.
+    if (zxid <= this.lastProposed) assert(false, `proposal ${Zxid.toHex(zxid)} after ${Zxid.toHex(this.lastProposed)}`)
     assert(Zxid.counterOf(zxid) !== 0, "no txn has counter 0")
-    this.outstanding.push({ zxid, proposedAtMs: nowMs, acks: new Set() })
+    this.outstanding.push({ zxid, proposedAtMs: nowMs, acks: [] })
     this.lastProposed = zxid
   }
 
@@ -61,19 +66,19 @@ export class ProposalTracker {
    * zxids (NEWLEADER/UPTODATE acks) and ACKs that cover nothing new are ignored.
    */
   ack(sid: Sid, zxid: Zxid.Zxid): ReadonlyArray<Zxid.Zxid> {
-    if (!this.verifier.isVoter(sid) || Zxid.counterOf(zxid) === 0) return []
+    if (!this.verifier.isVoter(sid) || Zxid.counterOf(zxid) === 0) return NONE
     const from = this.ackedUpTo.get(sid) ?? -1
-    if (zxid <= from) return []
+    if (zxid <= from) return NONE
     this.ackedUpTo.set(sid, zxid)
     const out = this.outstanding
     // Proposals up to `from` already carry this ACK (or were committed): start after them.
-    for (let i = this.firstAfter(from); i < out.length && out[i]!.zxid <= zxid; i++) out[i]!.acks.add(sid)
+    for (let i = this.firstAfter(from); i < out.length && out[i]!.zxid <= zxid; i++) out[i]!.acks.push(sid)
     return this.commitReady()
   }
 
   /** Pops the committed prefix: proposals a quorum acked, each after every earlier one. */
   private commitReady(): ReadonlyArray<Zxid.Zxid> {
-    if (this.outstanding.length === 0 || !this.verifier.containsQuorum(this.outstanding[0]!.acks)) return []
+    if (this.outstanding.length === 0 || !this.verifier.containsQuorum(this.outstanding[0]!.acks)) return NONE
     const committed: Array<Zxid.Zxid> = []
     while (this.outstanding.length > 0 && this.verifier.containsQuorum(this.outstanding[0]!.acks)) {
       const head = this.outstanding.shift()!
