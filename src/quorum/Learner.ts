@@ -29,6 +29,7 @@ import {
 } from "../wire/Quorum.js"
 import { readTxnEntry, type TxnEntry } from "../wire/TxnRecords.js"
 import * as Zxid from "../wire/Zxid.js"
+import * as LearnerSync from "./core/LearnerSync.js"
 import { follows } from "./core/ZxidOrder.js"
 import * as LogSync from "./LogSync.js"
 import * as PacketChannel from "./PacketChannel.js"
@@ -124,111 +125,136 @@ export const run = (ctx: PeerContext, leader: Member, kind: LearnerKind): Effect
     const lastLogged = Math.max(ctx.store.log.lastAppendedZxid, ctx.store.tree.lastProcessedZxid)
     channel.send(packet(PacketType.ACKEPOCH, lastLogged, writeIntData(ackData)))
 
-    // --- Synchronization
+    // --- Synchronization: the pure core (LearnerSync) decides, this shell performs its outputs in
+    // order; whatever it logs before an ACK is durable before that ACK goes out.
     const started = yield* Clock.currentTimeMillis
-    const first = yield* nextPacket(initLimit, "sync")
-    let syncKind: SyncKind
-    /** A SNAP's snapshot file, sealed and made durable at NEWLEADER. */
+    const storage = (what: string) => (e: { readonly message: string }) => new PeerError({ phase: "storage", detail: `${what}: ${e.message}` })
+    const guard = <A>(f: () => A): Effect.Effect<A, PeerError> =>
+      Effect.try({ try: f, catch: (e) => (e instanceof PeerError ? e : new PeerError({ phase: "sync", detail: String(e) })) })
+    const decode = (p: QuorumPacket): Proposal => {
+      const entry = decodeEntry(p.data, packetTypeName(p.type))
+      if (entry.header.zxid !== p.zxid) throw new PeerError({ phase: "sync", detail: `proposal ${Zxid.toHex(p.zxid)} carries txn ${Zxid.toHex(entry.header.zxid)}` })
+      return { zxid: p.zxid, raw: p.data!, entry }
+    }
+    let syncState = LearnerSync.make<Proposal>(lastLogged, newEpoch)
+    /** A SNAP's snapshot file, written as the stream arrives, made durable at NEWLEADER. */
     let snapshotFile: SnapshotSink | null = null
-    switch (first.type) {
-      case PacketType.DIFF:
-        syncKind = "DIFF"
-        break
-      case PacketType.TRUNC: {
-        syncKind = "TRUNC"
-        yield* ctx.store.log.sync.pipe(Effect.mapError((e) => new PeerError({ phase: "storage", detail: e.message })))
-        yield* ctx.store.truncateLog(first.zxid).pipe(Effect.mapError((e) => new PeerError({ phase: "storage", detail: `TRUNC to ${Zxid.toHex(first.zxid)}: ${e.message}` })))
-        yield* ctx.reload
-        break
-      }
-      case PacketType.SNAP: {
-        syncKind = "SNAP"
-        // The stream is decoded as it arrives (PacketChannel) and written to disk piece by piece.
-        const storage = (e: { readonly message: string }) => new PeerError({ phase: "storage", detail: `snapshot of the SNAP stream: ${e.message}` })
-        const file = yield* ctx.store.receiveSnapshot(first.zxid).pipe(Effect.mapError(storage))
+    /** Committed during sync: applied once the learner serves. */
+    const toApply: Array<Proposal> = []
+    const receiveSnapshot = (zxid: number) =>
+      Effect.gen(function* () {
+        // PacketChannel decodes the stream as it arrives; its body goes to disk piece by piece.
+        const file = yield* ctx.store.receiveSnapshot(zxid).pipe(Effect.mapError(storage("snapshot of the SNAP stream")))
         for (;;) {
           const item = yield* next(initLimit, "sync")
           if (item._tag === "SnapshotBody") {
-            yield* file.write(item.bytes).pipe(Effect.mapError(storage))
+            yield* file.write(item.bytes).pipe(Effect.mapError(storage("snapshot of the SNAP stream")))
             continue
           }
           if (item._tag !== "Snapshot") return yield* new PeerError({ phase: "sync", detail: "SNAP without its snapshot stream" })
           ctx.store.replaceTree(item.snapshot.tree)
           ctx.committedLog.clear()
           snapshotFile = file
-          break
+          return
         }
-        break
+      })
+    /** Performs one output of the core; true once the learner may serve. */
+    const perform = (o: LearnerSync.Output<Proposal>): Effect.Effect<boolean, PeerError, Scope.Scope> => {
+      switch (o._tag) {
+        case "Truncate":
+          return Effect.gen(function* () {
+            yield* ctx.store.log.sync.pipe(Effect.mapError(storage("txn log")))
+            yield* ctx.store.truncateLog(o.zxid).pipe(Effect.mapError(storage(`TRUNC to ${Zxid.toHex(o.zxid)}`)))
+            yield* ctx.reload
+            return false
+          })
+        case "LoadSnapshot":
+          return Effect.as(receiveSnapshot(o.zxid), false)
+        case "Apply":
+          toApply.push(o.proposal)
+          return Effect.succeed(false)
+        case "TakeSnapshot":
+          return snapshotFile === null
+            ? Effect.fail(new PeerError({ phase: "sync", detail: "no snapshot to make durable" }))
+            : Effect.as(snapshotFile.finish.pipe(Effect.mapError(storage("snapshot of the SNAP-synced tree"))), false)
+        case "Log":
+          return Effect.sync(() => {
+            for (const p of o.proposals) ctx.store.log.append(p.zxid, p.raw)
+            return false
+          })
+        case "Sync":
+          return Effect.as(ctx.store.log.sync.pipe(Effect.mapError(storage("logging the synced txns"))), false)
+        case "PersistCurrentEpoch":
+          return Effect.as(ctx.epochs.setCurrent(o.epoch), false)
+        case "Ack":
+          // Observers acknowledge NEWLEADER and UPTODATE, never proposals.
+          if (kind === "follower" || Zxid.counterOf(o.zxid) === 0) channel.send(packet(PacketType.ACK, o.zxid))
+          return Effect.succeed(false)
+        case "StartServing":
+          return Effect.succeed(true)
+        case "Abort":
+          return Effect.fail(new PeerError({ phase: "sync", detail: `${o.reason}: ${o.detail}` }))
       }
-      default:
-        return yield* new PeerError({ phase: "sync", detail: `expected DIFF, TRUNC or SNAP, got ${packetTypeName(first.type)}` })
     }
+    const feed = (inputs: ReadonlyArray<LearnerSync.Input<Proposal>>) =>
+      Effect.gen(function* () {
+        let serving = false
+        for (const input of inputs) {
+          const step = LearnerSync.step(syncState, input)
+          syncState = step.state
+          for (const o of step.outputs) if (yield* perform(o)) serving = true
+        }
+        return serving
+      })
+
+    const first = yield* nextPacket(initLimit, "sync")
+    const modes: Record<number, SyncKind> = { [PacketType.DIFF]: "DIFF", [PacketType.TRUNC]: "TRUNC", [PacketType.SNAP]: "SNAP" }
+    const syncKind = modes[first.type]
+    if (syncKind === undefined) return yield* new PeerError({ phase: "sync", detail: `expected DIFF, TRUNC or SNAP, got ${packetTypeName(first.type)}` })
+    yield* feed([{ _tag: syncKind === "DIFF" ? "Diff" : syncKind === "TRUNC" ? "Trunc" : "Snap", zxid: first.zxid }])
     yield* Effect.logInfo(`${kind} ${ctx.sid}: ${syncKind} ${Zxid.toHex(first.zxid)} from leader ${leader.sid}, epoch ${newEpoch}`)
-
-    // Proposals logged or waiting to be logged, in zxid order; committed ones are applied in order.
-    const proposals: Array<Proposal> = []
-    const committed = new Set<number>()
-    let lastReceived = ctx.store.tree.lastProcessedZxid
-    const accept = (p: QuorumPacket): Proposal => {
-      const entry = decodeEntry(p.data, packetTypeName(p.type))
-      if (entry.header.zxid !== p.zxid) throw new PeerError({ phase: "sync", detail: `proposal ${Zxid.toHex(p.zxid)} carries txn ${Zxid.toHex(entry.header.zxid)}` })
-      if (!follows(lastReceived, p.zxid)) {
-        throw new PeerError({ phase: "sync", detail: `proposal ${Zxid.toHex(p.zxid)} does not follow ${Zxid.toHex(lastReceived)}: refusing a log with a hole` })
-      }
-      lastReceived = p.zxid
-      return { zxid: p.zxid, raw: p.data!, entry }
-    }
-    const guard = <A>(f: () => A): Effect.Effect<A, PeerError> =>
-      Effect.try({ try: f, catch: (e) => (e instanceof PeerError ? e : new PeerError({ phase: "sync", detail: String(e) })) })
-
-    // Until NEWLEADER: buffer proposals, remember commits.
-    let newLeader: QuorumPacket | null = null
-    while (newLeader === null) {
+    for (;;) {
       const p = yield* nextPacket(initLimit, "sync")
+      let inputs: ReadonlyArray<LearnerSync.Input<Proposal>>
       switch (p.type) {
         case PacketType.PROPOSAL:
-          proposals.push(yield* guard(() => accept(p)))
-          break
-        case PacketType.COMMIT:
-          committed.add(p.zxid)
+          inputs = [{ _tag: "Proposal", proposal: yield* guard(() => decode(p)) }]
           break
         case PacketType.INFORM: {
-          const prop = yield* guard(() => accept(p))
-          proposals.push(prop)
-          committed.add(prop.zxid)
+          const proposal = yield* guard(() => decode(p))
+          inputs = [{ _tag: "Proposal", proposal }, { _tag: "Commit", zxid: proposal.zxid }]
           break
         }
+        case PacketType.COMMIT:
+          inputs = [{ _tag: "Commit", zxid: p.zxid }]
+          break
         case PacketType.NEWLEADER:
-          newLeader = p
+          inputs = [{ _tag: "NewLeader", zxid: p.zxid }]
+          break
+        case PacketType.UPTODATE:
+          inputs = [{ _tag: "UpToDate" }]
           break
         case PacketType.PING:
           channel.send(packet(PacketType.PING, p.zxid, writeSessionTouches([])))
-          break
+          continue
         default:
-          return yield* new PeerError({ phase: "sync", detail: `unexpected ${packetTypeName(p.type)} before NEWLEADER` })
+          return yield* new PeerError({ phase: "sync", detail: `unexpected ${packetTypeName(p.type)} while syncing` })
       }
+      if (yield* feed(inputs)) break
     }
 
-    // NEWLEADER: persist everything received, then currentEpoch, then ACK.
-    const storage = (what: string) => (e: { readonly message: string }) => new PeerError({ phase: "storage", detail: `${what}: ${e.message}` })
-    if (snapshotFile !== null) yield* snapshotFile.finish.pipe(Effect.mapError(storage("snapshot of the SNAP-synced tree")))
-    for (const p of proposals) ctx.store.log.append(p.zxid, p.raw)
-    yield* ctx.store.log.sync.pipe(Effect.mapError(storage("logging the synced txns")))
-    yield* ctx.epochs.setCurrent(newEpoch)
-    channel.send(packet(PacketType.ACK, Zxid.epochStart(newEpoch)))
+    // Proposals logged (and acknowledged) awaiting COMMIT, then what broadcast brings, in zxid order.
+    const proposals: Array<Proposal> = [...syncState.open]
+    const committed = new Set<number>()
     let logged = proposals.length
-
-    // Until UPTODATE: proposals and commits keep coming; they are logged as in broadcast.
-    for (;;) {
-      const p = yield* nextPacket(initLimit, "sync")
-      if (p.type === PacketType.UPTODATE) break
-      if (p.type === PacketType.PROPOSAL || p.type === PacketType.INFORM) {
-        const prop = yield* guard(() => accept(p))
-        proposals.push(prop)
-        if (p.type === PacketType.INFORM) committed.add(prop.zxid)
-      } else if (p.type === PacketType.COMMIT) committed.add(p.zxid)
-      else if (p.type === PacketType.PING) channel.send(packet(PacketType.PING, p.zxid, writeSessionTouches([])))
-      else return yield* new PeerError({ phase: "sync", detail: `unexpected ${packetTypeName(p.type)} before UPTODATE` })
+    let lastReceived = syncState.lastQueued
+    const accept = (p: QuorumPacket): Proposal => {
+      const prop = decode(p)
+      if (!follows(lastReceived, p.zxid)) {
+        throw new PeerError({ phase: "broadcast", detail: `proposal ${Zxid.toHex(p.zxid)} does not follow ${Zxid.toHex(lastReceived)}: refusing a log with a hole` })
+      }
+      lastReceived = p.zxid
+      return prop
     }
 
     // --- Broadcast: serve clients through a learner stage.
@@ -266,7 +292,6 @@ export const run = (ctx: PeerContext, leader: Member, kind: LearnerKind): Effect
       }
       sync.wake()
     }
-    logNew()
     let applied = 0
     const applyCommitted = (now: number): void => {
       const batch = []
@@ -283,8 +308,12 @@ export const run = (ctx: PeerContext, leader: Member, kind: LearnerKind): Effect
         applied = 0
       }
     }
-    applyCommitted(yield* Clock.currentTimeMillis)
-    channel.send(packet(PacketType.ACK, Zxid.epochStart(newEpoch)))
+    const now = yield* Clock.currentTimeMillis
+    const synced = toApply.map((p) => {
+      ctx.committedLog.add({ zxid: p.zxid, raw: p.raw })
+      return core.committedFromLeader(p.entry.header, p.entry.txn, p.entry.digest ?? null, now)
+    })
+    if (synced.length > 0) core.commit(synced)
     yield* Effect.logInfo(
       `${kind} ${ctx.sid}: serving in epoch ${newEpoch} after ${syncKind} sync in ${(yield* Clock.currentTimeMillis) - started} ms, last zxid ${Zxid.toHex(lastReceived)}`
     )
