@@ -5,12 +5,10 @@
  * session touches, forward client writes as REQUEST). Any failure or silence beyond the limits
  * ends the role; the peer goes back to LOOKING and closing the scope closes everything here.
  *
- * Durability contract of the sync phase (the ZooKeeper data-loss bugs it avoids):
- * at NEWLEADER every txn received during sync is written and fsynced (ZOOKEEPER-3911, -4646,
- * -4785) — and a SNAP-received tree snapshotted — before currentEpoch is written
- * (ZOOKEEPER-4643), and only then is NEWLEADER acknowledged. Txns committed before UPTODATE are
- * applied once, in zxid order (ZOOKEEPER-4394). A proposal that does not follow the last one is
- * refused and the role ends (ZOOKEEPER-4925).
+ * The sync phase's rules are the pure core's (core/LearnerSync, which names the ZooKeeper data-loss
+ * bugs they avoid); this shell performs what it decides: at NEWLEADER the snapshot a SNAP streamed
+ * (written to disk as it arrived) is sealed and fsynced, every txn received is logged and fsynced,
+ * then currentEpoch is written, and only then is NEWLEADER acknowledged.
  */
 import { Clock, Effect, Option, Queue, type Scope } from "effect"
 import { Transport } from "../net/Transport.js"
