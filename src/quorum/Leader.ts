@@ -9,6 +9,7 @@ import { Clock, Deferred, Duration, Effect, FiberSet, Queue, Schedule, type Scop
 import { Transport, type Socket } from "../net/Transport.js"
 import type { CommitStage, PendingWrite } from "../server/commit/CommitStage.js"
 import type { ServerCore } from "../server/ServerCore.js"
+import type * as Snapshot from "../storage/Snapshot.js"
 import * as SnapStream from "../storage/SnapStream.js"
 import { readRequest } from "../wire/ClientRecords.js"
 import { Op } from "../wire/Codes.js"
@@ -28,6 +29,8 @@ import {
   writeRevalidateReply
 } from "../wire/Quorum.js"
 import * as Zxid from "../wire/Zxid.js"
+import * as Discovery from "./core/Discovery.js"
+import { ProposalTracker } from "./core/ProposalTracker.js"
 import * as LogSync from "./LogSync.js"
 import * as PacketChannel from "./PacketChannel.js"
 import { initLimitDuration, type PeerContext, PeerError } from "./PeerContext.js"
@@ -44,10 +47,14 @@ interface LearnerHandle {
   synced: boolean
   /** Receives broadcast traffic (registered atomically with its sync packets). */
   forwarding: boolean
-  /** Highest zxid it acknowledged (it logs in order, so an ACK covers every earlier proposal). */
-  ackedUpTo: number
 }
 
+interface SnapshotToSend {
+  readonly encoder: Snapshot.SnapshotEncoder
+  readonly raw: PacketChannel.RawStream
+}
+
+/** A proposal's bytes and write, kept in the ProposalTracker's order until it commits. */
 interface Outstanding {
   readonly zxid: number
   readonly raw: Uint8Array
@@ -71,46 +78,57 @@ export const run = (ctx: PeerContext): Effect.Effect<never, PeerError, Scope.Sco
     const log = ctx.store.log
     const committedLog = ctx.committedLog
     const outstanding: Array<Outstanding> = []
-    let durableUpTo = log.lastSyncedZxid
     let core: ServerCore | null = null
     /** Forwarded syncs waiting for every proposal up to `upTo` to commit. */
     const pendingSyncs: Array<{ readonly learner: LearnerHandle; readonly upTo: number }> = []
     const fatal = yield* Deferred.make<never, PeerError>()
 
-    // --- Discovery state
-    const connecting = new Map<number, number>([[ctx.sid, ctx.epochs.accepted]])
+    // --- Discovery: the pure core decides the epoch; this shell persists, then wakes the handlers.
     const epochDecided = yield* Deferred.make<number>()
-    const ackedEpoch = new Set<number>([ctx.sid])
     const epochAcked = yield* Deferred.make<void>()
     const newLeaderAcked = new Set<number>([ctx.sid])
     const serving = yield* Deferred.make<void>()
-    const selfLastZxid = ctx.store.tree.lastProcessedZxid
-    const selfCurrentEpoch = ctx.epochs.current
+    const own = { currentEpoch: ctx.epochs.current, lastZxid: ctx.store.tree.lastProcessedZxid }
+    let discovery = Discovery.makeLeader(ctx.sid, ctx.verifier, ctx.epochs.accepted, own)
+    // The state moves on synchronously, before the epoch file write yields: a quorum completed by two
+    // handlers at once decides (and writes acceptedEpoch) once.
+    const discover = (input: Discovery.LeaderInput): Effect.Effect<void, PeerError> =>
+      Effect.suspend(() => {
+        const step = Discovery.stepLeader(discovery, input)
+        discovery = step.state
+        return Effect.forEach(
+          step.outputs,
+          (o): Effect.Effect<void, PeerError> => {
+            switch (o._tag) {
+              case "EpochChosen":
+                return Effect.zipRight(ctx.epochs.setAccepted(o.newEpoch), Deferred.succeed(epochDecided, o.newEpoch))
+              case "EpochAcked":
+                return Deferred.succeed(epochAcked, undefined)
+              case "FollowerAhead": {
+                // We may lack txns it has committed: leading would lose them. Look again.
+                const e = new PeerError({
+                  phase: "discovery",
+                  detail: `follower ${o.sid} is ahead of the leader (epoch ${o.summary.currentEpoch}, zxid ${Zxid.toHex(o.summary.lastZxid)})`
+                })
+                return Effect.zipRight(Deferred.fail(fatal, e), Effect.fail(e))
+              }
+            }
+          },
+          { discard: true }
+        )
+      })
 
-    const newEpochValue = (): number => Math.max(...connecting.values()) + 1
-    // Decided once: the flag is set before the epoch file write yields, so two handlers that both
-    // see the quorum complete do not write acceptedEpoch concurrently.
-    let epochDeciding = false
-    const decideEpoch = Effect.suspend(() => {
-      if (epochDeciding) return Effect.void
-      epochDeciding = true
-      const e = newEpochValue()
-      return Effect.zipRight(ctx.epochs.setAccepted(e), Deferred.succeed(epochDecided, e))
-    })
-
-    // --- Broadcast
-    const voterAcks = (zxid: number): Array<number> => {
-      const sids: Array<number> = []
-      if (durableUpTo >= zxid) sids.push(ctx.sid)
-      for (const l of learners.values()) if (!l.observer && l.forwarding && l.ackedUpTo >= zxid) sids.push(l.sid)
-      return sids
-    }
-    const tryCommit = (): void => {
+    // --- Broadcast: the core's ProposalTracker counts ACKs (the leader's own once its log is durable);
+    // `outstanding` holds the same proposals, in the same order, with what committing them needs.
+    const tracker = new ProposalTracker(ctx.verifier, ctx.store.tree.lastProcessedZxid)
+    const committed = (zxids: ReadonlyArray<number>): void => {
+      if (zxids.length === 0) return
       const batch: Array<PendingWrite> = []
-      while (outstanding.length > 0 && ctx.verifier.containsQuorum(voterAcks(outstanding[0]!.zxid))) {
+      const now = clock.unsafeCurrentTimeMillis()
+      for (let i = 0; i < zxids.length; i++) {
         const o = outstanding.shift()!
         committedLog.add({ zxid: o.zxid, raw: o.raw })
-        core?.proposalLatencyMs.record(clock.unsafeCurrentTimeMillis() - o.proposedMs)
+        core?.proposalLatencyMs.record(now - o.proposedMs)
         for (const l of learners.values()) {
           if (!l.forwarding) continue
           if (l.observer) l.channel.send(packet(PacketType.INFORM, o.zxid, o.raw))
@@ -118,22 +136,21 @@ export const run = (ctx: PeerContext): Effect.Effect<never, PeerError, Scope.Sco
         }
         batch.push(o.write)
       }
-      if (batch.length > 0) core?.commit(batch)
+      core?.commit(batch)
       const upTo = outstanding.length > 0 ? outstanding[0]!.zxid - 1 : Infinity
       while (pendingSyncs.length > 0 && pendingSyncs[0]!.upTo <= upTo) pendingSyncs.shift()!.learner.channel.send(packet(PacketType.SYNC, 0))
     }
-    const sync = yield* LogSync.start(log, (upTo) => {
-      durableUpTo = Math.max(durableUpTo, upTo)
-      tryCommit()
-    })
+    const sync = yield* LogSync.start(log, (upTo) => committed(tracker.ack(ctx.sid, upTo)))
     let abdicated = false
     const proposals = { count: 0, last: -1, min: -1, max: -1 }
     const stage: CommitStage = {
       role: "leader",
       append: (write, entry) => {
         const raw = entry.slice()
+        const now = clock.unsafeCurrentTimeMillis()
         log.append(write.header.zxid, raw)
-        outstanding.push({ zxid: write.header.zxid, raw, write, proposedMs: clock.unsafeCurrentTimeMillis() })
+        tracker.propose(write.header.zxid, now)
+        outstanding.push({ zxid: write.header.zxid, raw, write, proposedMs: now })
         proposals.count++
         proposals.last = raw.length
         proposals.min = proposals.min < 0 ? raw.length : Math.min(proposals.min, raw.length)
@@ -154,15 +171,21 @@ export const run = (ctx: PeerContext): Effect.Effect<never, PeerError, Scope.Sco
       }
     }
 
-    /** Sync packets for a learner whose last logged zxid is `peerLast`; registers it for broadcast in the same turn. */
-    const syncLearner = (l: LearnerHandle, peerLast: number, newEpoch: number): string => {
+    /**
+     * Sync packets for a learner whose last logged zxid is `peerLast`; registers it for broadcast in
+     * the same turn. A SNAP's snapshot is returned to be streamed: the packets queued here and the
+     * broadcast from now on wait behind it in the channel.
+     */
+    const syncLearner = (l: LearnerHandle, peerLast: number, newEpoch: number): { readonly kind: string; readonly snapshot: SnapshotToSend | null } => {
       const lastProcessed = ctx.store.tree.lastProcessedZxid
       const decision = committedLog.decide(peerLast, lastProcessed)
       let kind: string
+      let snapshot: SnapshotToSend | null = null
       if (decision.kind === "SNAP") {
         kind = `SNAP ${Zxid.toHex(lastProcessed)}`
         l.channel.send(packet(PacketType.SNAP, lastProcessed))
-        l.channel.sendRaw(SnapStream.encode(ctx.store.tree))
+        // Taken now, with the zxid in the SNAP packet: every txn after it reaches the learner as broadcast.
+        snapshot = { encoder: SnapStream.encoder(ctx.store.tree), raw: l.channel.stream() }
       } else {
         kind = `${decision.kind} ${Zxid.toHex(decision.zxid)} + ${decision.proposals.length} txns`
         l.channel.send(packet(decision.kind === "DIFF" ? PacketType.DIFF : PacketType.TRUNC, decision.zxid))
@@ -178,15 +201,28 @@ export const run = (ctx: PeerContext): Effect.Effect<never, PeerError, Scope.Sco
       if (!l.observer) for (const o of outstanding) l.channel.send(packet(PacketType.PROPOSAL, o.zxid, o.raw))
       l.forwarding = true
       l.channel.send(packet(PacketType.NEWLEADER, Zxid.epochStart(newEpoch), writeConfigText(configText(ctx))))
-      return kind
+      return { kind, snapshot }
     }
+
+    /** Streams a SNAP's snapshot, yielding between chunks: broadcast and commits go on meanwhile. */
+    let snapsInFlight = 0
+    const streamSnapshot = (l: LearnerHandle, s: SnapshotToSend) =>
+      Effect.gen(function* () {
+        const started = yield* Clock.currentTimeMillis
+        snapsInFlight++
+        const sent = yield* SnapStream.send(s.encoder, s.raw.write).pipe(
+          Effect.ensuring(Effect.sync(() => snapsInFlight--)),
+          Effect.mapError((e) => new PeerError({ phase: "sync", detail: `streaming the snapshot to ${l.sid}: ${e.message}` }))
+        )
+        s.raw.end()
+        const took = (yield* Clock.currentTimeMillis) - started
+        yield* Effect.logInfo(`leader ${ctx.sid}: streamed ${sent.nodes} znodes (${sent.bytes} bytes) to ${l.sid} in ${took} ms`)
+      })
 
     const onBroadcastPacket = (l: LearnerHandle, p: QuorumPacket, now: number): void => {
       switch (p.type) {
         case PacketType.ACK:
-          if (Zxid.counterOf(p.zxid) === 0) return
-          if (p.zxid > l.ackedUpTo) l.ackedUpTo = p.zxid
-          return tryCommit()
+          return committed(tracker.ack(l.sid, p.zxid))
         case PacketType.PING: {
           const c = core
           if (c === null) return
@@ -247,31 +283,22 @@ export const run = (ctx: PeerContext): Effect.Effect<never, PeerError, Scope.Sco
         if (member === undefined || (member.type === "observer") !== observer) {
           return yield* new PeerError({ phase: "discovery", detail: `${channel.peer} says it is server ${info.sid}, which is not a ${observer ? "observer" : "participant"} here` })
         }
-        const l: LearnerHandle = { sid: info.sid, observer, channel, lastHeard: yield* Clock.currentTimeMillis, synced: false, forwarding: false, ackedUpTo: 0 }
+        const l: LearnerHandle = { sid: info.sid, observer, channel, lastHeard: yield* Clock.currentTimeMillis, synced: false, forwarding: false }
         const previous = learners.get(l.sid)
         if (previous !== undefined) yield* previous.channel.close
         learners.set(l.sid, l)
         yield* Effect.addFinalizer(() => Effect.sync(() => learners.get(l.sid) === l && learners.delete(l.sid)))
 
-        if (!observer && !epochDeciding) {
-          connecting.set(l.sid, Zxid.epochOf(hello.zxid))
-          if (ctx.verifier.containsQuorum(connecting.keys())) yield* decideEpoch
-        }
+        yield* discover({ _tag: "LearnerInfo", sid: l.sid, acceptedEpoch: Zxid.epochOf(hello.zxid) })
         const newEpoch = yield* Deferred.await(epochDecided)
         channel.send(packet(PacketType.LEADERINFO, Zxid.epochStart(newEpoch), writeIntData(PROTOCOL_VERSION)))
         const ack = yield* takeWithin
         if (ack.type !== PacketType.ACKEPOCH) return yield* new PeerError({ phase: "discovery", detail: `${l.sid} sent ${packetTypeName(ack.type)} instead of ACKEPOCH` })
-        const peerEpoch = readIntData(ack.data)
-        if (peerEpoch > selfCurrentEpoch || (peerEpoch === selfCurrentEpoch && ack.zxid > selfLastZxid)) {
-          return yield* new PeerError({ phase: "discovery", detail: `follower ${l.sid} is ahead of the leader (epoch ${peerEpoch}, zxid ${Zxid.toHex(ack.zxid)})` })
-        }
-        if (!observer && !(yield* Deferred.isDone(epochAcked))) {
-          ackedEpoch.add(l.sid)
-          if (ctx.verifier.containsQuorum(ackedEpoch)) yield* Deferred.succeed(epochAcked, undefined)
-        }
+        yield* discover({ _tag: "AckEpoch", sid: l.sid, currentEpoch: readIntData(ack.data), lastZxid: ack.zxid })
         yield* Deferred.await(epochAcked)
-        const kind = syncLearner(l, ack.zxid, newEpoch)
+        const { kind, snapshot } = syncLearner(l, ack.zxid, newEpoch)
         yield* Effect.logInfo(`leader ${ctx.sid}: syncing ${observer ? "observer" : "follower"} ${l.sid} (last zxid ${Zxid.toHex(ack.zxid)}) with ${kind}`)
+        if (snapshot !== null) yield* streamSnapshot(l, snapshot)
 
         for (;;) {
           const p = yield* take
@@ -302,13 +329,16 @@ export const run = (ctx: PeerContext): Effect.Effect<never, PeerError, Scope.Sco
 
     // Discovery: a quorum (ourselves included) must join and acknowledge the epoch within initLimit each.
     const timeout = (what: string) => () => new PeerError({ phase: "discovery", detail: `no quorum ${what} within initLimit (${ctx.initLimit} ticks)` })
-    if (ctx.verifier.containsQuorum(connecting.keys())) yield* decideEpoch
-    const newEpoch = yield* Deferred.await(epochDecided).pipe(Effect.timeoutFail({ duration: initLimit, onTimeout: timeout("of followers connected") }))
-    if (ctx.verifier.containsQuorum(ackedEpoch)) yield* Deferred.succeed(epochAcked, undefined)
-    yield* Deferred.await(epochAcked).pipe(Effect.timeoutFail({ duration: initLimit, onTimeout: timeout("acknowledged the new epoch") }))
+    // Our own info and ack: they decide at once when we alone are a quorum.
+    yield* discover({ _tag: "LearnerInfo", sid: ctx.sid, acceptedEpoch: ctx.epochs.accepted })
+    // Each phase waits for a quorum, or ends with the role (a follower ahead of us: `fatal`).
+    const orFatal = <A>(d: Deferred.Deferred<A>) => Effect.raceFirst(Deferred.await(d), Deferred.await(fatal))
+    const newEpoch = yield* orFatal(epochDecided).pipe(Effect.timeoutFail({ duration: initLimit, onTimeout: timeout("of followers connected") }))
+    yield* discover({ _tag: "AckEpoch", sid: ctx.sid, ...own })
+    yield* orFatal(epochAcked).pipe(Effect.timeoutFail({ duration: initLimit, onTimeout: timeout("acknowledged the new epoch") }))
     yield* ctx.epochs.setCurrent(newEpoch)
     if (ctx.verifier.containsQuorum(newLeaderAcked)) yield* Deferred.succeed(serving, undefined)
-    yield* Deferred.await(serving).pipe(Effect.timeoutFail({ duration: initLimit, onTimeout: timeout("acknowledged NEWLEADER") }))
+    yield* orFatal(serving).pipe(Effect.timeoutFail({ duration: initLimit, onTimeout: timeout("acknowledged NEWLEADER") }))
 
     // Serve: a fresh core whose zxids start the new epoch.
     core = yield* ctx.serve(stage)
@@ -320,6 +350,7 @@ export const run = (ctx: PeerContext): Effect.Effect<never, PeerError, Scope.Sco
         synced_followers: all.filter((l) => l.synced && !l.observer).length,
         synced_observers: all.filter((l) => l.synced && l.observer).length,
         pending_syncs: pendingSyncs.length,
+        snapshots_streaming: snapsInFlight,
         last_proposal_size: proposals.last,
         min_proposal_size: proposals.min,
         max_proposal_size: proposals.max,

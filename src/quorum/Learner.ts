@@ -5,15 +5,14 @@
  * session touches, forward client writes as REQUEST). Any failure or silence beyond the limits
  * ends the role; the peer goes back to LOOKING and closing the scope closes everything here.
  *
- * Durability contract of the sync phase (the ZooKeeper data-loss bugs it avoids):
- * at NEWLEADER every txn received during sync is written and fsynced (ZOOKEEPER-3911, -4646,
- * -4785) — and a SNAP-received tree snapshotted — before currentEpoch is written
- * (ZOOKEEPER-4643), and only then is NEWLEADER acknowledged. Txns committed before UPTODATE are
- * applied once, in zxid order (ZOOKEEPER-4394). A proposal that does not follow the last one is
- * refused and the role ends (ZOOKEEPER-4925).
+ * The sync phase's rules are the pure core's (core/LearnerSync, which names the ZooKeeper data-loss
+ * bugs they avoid); this shell performs what it decides: at NEWLEADER the snapshot a SNAP streamed
+ * (written to disk as it arrived) is sealed and fsynced, every txn received is logged and fsynced,
+ * then currentEpoch is written, and only then is NEWLEADER acknowledged.
  */
-import { Clock, Effect, Queue, type Scope } from "effect"
+import { Clock, Effect, Option, Queue, type Scope } from "effect"
 import { Transport } from "../net/Transport.js"
+import type { SnapshotSink } from "../storage/SnapStream.js"
 import type { CommitStage, ForwardedRequest } from "../server/commit/CommitStage.js"
 import type { ServerCore } from "../server/ServerCore.js"
 import {
@@ -28,6 +27,7 @@ import {
 } from "../wire/Quorum.js"
 import { readTxnEntry, type TxnEntry } from "../wire/TxnRecords.js"
 import * as Zxid from "../wire/Zxid.js"
+import * as LearnerSync from "./core/LearnerSync.js"
 import { follows } from "./core/ZxidOrder.js"
 import * as LogSync from "./LogSync.js"
 import * as PacketChannel from "./PacketChannel.js"
@@ -82,9 +82,16 @@ export const run = (ctx: PeerContext, leader: Member, kind: LearnerKind): Effect
     const channel = yield* PacketChannel.make(socket, { tree: ctx.treeOptions })
     yield* Effect.logInfo(`${kind} ${ctx.sid}: connected to leader ${leader.sid} at ${channel.peer}`)
 
+    // What already arrived is taken without arming a timeout (a SNAP stream is hundreds of items).
     const next = (limit: ReturnType<typeof initLimitDuration>, phase: PeerError["phase"]) =>
-      Queue.take(channel.inbox).pipe(
-        Effect.timeoutFail({ duration: limit, onTimeout: () => new PeerError({ phase, detail: `leader ${leader.sid} silent for ${limit.toString()}` }) }),
+      Queue.poll(channel.inbox).pipe(
+        Effect.flatMap((polled) =>
+          Option.isSome(polled)
+            ? Effect.succeed(polled.value)
+            : Queue.take(channel.inbox).pipe(
+                Effect.timeoutFail({ duration: limit, onTimeout: () => new PeerError({ phase, detail: `leader ${leader.sid} silent for ${limit.toString()}` }) })
+              )
+        ),
         Effect.flatMap((item) =>
           item._tag === "Closed" ? Effect.fail(new PeerError({ phase, detail: item.reason })) : Effect.succeed(item)
         )
@@ -116,100 +123,136 @@ export const run = (ctx: PeerContext, leader: Member, kind: LearnerKind): Effect
     const lastLogged = Math.max(ctx.store.log.lastAppendedZxid, ctx.store.tree.lastProcessedZxid)
     channel.send(packet(PacketType.ACKEPOCH, lastLogged, writeIntData(ackData)))
 
-    // --- Synchronization
+    // --- Synchronization: the pure core (LearnerSync) decides, this shell performs its outputs in
+    // order; whatever it logs before an ACK is durable before that ACK goes out.
     const started = yield* Clock.currentTimeMillis
-    const first = yield* nextPacket(initLimit, "sync")
-    let syncKind: SyncKind
-    let snapshotNeeded = false
-    switch (first.type) {
-      case PacketType.DIFF:
-        syncKind = "DIFF"
-        break
-      case PacketType.TRUNC: {
-        syncKind = "TRUNC"
-        yield* ctx.store.log.sync.pipe(Effect.mapError((e) => new PeerError({ phase: "storage", detail: e.message })))
-        yield* ctx.store.truncateLog(first.zxid).pipe(Effect.mapError((e) => new PeerError({ phase: "storage", detail: `TRUNC to ${Zxid.toHex(first.zxid)}: ${e.message}` })))
-        yield* ctx.reload
-        break
-      }
-      case PacketType.SNAP: {
-        syncKind = "SNAP"
-        const item = yield* next(initLimit, "sync")
-        if (item._tag !== "Snapshot") return yield* new PeerError({ phase: "sync", detail: "SNAP without its snapshot stream" })
-        ctx.store.replaceTree(item.snapshot.tree)
-        ctx.committedLog.clear()
-        snapshotNeeded = true
-        break
-      }
-      default:
-        return yield* new PeerError({ phase: "sync", detail: `expected DIFF, TRUNC or SNAP, got ${packetTypeName(first.type)}` })
-    }
-    yield* Effect.logInfo(`${kind} ${ctx.sid}: ${syncKind} ${Zxid.toHex(first.zxid)} from leader ${leader.sid}, epoch ${newEpoch}`)
-
-    // Proposals logged or waiting to be logged, in zxid order; committed ones are applied in order.
-    const proposals: Array<Proposal> = []
-    const committed = new Set<number>()
-    let lastReceived = ctx.store.tree.lastProcessedZxid
-    const accept = (p: QuorumPacket): Proposal => {
-      const entry = decodeEntry(p.data, packetTypeName(p.type))
-      if (entry.header.zxid !== p.zxid) throw new PeerError({ phase: "sync", detail: `proposal ${Zxid.toHex(p.zxid)} carries txn ${Zxid.toHex(entry.header.zxid)}` })
-      if (!follows(lastReceived, p.zxid)) {
-        throw new PeerError({ phase: "sync", detail: `proposal ${Zxid.toHex(p.zxid)} does not follow ${Zxid.toHex(lastReceived)}: refusing a log with a hole` })
-      }
-      lastReceived = p.zxid
-      return { zxid: p.zxid, raw: p.data!, entry }
-    }
+    const storage = (what: string) => (e: { readonly message: string }) => new PeerError({ phase: "storage", detail: `${what}: ${e.message}` })
     const guard = <A>(f: () => A): Effect.Effect<A, PeerError> =>
       Effect.try({ try: f, catch: (e) => (e instanceof PeerError ? e : new PeerError({ phase: "sync", detail: String(e) })) })
+    const decode = (p: QuorumPacket): Proposal => {
+      const entry = decodeEntry(p.data, packetTypeName(p.type))
+      if (entry.header.zxid !== p.zxid) throw new PeerError({ phase: "sync", detail: `proposal ${Zxid.toHex(p.zxid)} carries txn ${Zxid.toHex(entry.header.zxid)}` })
+      return { zxid: p.zxid, raw: p.data!, entry }
+    }
+    let syncState = LearnerSync.make<Proposal>(lastLogged, newEpoch)
+    /** A SNAP's snapshot file, written as the stream arrives, made durable at NEWLEADER. */
+    let snapshotFile: SnapshotSink | null = null
+    /** Committed during sync: applied once the learner serves. */
+    const toApply: Array<Proposal> = []
+    const receiveSnapshot = (zxid: number) =>
+      Effect.gen(function* () {
+        // PacketChannel decodes the stream as it arrives; its body goes to disk piece by piece.
+        const file = yield* ctx.store.receiveSnapshot(zxid).pipe(Effect.mapError(storage("snapshot of the SNAP stream")))
+        for (;;) {
+          const item = yield* next(initLimit, "sync")
+          if (item._tag === "SnapshotBody") {
+            yield* file.write(item.bytes).pipe(Effect.mapError(storage("snapshot of the SNAP stream")))
+            continue
+          }
+          if (item._tag !== "Snapshot") return yield* new PeerError({ phase: "sync", detail: "SNAP without its snapshot stream" })
+          ctx.store.replaceTree(item.snapshot.tree)
+          ctx.committedLog.clear()
+          snapshotFile = file
+          return
+        }
+      })
+    /** Performs one output of the core; true once the learner may serve. */
+    const perform = (o: LearnerSync.Output<Proposal>): Effect.Effect<boolean, PeerError, Scope.Scope> => {
+      switch (o._tag) {
+        case "Truncate":
+          return Effect.gen(function* () {
+            yield* ctx.store.log.sync.pipe(Effect.mapError(storage("txn log")))
+            yield* ctx.store.truncateLog(o.zxid).pipe(Effect.mapError(storage(`TRUNC to ${Zxid.toHex(o.zxid)}`)))
+            yield* ctx.reload
+            return false
+          })
+        case "LoadSnapshot":
+          return Effect.as(receiveSnapshot(o.zxid), false)
+        case "Apply":
+          toApply.push(o.proposal)
+          return Effect.succeed(false)
+        case "TakeSnapshot":
+          return snapshotFile === null
+            ? Effect.fail(new PeerError({ phase: "sync", detail: "no snapshot to make durable" }))
+            : Effect.as(snapshotFile.finish.pipe(Effect.mapError(storage("snapshot of the SNAP-synced tree"))), false)
+        case "Log":
+          return Effect.sync(() => {
+            for (const p of o.proposals) ctx.store.log.append(p.zxid, p.raw)
+            return false
+          })
+        case "Sync":
+          return Effect.as(ctx.store.log.sync.pipe(Effect.mapError(storage("logging the synced txns"))), false)
+        case "PersistCurrentEpoch":
+          return Effect.as(ctx.epochs.setCurrent(o.epoch), false)
+        case "Ack":
+          // Observers acknowledge NEWLEADER and UPTODATE, never proposals.
+          if (kind === "follower" || Zxid.counterOf(o.zxid) === 0) channel.send(packet(PacketType.ACK, o.zxid))
+          return Effect.succeed(false)
+        case "StartServing":
+          return Effect.succeed(true)
+        case "Abort":
+          return Effect.fail(new PeerError({ phase: "sync", detail: `${o.reason}: ${o.detail}` }))
+      }
+    }
+    const feed = (inputs: ReadonlyArray<LearnerSync.Input<Proposal>>) =>
+      Effect.gen(function* () {
+        let serving = false
+        for (const input of inputs) {
+          const step = LearnerSync.step(syncState, input)
+          syncState = step.state
+          for (const o of step.outputs) if (yield* perform(o)) serving = true
+        }
+        return serving
+      })
 
-    // Until NEWLEADER: buffer proposals, remember commits.
-    let newLeader: QuorumPacket | null = null
-    while (newLeader === null) {
+    const first = yield* nextPacket(initLimit, "sync")
+    const modes: Record<number, SyncKind> = { [PacketType.DIFF]: "DIFF", [PacketType.TRUNC]: "TRUNC", [PacketType.SNAP]: "SNAP" }
+    const syncKind = modes[first.type]
+    if (syncKind === undefined) return yield* new PeerError({ phase: "sync", detail: `expected DIFF, TRUNC or SNAP, got ${packetTypeName(first.type)}` })
+    yield* feed([{ _tag: syncKind === "DIFF" ? "Diff" : syncKind === "TRUNC" ? "Trunc" : "Snap", zxid: first.zxid }])
+    yield* Effect.logInfo(`${kind} ${ctx.sid}: ${syncKind} ${Zxid.toHex(first.zxid)} from leader ${leader.sid}, epoch ${newEpoch}`)
+    for (;;) {
       const p = yield* nextPacket(initLimit, "sync")
+      let inputs: ReadonlyArray<LearnerSync.Input<Proposal>>
       switch (p.type) {
         case PacketType.PROPOSAL:
-          proposals.push(yield* guard(() => accept(p)))
-          break
-        case PacketType.COMMIT:
-          committed.add(p.zxid)
+          inputs = [{ _tag: "Proposal", proposal: yield* guard(() => decode(p)) }]
           break
         case PacketType.INFORM: {
-          const prop = yield* guard(() => accept(p))
-          proposals.push(prop)
-          committed.add(prop.zxid)
+          const proposal = yield* guard(() => decode(p))
+          inputs = [{ _tag: "Proposal", proposal }, { _tag: "Commit", zxid: proposal.zxid }]
           break
         }
+        case PacketType.COMMIT:
+          inputs = [{ _tag: "Commit", zxid: p.zxid }]
+          break
         case PacketType.NEWLEADER:
-          newLeader = p
+          inputs = [{ _tag: "NewLeader", zxid: p.zxid }]
+          break
+        case PacketType.UPTODATE:
+          inputs = [{ _tag: "UpToDate" }]
           break
         case PacketType.PING:
           channel.send(packet(PacketType.PING, p.zxid, writeSessionTouches([])))
-          break
+          continue
         default:
-          return yield* new PeerError({ phase: "sync", detail: `unexpected ${packetTypeName(p.type)} before NEWLEADER` })
+          return yield* new PeerError({ phase: "sync", detail: `unexpected ${packetTypeName(p.type)} while syncing` })
       }
+      if (yield* feed(inputs)) break
     }
 
-    // NEWLEADER: persist everything received, then currentEpoch, then ACK.
-    const storage = (what: string) => (e: { readonly message: string }) => new PeerError({ phase: "storage", detail: `${what}: ${e.message}` })
-    if (snapshotNeeded) yield* ctx.store.snapshotNow.pipe(Effect.mapError(storage("snapshot of the SNAP-synced tree")))
-    for (const p of proposals) ctx.store.log.append(p.zxid, p.raw)
-    yield* ctx.store.log.sync.pipe(Effect.mapError(storage("logging the synced txns")))
-    yield* ctx.epochs.setCurrent(newEpoch)
-    channel.send(packet(PacketType.ACK, Zxid.epochStart(newEpoch)))
+    // Proposals logged (and acknowledged) awaiting COMMIT, then what broadcast brings, in zxid order.
+    const proposals: Array<Proposal> = [...syncState.open]
+    const committed = new Set<number>()
     let logged = proposals.length
-
-    // Until UPTODATE: proposals and commits keep coming; they are logged as in broadcast.
-    for (;;) {
-      const p = yield* nextPacket(initLimit, "sync")
-      if (p.type === PacketType.UPTODATE) break
-      if (p.type === PacketType.PROPOSAL || p.type === PacketType.INFORM) {
-        const prop = yield* guard(() => accept(p))
-        proposals.push(prop)
-        if (p.type === PacketType.INFORM) committed.add(prop.zxid)
-      } else if (p.type === PacketType.COMMIT) committed.add(p.zxid)
-      else if (p.type === PacketType.PING) channel.send(packet(PacketType.PING, p.zxid, writeSessionTouches([])))
-      else return yield* new PeerError({ phase: "sync", detail: `unexpected ${packetTypeName(p.type)} before UPTODATE` })
+    let lastReceived = syncState.lastQueued
+    const accept = (p: QuorumPacket): Proposal => {
+      const prop = decode(p)
+      if (!follows(lastReceived, p.zxid)) {
+        throw new PeerError({ phase: "broadcast", detail: `proposal ${Zxid.toHex(p.zxid)} does not follow ${Zxid.toHex(lastReceived)}: refusing a log with a hole` })
+      }
+      lastReceived = p.zxid
+      return prop
     }
 
     // --- Broadcast: serve clients through a learner stage.
@@ -247,7 +290,6 @@ export const run = (ctx: PeerContext, leader: Member, kind: LearnerKind): Effect
       }
       sync.wake()
     }
-    logNew()
     let applied = 0
     const applyCommitted = (now: number): void => {
       const batch = []
@@ -264,8 +306,12 @@ export const run = (ctx: PeerContext, leader: Member, kind: LearnerKind): Effect
         applied = 0
       }
     }
-    applyCommitted(yield* Clock.currentTimeMillis)
-    channel.send(packet(PacketType.ACK, Zxid.epochStart(newEpoch)))
+    const now = yield* Clock.currentTimeMillis
+    const synced = toApply.map((p) => {
+      ctx.committedLog.add({ zxid: p.zxid, raw: p.raw })
+      return core.committedFromLeader(p.entry.header, p.entry.txn, p.entry.digest ?? null, now)
+    })
+    if (synced.length > 0) core.commit(synced)
     yield* Effect.logInfo(
       `${kind} ${ctx.sid}: serving in epoch ${newEpoch} after ${syncKind} sync in ${(yield* Clock.currentTimeMillis) - started} ms, last zxid ${Zxid.toHex(lastReceived)}`
     )
@@ -305,7 +351,7 @@ export const run = (ctx: PeerContext, leader: Member, kind: LearnerKind): Effect
       yield* guard(() => {
         for (const item of items) {
           if (item._tag === "Closed") throw new PeerError({ phase: "broadcast", detail: item.reason })
-          if (item._tag === "Snapshot") throw new PeerError({ phase: "broadcast", detail: "a snapshot stream in broadcast" })
+          if (item._tag !== "Packet") throw new PeerError({ phase: "broadcast", detail: "a snapshot stream in broadcast" })
           handle(item.packet)
         }
       })

@@ -1,9 +1,11 @@
 /**
  * One learner-port connection as the quorum code sees it: QuorumPackets out (coalesced into one
- * socket write per turn), and a bounded inbox of packets in — with the raw snapshot that follows a
- * SNAP packet decoded in place, so a learner reads `Snapshot` as just another inbound item.
+ * socket write per turn), a raw byte stream out (the SNAP snapshot, with backpressure; packets
+ * sent meanwhile wait behind it), and an inbox of packets in — with the raw snapshot that follows
+ * a SNAP packet decoded in place as it arrives, so a learner reads its body pieces and then
+ * `Snapshot` as just more inbound items.
  */
-import { Effect, Queue, type Scope } from "effect"
+import { Data, Effect, Queue, type Scope } from "effect"
 import type { Socket } from "../net/Transport.js"
 import * as SnapStream from "../storage/SnapStream.js"
 import type { DataTreeOptions } from "../tree/DataTree.js"
@@ -13,6 +15,8 @@ import { WireError } from "../wire/WireError.js"
 
 export type Inbound =
   | { readonly _tag: "Packet"; readonly packet: QuorumPacket }
+  /** The next piece of the SNAP stream's body, already loaded into the tree being built (to persist it). */
+  | { readonly _tag: "SnapshotBody"; readonly bytes: Uint8Array }
   | { readonly _tag: "Snapshot"; readonly snapshot: SnapStream.Received }
   | { readonly _tag: "Closed"; readonly reason: string }
 
@@ -21,12 +25,29 @@ export interface PacketChannel {
   readonly peer: string
   /** Queues a packet; everything queued in one turn leaves in one socket write, in order. */
   send(packet: QuorumPacket): void
-  /** Queues raw bytes (the SNAP stream) in order with the packets. */
-  sendRaw(bytes: Uint8Array): void
+  /**
+   * Starts a raw byte stream (the SNAP snapshot) here in the output: what was sent before goes
+   * first, packets sent from now on wait until the stream's `end`.
+   */
+  stream(): RawStream
   /** Packets in order; ends with one `Closed`. */
   readonly inbox: Queue.Dequeue<Inbound>
   /** Closes the connection (idempotent). */
   readonly close: Effect.Effect<void>
+}
+
+/** A raw stream in a channel's output. */
+export interface RawStream {
+  /** Writes the next chunk (kept until sent: never reuse it); waits while the socket is full. */
+  readonly write: (chunk: Uint8Array) => Effect.Effect<void, ChannelClosed>
+  /** Ends the stream: the packets held behind it follow. */
+  readonly end: () => void
+}
+
+export class ChannelClosed extends Data.TaggedError("ChannelClosed")<{ readonly reason: string }> {
+  override get message(): string {
+    return this.reason
+  }
 }
 
 export interface ChannelOptions {
@@ -47,6 +68,10 @@ export const make = (socket: Socket, options: ChannelOptions = {}): Effect.Effec
     let closed = false
     const out = new JuteWriter(64 * 1024)
     let flushQueued = false
+    /** A raw stream is being written: packets wait in `out`. */
+    let streaming = false
+    let closeReason = ""
+    let drained: (() => void) | null = null
 
     const deliver = (item: Inbound): void => {
       Queue.unsafeOffer(inbox, item)
@@ -54,7 +79,9 @@ export const make = (socket: Socket, options: ChannelOptions = {}): Effect.Effec
     const fail = (reason: string): void => {
       if (closed) return
       closed = true
+      closeReason = reason
       socket.destroy()
+      drained?.()
       deliver({ _tag: "Closed", reason })
     }
     const onData = (chunk: Uint8Array): void => {
@@ -79,7 +106,7 @@ export const make = (socket: Socket, options: ChannelOptions = {}): Effect.Effec
           if (reader.awaitingSnapshot) {
             // The raw snapshot follows the SNAP packet; its zxid is the streamed tree's lastProcessedZxid.
             if (options.tree === undefined) return fail(`unexpected SNAP from ${peer}`)
-            snap = new SnapStream.SnapStreamDecoder(snapZxid, options.tree)
+            snap = new SnapStream.SnapStreamDecoder(snapZxid, options.tree, undefined, (body) => deliver({ _tag: "SnapshotBody", bytes: body }))
             const rest = reader.takeRest()
             bytes = rest.length > 0 ? rest : null
           }
@@ -93,12 +120,13 @@ export const make = (socket: Socket, options: ChannelOptions = {}): Effect.Effec
       data: onData,
       end: () => fail(`${peer} closed the connection`),
       close: (hadError) => fail(hadError ? `connection to ${peer} broke` : `${peer} closed the connection`),
-      error: (e) => fail(e.message)
+      error: (e) => fail(e.message),
+      drain: () => drained?.()
     })
 
     const flush = (): void => {
       flushQueued = false
-      if (closed || out.pos === 0) return
+      if (closed || streaming || out.pos === 0) return
       socket.write(out.copy())
       out.reset()
     }
@@ -115,10 +143,30 @@ export const make = (socket: Socket, options: ChannelOptions = {}): Effect.Effec
         writeQuorumPacket(out, packet)
         schedule()
       },
-      sendRaw: (bytes) => {
-        if (closed) return
-        out.raw(bytes)
-        schedule()
+      stream: () => {
+        flush()
+        streaming = true
+        const write = (chunk: Uint8Array): Effect.Effect<void, ChannelClosed> =>
+          Effect.suspend(() => {
+            if (closed) return Effect.fail(new ChannelClosed({ reason: closeReason }))
+            if (socket.write(chunk)) return Effect.void
+            return Effect.async<void, ChannelClosed>((resume) => {
+              drained = () => {
+                drained = null
+                resume(closed ? Effect.fail(new ChannelClosed({ reason: closeReason })) : Effect.void)
+              }
+              return Effect.sync(() => {
+                drained = null
+              })
+            })
+          })
+        return {
+          write,
+          end: () => {
+            streaming = false
+            schedule()
+          }
+        }
       },
       inbox,
       close: Effect.sync(() => fail("closed"))

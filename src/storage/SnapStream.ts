@@ -4,31 +4,72 @@
  * pre-order, the "/" terminator; storage.md §3), then the jute string "BenWasHere". No file
  * header, no seal, no digest section, no length prefix: the next QuorumPackets follow at once.
  *
- * Both directions reuse Snapshot.ts: encoding runs SnapshotEncoder and drops its file header;
- * decoding finds the stream's end incrementally, then wraps the body in a file header and seal
- * and runs Snapshot.decode, so a SNAP-synced tree is checked exactly like one loaded from disk.
+ * All three steps work a chunk at a time, so a large tree never exists twice in memory and never
+ * blocks a server for long:
+ * - `send` walks the live tree with Snapshot's encoder (fuzzy: the leader keeps committing between
+ *   chunks; the follower replays the txns after the SNAP zxid on top, as recovery does) and hands
+ *   each chunk to a writer that applies the socket's backpressure;
+ * - `SnapStreamDecoder` loads each record into the tree as soon as its bytes are in;
+ * - `receive` writes the stream's body, as it arrives, into `snapshot.<zxid>` (file header + body +
+ *   seal 1), so a learner persists what it received without encoding its tree again.
  */
+import { Effect, type Scope } from "effect"
+import { Disk, type DiskError, join } from "../disk/Disk.js"
 import { adler32 } from "../tree/Crc32.js"
 import type { DataTree, DataTreeOptions } from "../tree/DataTree.js"
-import { JuteWriter } from "../wire/Jute.js"
+import { JuteReader, JuteWriter } from "../wire/Jute.js"
 import { WireError } from "../wire/WireError.js"
 import * as Snapshot from "./Snapshot.js"
 
 /** The signature that ends the stream (Learner.syncWithLeader checks it). */
 export const SIGNATURE = "BenWasHere"
 
-/** Snapshot file header: magic, version, dbid. */
-const FILE_HEADER_BYTES = 16
+/** The stream encoder for `tree`: takes the SNAP zxid (tree.lastProcessedZxid), sessions and ACLs now. */
+export const encoder = (tree: DataTree): Snapshot.SnapshotEncoder => new Snapshot.SnapshotEncoder(tree, false)
 
-/** Encodes the SNAP stream of `tree` (its sessions table included) as a leader sends it. */
+/** Encodes the whole SNAP stream of `tree` at once (tests, small trees). */
 export const encode = (tree: DataTree): Uint8Array => {
-  const enc = new Snapshot.SnapshotEncoder(tree)
+  const enc = encoder(tree)
   while (!enc.step(Infinity, Infinity)) {
     /* one step does it all */
   }
   enc.out.ustring("/").ustring(SIGNATURE)
-  return enc.out.bytes.slice(FILE_HEADER_BYTES, enc.out.pos)
+  return enc.out.copy()
 }
+
+export interface SendOptions {
+  /** Child entries visited per chunk (default 2000). */
+  readonly chunkNodes?: number
+  /** Bytes per chunk handed to `write` (default 256 KiB). */
+  readonly chunkBytes?: number
+}
+
+/**
+ * Streams what `enc` encodes through `write`, a fresh array per chunk (a socket keeps it until
+ * sent), yielding to other fibers between chunks; `write` waits while the socket is full.
+ */
+export const send = <E>(
+  enc: Snapshot.SnapshotEncoder,
+  write: (chunk: Uint8Array) => Effect.Effect<void, E>,
+  options: SendOptions = {}
+): Effect.Effect<{ readonly nodes: number; readonly bytes: number }, E> =>
+  Effect.gen(function* () {
+    const chunkNodes = options.chunkNodes ?? 2000
+    const chunkBytes = options.chunkBytes ?? 1 << 18
+    let bytes = 0
+    for (;;) {
+      const done = enc.step(chunkNodes, chunkBytes)
+      if (done) enc.out.ustring("/").ustring(SIGNATURE)
+      if (done || enc.out.pos >= chunkBytes) {
+        bytes += enc.out.pos
+        const chunk = enc.out.copy()
+        enc.out.reset()
+        yield* write(chunk)
+      }
+      if (done) return { nodes: enc.nodes, bytes }
+      yield* Effect.yieldNow()
+    }
+  })
 
 /** A decoded SNAP stream. */
 export interface Received {
@@ -53,78 +94,93 @@ const enum Phase {
 
 /**
  * Incremental SNAP-stream decoder: `feed` chunks until it returns the result (null = more bytes
- * needed). Malformed input, a bad signature or a tree Snapshot.decode refuses throws WireError.
- * `maxBytes` bounds what is buffered (default 2 GiB - 1, the largest snapshot we can hold).
+ * needed). Each complete record is loaded into the tree at once; only an incomplete one is kept
+ * between chunks. Malformed input, a bad signature or a record the tree refuses (checked as
+ * Snapshot.decode checks a file) throws WireError. `onBody` receives the stream's body (up to and
+ * with the "/" terminator) in order, as it is decoded. `maxBytes` bounds the whole stream.
  */
 export class SnapStreamDecoder {
-  private buf = new Uint8Array(1 << 16)
-  private len = 0
-  /** Where the next unscanned item starts. */
-  private pos = 0
+  /** Bytes of an incomplete record carried over to the next chunk. */
+  private held = new Uint8Array(1 << 12)
+  private heldLength = 0
+  /** Stream bytes consumed before the current chunk. */
+  private base = 0
   private phase = Phase.SessionCount
   /** Items left in the current counted section. */
   private left = 0
-  /** End of the "/" terminator (start of the signature). */
-  private bodyEnd = 0
+  private readonly loader: Snapshot.TreeLoader
 
   constructor(
     /** The SNAP packet's zxid: the leader's lastProcessedZxid, which the tree takes. */
     readonly zxid: number,
     readonly options: DataTreeOptions,
-    readonly maxBytes = 0x7fffffff
-  ) {}
+    readonly maxBytes = Number.MAX_SAFE_INTEGER,
+    readonly onBody?: (bytes: Uint8Array) => void
+  ) {
+    this.loader = new Snapshot.TreeLoader(options, "SNAP stream")
+  }
 
   /** Takes the next chunk; the result once the signature is in, else null. Not to be fed after that. */
   feed(chunk: Uint8Array): Received | null {
     if (this.phase === Phase.Done) throw new Error("SnapStreamDecoder fed after the end of its stream")
-    this.append(chunk)
-    if (!this.scan()) return null
-    this.phase = Phase.Done
-    return this.finish()
-  }
-
-  private append(chunk: Uint8Array): void {
-    const need = this.len + chunk.length
-    if (need > this.maxBytes) throw new WireError({ reason: "FrameTooLarge", detail: `SNAP stream over ${this.maxBytes} bytes` })
-    if (need > this.buf.length) {
-      const next = new Uint8Array(Math.min(Math.max(need, this.buf.length * 2), this.maxBytes))
-      next.set(this.buf.subarray(0, this.len))
-      this.buf = next
+    const length = this.heldLength + chunk.length
+    if (this.base + length > this.maxBytes) throw new WireError({ reason: "FrameTooLarge", detail: `SNAP stream over ${this.maxBytes} bytes` })
+    // Parse the chunk in place unless an incomplete record waits in front of it.
+    let src = chunk
+    if (this.heldLength > 0) {
+      if (length > this.held.length) {
+        const next = new Uint8Array(Math.max(length, this.held.length * 2))
+        next.set(this.held.subarray(0, this.heldLength))
+        this.held = next
+      }
+      this.held.set(chunk, this.heldLength)
+      src = this.held
     }
-    this.buf.set(chunk, this.len)
-    this.len = need
+    const r = new JuteReader(src, 0, length, 0x7fffffff)
+    const bodyDone = this.phase >= Phase.Signature
+    let bodyEnd: number
+    try {
+      bodyEnd = this.scan(r, length)
+    } catch (e) {
+      if (e instanceof Snapshot.SnapshotCorrupt) throw new WireError({ reason: "BadRecord", detail: e.message })
+      throw e
+    }
+    const pos = r.pos
+    // The body is what precedes the signature: everything consumed, up to the terminator.
+    const bodyTo = bodyEnd >= 0 ? bodyEnd : bodyDone ? 0 : pos
+    if (this.onBody !== undefined && bodyTo > 0) this.onBody(src === chunk ? src.subarray(0, bodyTo) : src.slice(0, bodyTo))
+    if ((this.phase as Phase) === Phase.Done) return this.finish(src, pos, length)
+    // Keep the incomplete record (copied: `chunk` is the caller's).
+    const rest = length - pos
+    if (src === chunk) {
+      if (rest > this.held.length) this.held = new Uint8Array(Math.max(rest, this.held.length * 2))
+      this.held.set(chunk.subarray(pos, length))
+    } else this.held.copyWithin(0, pos, length)
+    this.heldLength = rest
+    this.base += pos
+    return null
   }
 
-  private int(at: number): number {
-    const b = this.buf
-    return (b[at]! << 24) | (b[at + 1]! << 16) | (b[at + 2]! << 8) | b[at + 3]!
-  }
-
-  /** A jute length at `at` (-1..maxBytes); throws on anything else. */
-  private length(at: number, what: string): number {
-    const n = this.int(at)
-    if (n < -1 || n > this.maxBytes) throw new WireError({ reason: "BadLength", detail: `${what} length ${n} at ${at}` })
-    return n
-  }
-
-  /** Size of the item at `at` (a length-prefixed string/buffer), or -1 if incomplete. */
-  private sized(at: number, what: string): number {
-    if (at + 4 > this.len) return -1
-    const n = 4 + Math.max(0, this.length(at, what))
-    return at + n <= this.len ? n : -1
+  /** Size of the length-prefixed item at `at`, or -1 if incomplete. */
+  private static sized(r: JuteReader, at: number, end: number, what: string): number {
+    if (at + 4 > end) return -1
+    const n = r.view.getInt32(at)
+    if (n < -1) throw new WireError({ reason: "BadLength", detail: `${what} length ${n}` })
+    const size = 4 + Math.max(0, n)
+    return at + size <= end ? size : -1
   }
 
   /** Size of one ACL-cache entry (long ref, vector<ACL>) at `at`, or -1 if incomplete. */
-  private aclEntry(at: number): number {
-    if (at + 12 > this.len) return -1
-    const count = this.int(at + 8)
+  private static aclEntry(r: JuteReader, at: number, end: number): number {
+    if (at + 12 > end) return -1
+    const count = r.view.getInt32(at + 8)
     if (count < -1) throw new WireError({ reason: "BadLength", detail: `ACL count ${count}` })
     let p = at + 12
     for (let i = 0; i < count; i++) {
-      if (p + 4 > this.len) return -1
+      if (p + 4 > end) return -1
       p += 4
       for (let s = 0; s < 2; s++) {
-        const n = this.sized(p, "ACL id")
+        const n = SnapStreamDecoder.sized(r, p, end, "ACL id")
         if (n < 0) return -1
         p += n
       }
@@ -132,78 +188,131 @@ export class SnapStreamDecoder {
     return p - at
   }
 
-  /** Advances over complete items; true once the signature is in. */
-  private scan(): boolean {
+  /**
+   * Loads every complete record from `r.pos`, leaving `r.pos` at the first incomplete one (or
+   * after the signature). Returns where the body ends in this chunk once the terminator is read
+   * here, else -1.
+   */
+  private scan(r: JuteReader, end: number): number {
+    let bodyEnd = -1
     for (;;) {
-      const at = this.pos
+      const at = r.pos
       switch (this.phase) {
         case Phase.SessionCount:
         case Phase.AclCount: {
-          if (at + 4 > this.len) return false
-          this.left = this.int(at)
-          if (this.left < 0) throw new WireError({ reason: "BadLength", detail: `count ${this.left} at ${at}` })
-          this.pos += 4
+          if (at + 4 > end) return bodyEnd
+          this.left = r.int()
+          if (this.left < 0) throw new WireError({ reason: "BadLength", detail: `count ${this.left} at ${this.base + at}` })
           this.phase = this.phase === Phase.SessionCount ? Phase.Sessions : Phase.Acls
           break
         }
         case Phase.Sessions: {
-          const n = Math.min(this.left, Math.floor((this.len - at) / 12))
-          this.pos += n * 12
-          this.left -= n
-          if (this.left > 0) return false
+          while (this.left > 0 && r.pos + 12 <= end) {
+            this.loader.session(r)
+            this.left--
+          }
+          if (this.left > 0) return bodyEnd
           this.phase = Phase.AclCount
           break
         }
         case Phase.Acls: {
           while (this.left > 0) {
-            const n = this.aclEntry(this.pos)
-            if (n < 0) return false
-            this.pos += n
+            if (SnapStreamDecoder.aclEntry(r, r.pos, end) < 0) return bodyEnd
+            this.loader.acl(r)
             this.left--
           }
           this.phase = Phase.Nodes
           break
         }
         case Phase.Nodes: {
-          const path = this.sized(at, "path")
-          if (path < 0) return false
-          if (path === 5 && this.buf[at + 4] === 0x2f) {
-            this.pos = this.bodyEnd = at + 5
-            this.phase = Phase.Signature
-            break
+          for (;;) {
+            const p = r.pos
+            const path = SnapStreamDecoder.sized(r, p, end, "path")
+            if (path < 0) return bodyEnd
+            const terminator = path === 5 && r.bytes[p + 4] === 0x2f
+            if (!terminator) {
+              const data = SnapStreamDecoder.sized(r, p + path, end, "data")
+              // aclRef (8) + StatPersisted (60).
+              if (data < 0 || p + path + data + 68 > end) return bodyEnd
+            }
+            if (!this.loader.node(r)) break
           }
-          const data = this.sized(at + path, "data")
-          // aclRef (8) + StatPersisted (60).
-          if (data < 0 || at + path + data + 68 > this.len) return false
-          this.pos = at + path + data + 68
+          bodyEnd = r.pos
+          this.phase = Phase.Signature
           break
         }
         case Phase.Signature: {
-          const n = this.sized(at, "signature")
-          if (n < 0) return false
-          this.pos += n
-          return true
+          const n = SnapStreamDecoder.sized(r, at, end, "signature")
+          if (n < 0) return bodyEnd
+          const sig = r.ustring()
+          if (sig !== SIGNATURE) {
+            throw new WireError({ reason: "BadRecord", detail: `SNAP stream signature ${JSON.stringify(sig)}, expected ${SIGNATURE}` })
+          }
+          this.phase = Phase.Done
+          return bodyEnd
         }
         case Phase.Done:
-          return true
+          return bodyEnd
       }
     }
   }
 
-  private finish(): Received {
-    const sig = new TextDecoder().decode(this.buf.subarray(this.bodyEnd + 4, this.pos))
-    if (sig !== SIGNATURE) {
-      throw new WireError({ reason: "BadRecord", detail: `SNAP stream signature ${JSON.stringify(sig)}, expected ${SIGNATURE}` })
+  private finish(src: Uint8Array, pos: number, length: number): Received {
+    let tree: DataTree
+    try {
+      tree = this.loader.finish(this.zxid)
+    } catch (e) {
+      if (e instanceof Snapshot.SnapshotCorrupt) throw new WireError({ reason: "BadRecord", detail: e.message })
+      throw e
     }
-    // The body as a snapshot file: header + body + seal 1 (no digest section, as pre-3.6 files).
-    // This copies the stream once more; SNAP syncs are rare and the copy is dropped right after.
-    const w = new JuteWriter(FILE_HEADER_BYTES + this.bodyEnd + 13)
-    w.int(Snapshot.SNAP_MAGIC).int(Snapshot.SNAP_VERSION).long(Snapshot.SNAP_DBID).raw(this.buf.subarray(0, this.bodyEnd))
-    w.long(adler32(w.bytes, 1, 0, w.pos)).ustring("/")
-    const loaded = Snapshot.decode(w.bytes.subarray(0, w.pos), "SNAP stream", this.zxid, this.options)
-    if (loaded instanceof Snapshot.SnapshotCorrupt) throw new WireError({ reason: "BadRecord", detail: loaded.message })
-    const rest = this.buf.slice(this.pos, this.len)
-    this.buf = new Uint8Array(0)
-    return { tree: loaded.tree, nodeCount: loaded.nodeCount, consumed: this.pos, rest }
+    const rest = src.slice(pos, length)
+    this.held = new Uint8Array(0)
+    return { tree, nodeCount: this.loader.nodeCount, consumed: this.base + pos, rest }
   }
 }
+
+/** Where a learner writes the SNAP stream it receives. */
+export interface SnapshotSink {
+  /** Appends the next piece of the stream's body (`SnapStreamDecoder.onBody`). */
+  readonly write: (body: Uint8Array) => Effect.Effect<void, DiskError>
+  /** Seals the file, makes it durable and gives it its name; from then on it survives a crash. */
+  readonly finish: Effect.Effect<{ readonly name: string; readonly bytes: number }, DiskError>
+}
+
+/**
+ * Writes a received SNAP stream as `dir/snapshot.<zxid>`: the file header, the stream's body as
+ * it arrives, then seal 1 (no digest section, which ZooKeeper and Snapshot.decode accept). Until
+ * `finish` it is a temp file, removed if the scope closes first. The tree is fuzzy exactly as the
+ * leader streamed it; the txns after `zxid` that the learner logs make recovery exact.
+ */
+export const receive = (dir: string, zxid: number): Effect.Effect<SnapshotSink, DiskError, Disk | Scope.Scope> =>
+  Effect.gen(function* () {
+    const disk = yield* Disk
+    const name = Snapshot.snapshotName(zxid)
+    const tmp = join(dir, `${name}.tmp`)
+    let finished = false
+    const file = yield* Effect.acquireRelease(disk.open(tmp, "create"), (h) =>
+      Effect.ignore(Effect.zipRight(h.close, finished ? Effect.void : disk.unlink(tmp)))
+    )
+    let at = 0
+    let adler = 1
+    const append = (bytes: Uint8Array) =>
+      Effect.suspend(() => {
+        adler = adler32(bytes, adler, 0, bytes.length)
+        const position = at
+        at += bytes.length
+        return file.write(bytes, position)
+      })
+    yield* append(new JuteWriter(16).int(Snapshot.SNAP_MAGIC).int(Snapshot.SNAP_VERSION).long(Snapshot.SNAP_DBID).copy())
+    return {
+      write: append,
+      finish: Effect.gen(function* () {
+        yield* append(new JuteWriter(16).long(adler).ustring("/").copy())
+        yield* file.datasync
+        yield* disk.rename(tmp, join(dir, name))
+        finished = true
+        yield* disk.syncDir(dir)
+        return { name, bytes: at }
+      })
+    }
+  })

@@ -156,7 +156,9 @@ class DataArena {
     }
     const at = this.at
     const chunk = this.chunk
-    for (let i = 0; i < n; i++) chunk[at + i] = src[start + i]!
+    // A loop for tiny items; `set` beats it (and stays fast whatever array type `src` is) beyond.
+    if (n > 16) chunk.set(src.subarray(start, start + n), at)
+    else for (let i = 0; i < n; i++) chunk[at + i] = src[start + i]!
     this.at = at + n
     return chunk.subarray(at, at + n)
   }
@@ -183,8 +185,9 @@ export const decode = (bytes: Uint8Array, file: string, zxid: number, options: D
   const bad = (reason: SnapshotCorrupt["reason"], detail: string) => new SnapshotCorrupt({ file, reason, detail })
   if (!hasValidTail(bytes.length, bytes.subarray(Math.max(0, bytes.length - 5)))) return bad("BadTail", `${bytes.length} bytes, no "/" at the end`)
   try {
-    return decodeUnsafe(bytes, zxid, options, bad)
+    return decodeUnsafe(bytes, file, zxid, options, bad)
   } catch (e) {
+    if (e instanceof SnapshotCorrupt) return e
     // RangeError: a DataView read past the end of a malformed file.
     if (e instanceof WireError || e instanceof RangeError) return bad("BadRecord", e.message)
     throw e
@@ -193,6 +196,7 @@ export const decode = (bytes: Uint8Array, file: string, zxid: number, options: D
 
 const decodeUnsafe = (
   bytes: Uint8Array,
+  file: string,
   zxid: number,
   options: DataTreeOptions,
   bad: (reason: SnapshotCorrupt["reason"], detail: string) => SnapshotCorrupt
@@ -204,76 +208,14 @@ const decodeUnsafe = (
   r.long() // dbid: ZooKeeper writes -1 and never checks it.
   if (magic !== SNAP_MAGIC) return bad("BadMagic", `magic 0x${(magic >>> 0).toString(16)}`)
   if (version !== SNAP_VERSION) return bad("BadMagic", `version ${version}`)
-  const tree = DataTree.empty(options)
+  const loader = new TreeLoader(options, file)
   const sessionCount = r.int()
-  for (let i = 0; i < sessionCount; i++) tree.sessions.set(r.bigLong(), r.int())
+  for (let i = 0; i < sessionCount; i++) loader.session(r)
   const aclCount = r.int()
-  const refs = new Set<number>()
-  for (let i = 0; i < aclCount; i++) {
-    const ref = r.long()
-    tree.acls.load(ref, readACLs(r))
-    refs.add(ref)
+  for (let i = 0; i < aclCount; i++) loader.acl(r)
+  while (loader.node(r)) {
+    /* every node up to the "/" terminator */
   }
-  let placeholder: number | null = null
-  const unresolvedAcl: Array<string> = []
-  const view = r.view
-  // The chain of ancestors of the last node loaded: in pre-order, every parent is on it.
-  const chainPaths: Array<string> = []
-  const chainNodes: Array<ZNode> = []
-  let nodeCount = 0
-  const arena = new DataArena()
-  const digestEnabled = options.digestEnabled
-  for (;;) {
-    const pathLength = r.int()
-    const pathStart = r.pos
-    const path = readPath(r, pathLength)
-    if (path === null) return bad("BadTree", `null path after ${nodeCount} nodes`)
-    if (path === "/") break
-    if (path !== "" && path.charCodeAt(0) !== 47) return bad("BadTree", `path ${JSON.stringify(path)}`)
-    const dataLength = r.int()
-    const dataStart = r.pos
-    if (dataLength < -1 || dataLength > r.remaining) return bad("BadRecord", `data length ${dataLength} at ${dataStart - 4}`)
-    const data = dataLength === -1 ? null : dataLength === 0 ? EMPTY_DATA : arena.copy(bytes, dataStart, dataLength)
-    if (dataLength > 0) r.pos += dataLength
-    let aclRef = r.long()
-    const statStart = r.pos
-    const czxid = r.long()
-    const mzxid = r.long()
-    const ctime = r.long()
-    const mtime = r.long()
-    const version = r.int()
-    const cversion = r.int()
-    const aversion = r.int()
-    // Most nodes are persistent: share one 0n instead of allocating a bigint each.
-    const owner = r.remaining >= 8 && view.getInt32(r.pos) === 0 && view.getInt32(r.pos + 4) === 0 ? ((r.pos += 8), NO_OWNER) : r.bigLong()
-    const pzxid = r.long()
-    const key = path === "" ? "/" : path
-    if (aclRef !== -1 && !refs.has(aclRef)) {
-      if (placeholder === null) placeholder = tree.acls.add(NO_ACCESS)
-      aclRef = placeholder
-      unresolvedAcl.push(key)
-    }
-    // The node's digest straight from the file bytes (same value as nodeDigest, without re-encoding).
-    const crc = !digestEnabled || key.startsWith("/zookeeper/") ? 0 : rawNodeDigest(bytes, pathStart, pathStart + pathLength, dataStart, dataLength, statStart)
-    const node = new ZNode(data, aclRef, czxid, mzxid, ctime, mtime, version, cversion, aversion, owner, pzxid)
-    let parent: ZNode | undefined
-    if (key !== "/") {
-      const parentLength = Math.max(1, key.lastIndexOf("/"))
-      let depth = chainPaths.length
-      while (depth > 0 && !(chainPaths[depth - 1]!.length === parentLength && (parentLength === 1 || key.startsWith(chainPaths[depth - 1]!)))) depth--
-      // Not on the chain (a file not in pre-order): the tree looks the parent up by path.
-      if (depth > 0) {
-        parent = chainNodes[depth - 1]!
-        chainPaths.length = depth
-        chainNodes.length = depth
-      }
-    }
-    if (!tree.loadNode(key, node, parent, crc)) return bad("BadTree", tree.nodes.get(key) === node ? `duplicate node ${key}` : `parent of ${key} missing`)
-    chainPaths.push(key)
-    chainNodes.push(node)
-    nodeCount++
-  }
-  if (!tree.nodes.has("/")) return bad("BadTree", "no root node")
   const sealAt = r.pos
   const seal1 = adler32(bytes, 1, 0, sealAt)
   const stored1 = r.bigLong()
@@ -296,10 +238,116 @@ const decodeUnsafe = (
     r.ustring()
     if (stored2 !== BigInt(seal2)) return bad("Seal", `seal 2 stored ${stored2}, computed ${seal2}`)
   }
-  if (placeholder !== null) tree.acls.release(placeholder)
-  tree.acls.purgeUnused()
-  tree.lastProcessedZxid = zxid
-  return { tree, zxid, digest, nodeCount, unresolvedAcl }
+  const tree = loader.finish(zxid)
+  return { tree, zxid, digest, nodeCount: loader.nodeCount, unresolvedAcl: loader.unresolvedAcl }
+}
+
+/**
+ * Builds a DataTree from the records of a snapshot body (sessions, ACL cache, nodes in pre-order)
+ * as they are read: a whole file at once, or a SNAP stream chunk by chunk as it arrives. Each
+ * call reads one complete record; a record that breaks the tree throws SnapshotCorrupt.
+ */
+export class TreeLoader {
+  readonly tree: DataTree
+  nodeCount = 0
+  /** See LoadedSnapshot.unresolvedAcl. */
+  readonly unresolvedAcl: Array<string> = []
+  private readonly refs = new Set<number>()
+  private placeholder: number | null = null
+  // The chain of ancestors of the last node loaded: in pre-order, every parent is on it.
+  private readonly chainPaths: Array<string> = []
+  private readonly chainNodes: Array<ZNode> = []
+  private readonly arena = new DataArena()
+
+  constructor(
+    readonly options: DataTreeOptions,
+    /** Names the source in errors. */
+    readonly file: string
+  ) {
+    this.tree = DataTree.empty(options)
+  }
+
+  private bad(reason: SnapshotCorrupt["reason"], detail: string): SnapshotCorrupt {
+    return new SnapshotCorrupt({ file: this.file, reason, detail })
+  }
+
+  /** One `(long sessionId, int timeout)`. */
+  session(r: JuteReader): void {
+    this.tree.sessions.set(r.bigLong(), r.int())
+  }
+
+  /** One ACL-cache entry `(long ref, vector<ACL>)`. */
+  acl(r: JuteReader): void {
+    const ref = r.long()
+    this.tree.acls.load(ref, readACLs(r))
+    this.refs.add(ref)
+  }
+
+  /** One node record; false (and nothing loaded) at the "/" terminator. */
+  node(r: JuteReader): boolean {
+    const { tree, chainPaths, chainNodes } = this
+    const bytes = r.bytes
+    const pathLength = r.int()
+    const pathStart = r.pos
+    const path = readPath(r, pathLength)
+    if (path === null) throw this.bad("BadTree", `null path after ${this.nodeCount} nodes`)
+    if (path === "/") return false
+    if (path !== "" && path.charCodeAt(0) !== 47) throw this.bad("BadTree", `path ${JSON.stringify(path)}`)
+    const dataLength = r.int()
+    const dataStart = r.pos
+    if (dataLength < -1 || dataLength > r.remaining) throw this.bad("BadRecord", `data length ${dataLength} at ${dataStart - 4}`)
+    const data = dataLength === -1 ? null : dataLength === 0 ? EMPTY_DATA : this.arena.copy(bytes, dataStart, dataLength)
+    if (dataLength > 0) r.pos += dataLength
+    let aclRef = r.long()
+    const statStart = r.pos
+    const czxid = r.long()
+    const mzxid = r.long()
+    const ctime = r.long()
+    const mtime = r.long()
+    const version = r.int()
+    const cversion = r.int()
+    const aversion = r.int()
+    // Most nodes are persistent: share one 0n instead of allocating a bigint each.
+    const view = r.view
+    const owner = r.remaining >= 8 && view.getInt32(r.pos) === 0 && view.getInt32(r.pos + 4) === 0 ? ((r.pos += 8), NO_OWNER) : r.bigLong()
+    const pzxid = r.long()
+    const key = path === "" ? "/" : path
+    if (aclRef !== -1 && !this.refs.has(aclRef)) {
+      if (this.placeholder === null) this.placeholder = tree.acls.add(NO_ACCESS)
+      aclRef = this.placeholder
+      this.unresolvedAcl.push(key)
+    }
+    // The node's digest straight from the encoded bytes (same value as nodeDigest, without re-encoding).
+    const crc = !this.options.digestEnabled || key.startsWith("/zookeeper/") ? 0 : rawNodeDigest(bytes, pathStart, pathStart + pathLength, dataStart, dataLength, statStart)
+    const node = new ZNode(data, aclRef, czxid, mzxid, ctime, mtime, version, cversion, aversion, owner, pzxid)
+    let parent: ZNode | undefined
+    if (key !== "/") {
+      const parentLength = Math.max(1, key.lastIndexOf("/"))
+      let depth = chainPaths.length
+      while (depth > 0 && !(chainPaths[depth - 1]!.length === parentLength && (parentLength === 1 || key.startsWith(chainPaths[depth - 1]!)))) depth--
+      // Not on the chain (a file not in pre-order): the tree looks the parent up by path.
+      if (depth > 0) {
+        parent = chainNodes[depth - 1]!
+        chainPaths.length = depth
+        chainNodes.length = depth
+      }
+    }
+    if (!tree.loadNode(key, node, parent, crc)) throw this.bad("BadTree", tree.nodes.get(key) === node ? `duplicate node ${key}` : `parent of ${key} missing`)
+    chainPaths.push(key)
+    chainNodes.push(node)
+    this.nodeCount++
+    return true
+  }
+
+  /** After the terminator: the finished tree, at `zxid`. */
+  finish(zxid: number): DataTree {
+    const tree = this.tree
+    if (!tree.nodes.has("/")) throw this.bad("BadTree", "no root node")
+    if (this.placeholder !== null) tree.acls.release(this.placeholder)
+    tree.acls.purgeUnused()
+    tree.lastProcessedZxid = zxid
+    return tree
+  }
 }
 
 /** Reads and decodes `dir/name`. */
@@ -373,10 +421,14 @@ export class SnapshotEncoder {
   unknownAclRefs = 0
   digest: ZxidDigest | null = null
 
-  constructor(readonly tree: DataTree) {
+  /** `fileHeader: false` for the SNAP stream, which is the file without its header (SnapStream). */
+  constructor(
+    readonly tree: DataTree,
+    fileHeader = true
+  ) {
     this.zxid = tree.lastProcessedZxid
     const w = this.out
-    w.int(SNAP_MAGIC).int(SNAP_VERSION).long(SNAP_DBID)
+    if (fileHeader) w.int(SNAP_MAGIC).int(SNAP_VERSION).long(SNAP_DBID)
     w.int(tree.sessions.size)
     for (const [id, timeout] of tree.sessions) w.bigLong(id).int(timeout)
     w.int(tree.acls.size)

@@ -21,6 +21,7 @@ import { Disk, type DiskError, join } from "../disk/Disk.js"
 import * as Purge from "./Purge.js"
 import * as Recovery from "./Recovery.js"
 import * as Snapshot from "./Snapshot.js"
+import * as SnapStream from "./SnapStream.js"
 import * as TxnLog from "./TxnLog.js"
 
 /** Storage settings (a slice of zoo.cfg and the zookeeper.* system properties). */
@@ -72,6 +73,8 @@ export interface Store {
   readonly truncateLog: (zxid: number) => Effect.Effect<TxnLog.TruncateResult, DiskError | TxnLog.LogCorrupt>
   /** Logged txns from `fromZxid` on, raw (DIFF sync, committedLog refill). */
   readonly readLog: (fromZxid: number, limit?: number) => Effect.Effect<ReadonlyArray<TxnLog.RawTxn>, DiskError | TxnLog.LogCorrupt>
+  /** Writes the SNAP stream a learner receives as `snapshot.<zxid>` while it arrives (SnapStream.receive). */
+  readonly receiveSnapshot: (zxid: number) => Effect.Effect<SnapStream.SnapshotSink, DiskError, Scope.Scope>
   /** Uses another tree from now on (a learner after SNAP); the caller snapshots it. */
   readonly replaceTree: (tree: DataTree) => void
   /** Syncs and closes the log (idempotent; also run when the scope closes). */
@@ -129,6 +132,7 @@ export const open = (config: StorageConfig): Effect.Effect<Store, OpenError, Dis
           })
         ),
       readLog: (fromZxid, limit) => provide(TxnLog.readFrom(logDir, fromZxid, limit)),
+      receiveSnapshot: (zxid) => Effect.provideService(SnapStream.receive(snapDir, zxid), Disk, disk),
       replaceTree: (next) => {
         tree = next
       },

@@ -2,9 +2,13 @@
  * The SNAP stream (quorum.md §4.4): the one ZooKeeper 3.8.0 sent to the wiped s1 decodes into the
  * captured 9-node tree and re-encodes to the identical 1074 bytes; our own streams round-trip
  * through the incremental decoder from any chunking and hand back exactly the bytes after them.
+ * Streamed in chunks from a tree that changes between them, the stream plus the txns after its
+ * zxid rebuild the live tree; the body a learner writes as it arrives is a snapshot file.
  */
 import { assert, describe, it } from "@effect/vitest"
-import { FastCheck as fc } from "effect"
+import { Effect, Exit, FastCheck as fc, Scope } from "effect"
+import { Disk, makeMemory } from "../../src/disk/Disk.js"
+import * as Snapshot from "../../src/storage/Snapshot.js"
 import * as SnapStream from "../../src/storage/SnapStream.js"
 import { DataTree } from "../../src/tree/DataTree.js"
 import { JuteWriter } from "../../src/wire/Jute.js"
@@ -126,4 +130,78 @@ describe("SnapStream: our own trees", () => {
     assert.strictEqual(V.toHex(bytes.subarray(bytes.length - 14)), "0000000a42656e57617348657265")
     assert.strictEqual(decodeWhole(bytes, 0).nodeCount, new DataTree(treeOptions).nodes.size)
   })
+})
+
+/** `send` over `tree`, collecting the chunks; `between` runs after each chunk (the leader committing meanwhile). */
+const sendAll = (tree: DataTree, options: SnapStream.SendOptions, between: () => void = () => {}) => {
+  const chunks: Array<Uint8Array> = []
+  const enc = SnapStream.encoder(tree)
+  Effect.runSync(SnapStream.send(enc, (c) => Effect.sync(() => (chunks.push(c), between())), options))
+  return { chunks, zxid: enc.zxid }
+}
+
+describe("SnapStream: streaming", () => {
+  it("send hands out in chunks what encode gives at once", () => {
+    const driver = new TxnDriver()
+    const r = rng(7)
+    for (let i = 0; i < 400; i++) driver.random(r)
+    const { chunks } = sendAll(driver.tree, { chunkNodes: 5, chunkBytes: 300 })
+    assert.isAbove(chunks.length, 10)
+    assert.strictEqual(V.toHex(cat(...chunks)), V.toHex(SnapStream.encode(driver.tree)))
+  })
+
+  it.prop(
+    "a stream taken while txns keep landing between its chunks, plus the txns after its zxid, rebuilds the live tree",
+    [fc.integer({ min: 1, max: 1 << 30 })],
+    ([seed]) => {
+      const driver = new TxnDriver()
+      const r = rng(seed)
+      for (let i = 0; i < 200; i++) driver.random(r)
+      const after: Array<ReturnType<TxnDriver["random"]>> = []
+      const { chunks, zxid } = sendAll(driver.tree, { chunkNodes: 3, chunkBytes: 1 << 20 }, () => {
+        for (let i = 0; i < 3; i++) after.push(driver.random(r))
+      })
+      assert.isAbove(after.length, 0)
+      const got = decodeWhole(cat(...chunks), zxid)
+      for (const e of after) got.tree.processTxn(e.header, e.txn)
+      assertSameTree(got.tree, driver.tree, `seed ${seed}`)
+      assert.deepStrictEqual([got.tree.digest.hi, got.tree.digest.lo], [driver.tree.digest.hi, driver.tree.digest.lo])
+    },
+    { fastCheck: { numRuns: 20 } }
+  )
+
+  it.effect("the body handed out while decoding, written by receive, is a snapshot file of the same tree; unfinished, it leaves nothing", () =>
+    Effect.gen(function* () {
+      const driver = new TxnDriver()
+      const r = rng(11)
+      for (let i = 0; i < 300; i++) driver.random(r)
+      const tree = driver.tree
+      const stream = cat(SnapStream.encode(tree), V.fromHex("0000000c"))
+      const m = makeMemory()
+      const dir = "/data/version-2"
+      yield* m.disk.mkdirp(dir)
+      const receiveOnce = (finish: boolean) =>
+        Effect.gen(function* () {
+          const scope = yield* Scope.make()
+          const sink = yield* SnapStream.receive(dir, tree.lastProcessedZxid).pipe(Effect.provideService(Disk, m.disk), Scope.extend(scope))
+          const pieces: Array<Uint8Array> = []
+          const d = new SnapStream.SnapStreamDecoder(tree.lastProcessedZxid, treeOptions, undefined, (b) => pieces.push(b.slice()))
+          let out: SnapStream.Received | null = null
+          for (let pos = 0; out === null; pos += 97) out = d.feed(stream.subarray(pos, pos + 97))
+          for (const p of pieces) yield* sink.write(p)
+          if (finish) yield* sink.finish
+          yield* Scope.close(scope, Exit.void)
+          return { pieces, out }
+        })
+      yield* receiveOnce(false)
+      assert.deepStrictEqual(yield* m.disk.list(dir), [], "an unfinished snapshot leaves no file")
+      const { pieces, out } = yield* receiveOnce(true)
+      assert.isAbove(pieces.length, 5)
+      // The body is the stream without its signature: everything up to the "/" terminator.
+      assert.strictEqual(cat(...pieces).length, out!.consumed - 14)
+      const loaded = yield* Snapshot.read(dir, Snapshot.snapshotName(tree.lastProcessedZxid), treeOptions).pipe(Effect.provideService(Disk, m.disk))
+      assertSameTree(loaded.tree, tree)
+      assert.strictEqual(loaded.nodeCount, out!.nodeCount)
+    })
+  )
 })

@@ -7,8 +7,10 @@
  * - At NEWLEADER every buffered proposal is logged and fsynced *before* currentEpoch is persisted,
  *   and only then is NEWLEADER acked (ZOOKEEPER-3911, -4643, -4646, -4785): an ACK promises the
  *   leader that the history it sent survives a crash.
- * - A COMMIT between the NEWLEADER ack and UPTODATE is remembered once and applied exactly once at
- *   UPTODATE (ZOOKEEPER-4394).
+ * - Every COMMIT before UPTODATE, before or after the NEWLEADER ack, is remembered once and applied
+ *   exactly once at UPTODATE (ZOOKEEPER-4394). Unlike ZooKeeper, a SNAP-synced learner does not apply
+ *   commits before NEWLEADER: it logs them like the rest, so the snapshot it made durable is exactly
+ *   the one the leader streamed (written as it arrived) and the log holds everything after it.
  * - A PROPOSAL that does not directly follow the previous one is refused: a hole in the history
  *   would be logged as if complete (ZOOKEEPER-4925). The learner aborts and looks again.
  * Per-proposal ACKs go out after UPTODATE and the final ACK, as 3.8.5+ sends them (quorum.md §7).
@@ -35,7 +37,7 @@ export type Output<P extends HasZxid> =
   | { readonly _tag: "LoadSnapshot"; readonly zxid: Zxid.Zxid }
   /** Apply a committed txn to the in-memory tree. */
   | { readonly _tag: "Apply"; readonly proposal: P }
-  /** Write (durably) a snapshot of the current tree: after SNAP/TRUNC the log alone misses applied txns. */
+  /** Make the snapshot SNAP loaded durable (the log holds nothing before it). */
   | { readonly _tag: "TakeSnapshot" }
   /** Append to the txn log. */
   | { readonly _tag: "Log"; readonly proposals: ReadonlyArray<P> }
@@ -51,7 +53,7 @@ export type Output<P extends HasZxid> =
 /** Sync state. Immutable: `step` returns a new one. */
 export interface State<P extends HasZxid> {
   readonly phase: "awaitingMode" | "syncing" | "newLeaderAcked" | "serving" | "aborted"
-  /** snap: COMMITs before NEWLEADER are applied at once and the tree is snapshotted (SNAP and TRUNC). */
+  /** snap: the loaded snapshot is made durable at NEWLEADER, before anything is logged. */
   readonly mode: "diff" | "snap"
   readonly newEpoch: number
   /** The zxid the next PROPOSAL must follow. */
@@ -116,7 +118,7 @@ const onMode = <P extends HasZxid>(s: State<P>, input: Extract<Input<P>, { _tag:
       return { state: { ...s, phase: "syncing", mode: "diff" }, outputs: [] }
     case "Trunc":
       if (input.zxid > s.lastQueued) return abort(s, "UnexpectedPacket", `TRUNC to ${Zxid.toHex(input.zxid)} beyond our ${Zxid.toHex(s.lastQueued)}`)
-      return { state: { ...s, phase: "syncing", mode: "snap", lastQueued: input.zxid }, outputs: [{ _tag: "Truncate", zxid: input.zxid }] }
+      return { state: { ...s, phase: "syncing", mode: "diff", lastQueued: input.zxid }, outputs: [{ _tag: "Truncate", zxid: input.zxid }] }
     case "Snap":
       return { state: { ...s, phase: "syncing", mode: "snap", lastQueued: input.zxid }, outputs: [{ _tag: "LoadSnapshot", zxid: input.zxid }] }
   }
@@ -129,10 +131,6 @@ const onCommit = <P extends HasZxid>(s: State<P>, zxid: Zxid.Zxid): Step<P> => {
     return abort(s, "UnexpectedCommit", `COMMIT ${Zxid.toHex(zxid)}, next open proposal ${head === undefined ? "none" : Zxid.toHex(head.zxid)}`)
   }
   const open = s.open.slice(1)
-  if (s.mode === "snap" && s.phase === "syncing") {
-    // Applied to the tree now, captured by the snapshot at NEWLEADER; never logged.
-    return { state: { ...s, open, unlogged: s.unlogged.filter((p) => p.zxid !== zxid) }, outputs: [{ _tag: "Apply", proposal: head }] }
-  }
   return { state: { ...s, open, committed: [...s.committed, head] }, outputs: [] }
 }
 

@@ -49,6 +49,18 @@ export const majority = (servers: ReadonlyArray<ServerSpec>): QuorumVerifier => 
     kind: "majority",
     voters,
     containsQuorum: (sids) => {
+      // Counted without allocating (the leader asks once per ACK); an array is deduplicated in place.
+      if (sids instanceof Set) {
+        let n = 0
+        for (const sid of sids) if (voters.has(sid)) n++
+        return n > half
+      }
+      if (Array.isArray(sids)) {
+        const a = sids as ReadonlyArray<Sid>
+        let n = 0
+        for (let i = 0; i < a.length; i++) if (voters.has(a[i]!) && a.indexOf(a[i]!) === i) n++
+        return n > half
+      }
       const seen = new Set<Sid>()
       for (const sid of sids) if (voters.has(sid)) seen.add(sid)
       return seen.size > half

@@ -77,23 +77,25 @@ describe("LearnerSync", () => {
     assert.deepStrictEqual(show(ok.outputs), [])
   })
 
-  it("SNAP: load, COMMITs before NEWLEADER apply at once, snapshot then log the rest at NEWLEADER", () => {
+  it("SNAP: load; at NEWLEADER the snapshot is made durable, then every proposal logged; commits apply at UPTODATE, once", () => {
     const [a, b, c] = [p(2, 10), p(2, 11), p(2, 12)]
     const r = run(LS.make<P>(0, 3), [
       { _tag: "Snap", zxid: p(2, 9).zxid }, prop(a), commit(a), prop(b), prop(c), commit(b),
       { _tag: "NewLeader", zxid: Zxid.epochStart(3) }, commit(c), { _tag: "UpToDate" }
     ])
     assert.deepStrictEqual(show(r.outputs), [
-      "LoadSnapshot(0x200000009)", "Apply(0x20000000a)", "Apply(0x20000000b)",
-      "TakeSnapshot", "Log(0x20000000c)", "Sync", "PersistCurrentEpoch(3)", "Ack(0x300000000)",
-      "Ack(0x300000000)", "Ack(0x20000000c)", "Apply(0x20000000c)", "StartServing"
+      "LoadSnapshot(0x200000009)",
+      "TakeSnapshot", "Log(0x20000000a,0x20000000b,0x20000000c)", "Sync", "PersistCurrentEpoch(3)", "Ack(0x300000000)",
+      "Ack(0x300000000)", "Ack(0x20000000a)", "Ack(0x20000000b)", "Ack(0x20000000c)",
+      "Apply(0x20000000a)", "Apply(0x20000000b)", "Apply(0x20000000c)", "StartServing"
     ])
   })
 
-  it("TRUNC: truncate, then behave as SNAP (snapshot at NEWLEADER)", () => {
+  it("TRUNC: truncate, then as DIFF (the log holds the rest; no snapshot)", () => {
     const r = run(LS.make<P>(p(1, 7).zxid, E), [{ _tag: "Trunc", zxid: p(1, 5).zxid }, prop(p(1, 6)), commit(p(1, 6)), newLeader, { _tag: "UpToDate" }])
     assert.deepStrictEqual(show(r.outputs), [
-      "Truncate(0x100000005)", "Apply(0x100000006)", "TakeSnapshot", "PersistCurrentEpoch(2)", "Ack(0x200000000)", "Ack(0x200000000)", "StartServing"
+      "Truncate(0x100000005)", "Log(0x100000006)", "Sync", "PersistCurrentEpoch(2)", "Ack(0x200000000)",
+      "Ack(0x200000000)", "Ack(0x100000006)", "Apply(0x100000006)", "StartServing"
     ])
   })
 

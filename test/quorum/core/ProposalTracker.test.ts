@@ -26,19 +26,33 @@ describe("ProposalTracker", () => {
     assert.strictEqual(t.size, 0)
   })
 
-  it("a later proposal with a quorum waits for the earlier one, then both commit in order", () => {
+  it("proposals commit in zxid order, each once a quorum has logged it", () => {
     const t = tracker(2)
-    for (const sid of [1, 2, 3]) assert.deepStrictEqual(t.ack(sid, z(2)), [])
-    assert.deepStrictEqual(t.ack(1, z(1)), [])
-    assert.deepStrictEqual(t.ack(2, z(1)), [])
-    assert.deepStrictEqual(t.ack(4, z(1)), [z(1), z(2)])
+    for (const sid of [1, 2]) assert.deepStrictEqual(t.ack(sid, z(2)), [])
+    assert.deepStrictEqual(t.ack(4, z(1)), [z(1)], "z(1) by 1, 2, 4; z(2) by 1, 2 only")
+    assert.deepStrictEqual(t.ack(4, z(2)), [z(2)])
+    assert.strictEqual(t.lastCommitted, z(2))
   })
 
-  it("ignores ACKs from observers, for counter-0, committed and unknown zxids, and duplicates", () => {
+  it("an ACK covers every earlier proposal (the leader's own durable batch, a learner's last ACK after syncing)", () => {
+    const t = tracker(4)
+    assert.deepStrictEqual(t.ack(1, z(3)), [])
+    assert.deepStrictEqual(t.ack(2, z(1)), [])
+    assert.deepStrictEqual(t.ack(3, z(2)), [z(1)])
+    assert.deepStrictEqual(t.ack(2, z(2)), [z(2)])
+    assert.deepStrictEqual(t.ack(1, z(2)), [], "an older ACK adds nothing")
+    assert.deepStrictEqual(t.ack(6, z(4)), [], "observers do not vote")
+    t.ack(2, z(4))
+    assert.deepStrictEqual(t.ack(3, z(3)), [z(3)])
+    assert.deepStrictEqual(t.ack(4, z(4)), [], "z(4) lacks the leader's ACK")
+    assert.deepStrictEqual(t.ack(1, z(4)), [z(4)])
+    assert.strictEqual(t.size, 0)
+  })
+
+  it("ignores ACKs from observers, for counter-0 and committed zxids, and duplicates", () => {
     const t = tracker(1)
     assert.deepStrictEqual(t.ack(6, z(1)), [])
     assert.deepStrictEqual(t.ack(1, Zxid.epochStart(2)), [])
-    assert.deepStrictEqual(t.ack(1, z(9)), [])
     assert.deepStrictEqual(t.ack(1, z(1)), [])
     assert.deepStrictEqual(t.ack(1, z(1)), [], "a duplicate ACK is one vote")
     assert.deepStrictEqual(t.ack(6, z(1)), [])
@@ -63,14 +77,14 @@ describe("ProposalTracker", () => {
     assert.strictEqual(new ProposalTracker(qv, 0).oldestUnackedAgeMs(2, 5), undefined)
   })
 
-  it.prop("commits are exactly the prefix of proposals each acked by a quorum, in order",
+  it.prop("commits are exactly the prefix of proposals each acked (by an ACK of it or a later one) by a quorum, in order",
     [fc.integer({ min: 1, max: 12 }), fc.array(fc.tuple(fc.integer({ min: 1, max: 6 }), fc.integer({ min: 0, max: 13 })), { maxLength: 80 })],
     ([n, acks]) => {
       const t = tracker(n)
       const committed: Array<number> = []
       const ackers = new Map<number, Set<number>>()
       for (const [sid, c] of acks) {
-        if (c >= 1 && c <= n) ackers.set(c, (ackers.get(c) ?? new Set()).add(sid))
+        for (let d = 1; d <= Math.min(c, n); d++) ackers.set(d, (ackers.get(d) ?? new Set()).add(sid))
         committed.push(...t.ack(sid, Zxid.make(2, c)))
       }
       let prefix = 0
