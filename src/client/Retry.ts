@@ -54,9 +54,13 @@ export const protectedId = (name: string): Option.Option<string> => {
   return dash < 0 ? Option.none() : Option.some(name.slice(protectedMarker.length, dash))
 }
 
+/** A node name without its protected prefix (unchanged if it has none). */
+export const unprotected = (name: string): string =>
+  Option.match(protectedId(name), { onNone: () => name, onSome: (id) => name.slice(protectedMarker.length + id.length + 1) })
+
 /**
  * Creates `path` in protected mode and returns the created path and Stat. The node's last
- * segment is prefixed with `_c_<id>-` (a fresh UUID unless given); after a ConnectionLoss the
+ * segment is prefixed with `_c_<id>-` (a fresh dashless UUID unless given; ids must not contain "-"); after a ConnectionLoss the
  * parent is listed and a child carrying that prefix is taken as ours, so a create applied just
  * before the link broke is found instead of repeated. Other failures pass through.
  */
@@ -68,7 +72,7 @@ export const protectedCreate = (
 ): Effect.Effect<{ readonly path: string; readonly stat: Stat }, ZkError> =>
   Effect.suspend(() => {
     // Fresh per run: running the returned Effect twice creates two nodes.
-    const target = protectedPath(path, options.id ?? crypto.randomUUID())
+    const target = protectedPath(path, options.id ?? crypto.randomUUID().replaceAll("-", ""))
     const parent = parentOf(target)
     const prefix = target.slice(parent === "/" ? 1 : parent.length + 1)
     const createOptions: CreateOptions = {
