@@ -37,17 +37,28 @@ export const ensurePath = (zk: Client, path: string): Effect.Effect<void, ZkErro
   })
 
 /**
- * Deletes a node this session owns, retrying through reconnects. Gone already (NoNode) or gone
- * with the session (SessionExpired: its ephemerals went with it) both count as released.
+ * Deletes a node this session owns. Gone already (NoNode) or gone with the session
+ * (SessionExpired: its ephemerals went with it) both count as released. While the client is
+ * disconnected the delete is retried in the background, so a holder that lost its connection
+ * is not kept waiting (the session's end removes the node anyway).
  */
-export const release = (zk: Client, path: string): Effect.Effect<void> =>
-  zk.delete(path).pipe(
+export const release = (zk: Client, path: string): Effect.Effect<void> => {
+  const retrying = zk.delete(path).pipe(
     Effect.retry({
       schedule: Schedule.spaced("200 millis").pipe(Schedule.intersect(Schedule.recurs(150))),
       while: (e) => e._tag === "ConnectionLoss"
     }),
     Effect.ignore
   )
+  return Effect.gen(function*() {
+    const state = yield* zk.state
+    if (state !== "Connected" && state !== "ConnectedReadOnly") return yield* Effect.asVoid(Effect.forkDaemon(retrying))
+    yield* zk.delete(path).pipe(
+      Effect.catchTag("ConnectionLoss", () => Effect.asVoid(Effect.forkDaemon(retrying))),
+      Effect.ignore
+    )
+  })
+}
 
 /** Returns once `path` has changed or gone (true if gone), or at once if it does not exist. */
 export const awaitChange = (zk: Client, path: string): Effect.Effect<boolean, ZkError> =>
