@@ -13,14 +13,14 @@
  * ```
  */
 import { EventEmitter } from "node:events"
-import { Effect, Exit, Fiber, Option, Schema, Scope, Stream } from "effect"
+import { Effect, Option, type Schema, Scope, Stream } from "effect"
 import type { ACL, Stat } from "../../wire/ClientRecords.js"
 import type { CreateOptions, Data, WriteOp, WriteResult } from "../MultiOp.js"
 import * as Retry from "../Retry.js"
 import * as Session from "../Session.js"
 import * as Typed from "../Typed.js"
 import * as ZooKeeper from "../ZooKeeper.js"
-import { acquire, type CallOptions, type Handle, run } from "./run.js"
+import { acquire, background, type CallOptions, closeScope, type Handle, newScope, run } from "./run.js"
 import { Recipes } from "./recipes.js"
 
 /** A watch callback: called once with the event (or the reason the watch ended). */
@@ -56,7 +56,7 @@ export class Client extends EventEmitter {
         })
       )
     )
-    Effect.runFork(Effect.forkIn(states, scope))
+    background(Effect.forkIn(states, scope))
   }
 
   /** Creates a node; returns its path (with the sequence suffix for sequential modes). */
@@ -155,7 +155,7 @@ export class Client extends EventEmitter {
   /** Adds a persistent (optionally recursive) watch; events arrive as "event" until `close()`. */
   async addWatch(path: string, mode: ZooKeeper.AddWatchModeName = "Persistent", options: CallOptions = {}): Promise<PersistentWatch> {
     const emitter = new EventEmitter()
-    const { value: fiber, close } = await acquire(
+    const { close } = await acquire(
       Effect.flatMap(this.effect.addWatch(path, mode), (events) =>
         events.pipe(
           Stream.runForEach((event) => Effect.sync(() => emitter.emit("event", event))),
@@ -164,34 +164,34 @@ export class Client extends EventEmitter {
         )),
       options
     )
-    return Object.assign(emitter, { close: () => close().then(() => Effect.runPromise(Fiber.interrupt(fiber)).then(() => undefined)) })
+    return Object.assign(emitter, { close })
   }
 
   /** The session's id, password and negotiated timeout. */
   session(): Promise<ZooKeeper.SessionInfo> {
-    return Effect.runPromise(this.effect.session)
+    return run(this.effect.session)
   }
 
   /** Closes the session: ephemerals go, later calls reject with SessionExpired("Closed"). */
   close(): Promise<void> {
-    return Effect.runPromise(Scope.close(this.scope, Exit.void))
+    return closeScope(this.scope)
   }
 
   private deliver(watch: ZooKeeper.Watch, watcher: Watcher): void {
     // A watch that ends without an event (session gone) is not reported to the callback.
-    Effect.runFork(Effect.flatMap(watch, (event) => Effect.sync(() => watcher(event))).pipe(Effect.ignore))
+    background(Effect.flatMap(watch, (event) => Effect.sync(() => watcher(event))).pipe(Effect.ignore))
   }
 }
 
 /** Connects to `connectString` (or full client options) and resolves once the session is established. */
 export const connect = async (options: string | ZooKeeper.Options, call: CallOptions = {}): Promise<Client> => {
-  const scope = Effect.runSync(Scope.make())
+  const scope = newScope()
   const resolved = typeof options === "string" ? { connectString: options } : options
   try {
     const effect = await run(Scope.extend(ZooKeeper.make(resolved), scope), call)
     return new Client(effect, scope)
   } catch (e) {
-    await Effect.runPromise(Scope.close(scope, Exit.void))
+    await closeScope(scope)
     throw e
   }
 }

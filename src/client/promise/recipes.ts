@@ -13,7 +13,7 @@ import { Effect, Option, type Schema, type Scope, Stream, SubscriptionRef } from
 import { Barrier, type Cache, Counter, Group, LeaderElection, type Lock, Mutex, Queue, ReadWriteLock, Semaphore } from "../recipes/index.js"
 import * as CacheRecipe from "../recipes/Cache.js"
 import type * as ZooKeeper from "../ZooKeeper.js"
-import { acquire, type CallOptions, type Handle, run } from "./run.js"
+import { acquire, type CallOptions, type Handle, run, runNow } from "./run.js"
 
 /** A lock-like recipe for Promise code. */
 export interface PromiseLock {
@@ -48,7 +48,7 @@ const promiseMirror = async <A, B, E>(
       mirror.changes.pipe(Stream.drop(1), Stream.runForEach((a) => Effect.sync(() => emitter.emit("change", f(a)))), Effect.forkScoped)),
     options
   )
-  return Object.assign(emitter, { current: () => f(Effect.runSync(SubscriptionRef.get(value.current))), close })
+  return Object.assign(emitter, { current: () => f(runNow(SubscriptionRef.get(value.current))), close })
 }
 
 const identity = <A>(a: A): A => a
@@ -96,7 +96,7 @@ export class Recipes {
         )),
       options
     )
-    return Object.assign(emitter, { isLeader: () => Effect.runSync(SubscriptionRef.get(value.leadership))._tag === "Some", close })
+    return Object.assign(emitter, { isLeader: () => runNow(SubscriptionRef.get(value.leadership))._tag === "Some", close })
   }
 
   /** Barrier at `path`. */

@@ -25,6 +25,20 @@ export const run = async <A, E>(self: Effect.Effect<A, E>, options: CallOptions 
   throw Cause.squash(exit.cause)
 }
 
+/** Reads state synchronously (SubscriptionRef gets, session info). */
+export const runNow = <A>(self: Effect.Effect<A>): A => Effect.runSync(self)
+
+/** Runs `self` in the background (watch deliveries, event pumps). */
+export const background = <A, E>(self: Effect.Effect<A, E>): void => {
+  Effect.runFork(self)
+}
+
+/** A new Scope, closed by `closeScope`. */
+export const newScope = (): Scope.CloseableScope => Effect.runSync(Scope.make())
+
+/** Closes a Scope made by `newScope`. */
+export const closeScope = (scope: Scope.CloseableScope): Promise<void> => Effect.runPromise(Scope.close(scope, Exit.void))
+
 /** A resource held until `close()`. */
 export interface Handle {
   /** Releases the resource (idempotent). */
@@ -36,8 +50,8 @@ export const acquire = async <A, E>(
   self: Effect.Effect<A, E, Scope.Scope>,
   options: CallOptions = {}
 ): Promise<{ readonly value: A; readonly close: () => Promise<void> }> => {
-  const scope = Effect.runSync(Scope.make())
-  const close = () => Effect.runPromise(Scope.close(scope, Exit.void))
+  const scope = newScope()
+  const close = () => closeScope(scope)
   try {
     const value = await run(Scope.extend(self, scope), options)
     return { value, close }
