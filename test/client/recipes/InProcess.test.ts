@@ -46,7 +46,9 @@ const scenario = (seed: number) =>
     const holderB = yield* Effect.fork(Mutex.make(b, "/lock").withLock((lease) => hold("b")(Effect.succeed(lease.token))))
     yield* Effect.sleep(100)
     net.partition("a", "server")
-    const lostA = yield* Effect.flip(Fiber.join(holderA))
+    const lostA = yield* Effect.flip(Fiber.join(holderA)).pipe(
+      Effect.timeoutFail({ duration: "20 seconds", onTimeout: () => new Error("holder A was never interrupted") })
+    )
     const tokenB = yield* Fiber.join(holderB)
     net.heal()
     const aState = yield* a.states.pipe(Stream.filter((s) => s === "Expired"), Stream.runHead)
