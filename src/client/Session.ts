@@ -7,9 +7,10 @@
  * interrupts it with that typed failure).
  *
  * Why "suspended" matters: while the client is disconnected it cannot know whether the server
- * has already expired the session and handed the lock to someone else. Only a holder that stops
- * at suspension is sure never to overlap with the next one; a holder that waits for the expiry
- * notice (which only arrives after reconnecting) must rely on fencing tokens.
+ * has already expired the session and handed the lock to someone else. A holder that stops at
+ * suspension normally stops before the server expires the session (the link is declared dead
+ * after 2/3 of the timeout); one that waits for the expiry notice (which only arrives after
+ * reconnecting) overlaps with the next holder, and only fencing tokens protect the resource.
  */
 import { Effect, Option, Schema, type Scope, Stream, SubscriptionRef } from "effect"
 import type { Client, SessionState } from "./ZooKeeper.js"
@@ -23,7 +24,7 @@ export type ConnectionState = "Connected" | "Suspended" | "Reconnected" | "ReadO
 
 /** When a holder counts as having lost what it holds. */
 export type LoseOn =
-  /** As soon as the connection is suspended: no overlap with the next holder, at the price of spurious losses. */
+  /** As soon as the connection is suspended: normally no overlap with the next holder, at the price of spurious losses. */
   | "suspended"
   /** Only when the session is known to be expired: fewer losses; the fencing token must guard the rest. */
   | "expired"
