@@ -5,7 +5,7 @@
  * lets a guarded resource refuse a holder that lost the lock without noticing.
  */
 import { assert, it } from "@effect/vitest"
-import { Deferred, Effect, Fiber, Option, Ref, SubscriptionRef } from "effect"
+import { Deferred, Effect, Fiber, Option, Ref, Stream, SubscriptionRef } from "effect"
 import { ConnectString, type ZooKeeper } from "../../../src/client/index.js"
 import { LeaderElection, type Lock, Mutex, ReadWriteLock, Semaphore } from "../../../src/client/recipes/index.js"
 import { startProxy } from "../proxy.js"
@@ -284,5 +284,34 @@ describeServers("lock recipes", (server) => {
       }))
       assert.isTrue(Option.isSome(latched.now))
       yield* eventually(Effect.map(e1.participants, (ps) => ps.length === 0), 5000, "latch left")
+    }))
+
+  it.scopedLive("leader latch: a leader cut off from the server steps down before the follower takes over; tokens increase", () =>
+    Effect.gen(function*() {
+      const p = freshPath("latch-expiry")
+      const px = yield* proxy
+      const a = yield* client(px.connectString, { sessionTimeoutMs: 4000 })
+      const b = yield* connect()
+      const events: Array<string> = []
+      const latchA = yield* LeaderElection.latch(a, p, { id: "a" })
+      const leaseA = yield* latchA.await
+      const latchB = yield* LeaderElection.latch(b, p, { id: "b" })
+      const record = (who: string, latch: LeaderElection.Latch) =>
+        latch.leadership.changes.pipe(
+          Stream.runForEach((l) => Effect.sync(() => events.push(`${who} ${Option.isSome(l) ? "leads" : "follows"}`))),
+          Effect.forkScoped
+        )
+      yield* record("a", latchA)
+      yield* record("b", latchB)
+      yield* Effect.sleep(100)
+      px.setMode("hold")
+      px.freeze()
+      const leaseB = yield* latchB.await
+      assert.isAbove(leaseB.token, leaseA.token)
+      // a stepped down before b led.
+      const aStepped = events.lastIndexOf("a follows")
+      const bLed = events.indexOf("b leads")
+      assert.isTrue(aStepped >= 0 && bLed > aStepped, events.join(", "))
+      assert.isTrue(Option.isNone(yield* SubscriptionRef.get(latchA.leadership)))
     }))
 })
