@@ -65,6 +65,8 @@ class Link {
   reason = "connection closed by server"
   chunks: Array<Uint8Array> = []
   buffered = 0
+  /** Frames waiting for the end of the current synchronous stretch (see `Connection.write`). */
+  outbox: Array<Uint8Array> = []
   /** Bytes needed before it is worth parsing again (a length prefix, or a whole frame). */
   want = 4
   lastRecvAt: number
@@ -77,6 +79,13 @@ class Link {
   ) {
     this.lastRecvAt = now
   }
+}
+
+const flush = (link: Link): void => {
+  const frames = link.outbox
+  link.outbox = []
+  if (link.dead || frames.length === 0) return
+  link.socket.write(frames.length === 1 ? frames[0]! : Buffer.concat(frames))
 }
 
 /** Above this many bytes of paths, setWatches is split into several packets (Java client: 128 KiB). */
@@ -196,10 +205,16 @@ export class Connection extends WatchTables {
     return w.copy()
   }
 
+  /**
+   * Queues a frame on the current link. Frames written in one synchronous stretch (a burst of
+   * pipelined requests) go out as one socket write at the end of it: one syscall instead of one
+   * per request.
+   */
   private write(frame: Uint8Array): void {
     const link = this.link
     if (link === null || link.dead) return
-    link.socket.write(frame)
+    link.outbox.push(frame)
+    if (link.outbox.length === 1) queueMicrotask(() => flush(link))
     this.lastSendAt = this.clock.unsafeCurrentTimeMillis()
   }
 
