@@ -45,7 +45,8 @@ describe("tidy", () => {
   })
 
   it("only the CLI entry points run Effects as programs", () => {
-    const entries = [path.join("src", "cli", "main.ts"), path.join("src", "cli", "FastMain.ts"), path.join("src", "cli", "ShellMain.ts")]
+    // The Promise facade is an entry point for non-Effect code; it runs Effects in this one module.
+    const entries = [path.join("src", "cli", "main.ts"), path.join("src", "cli", "FastMain.ts"), path.join("src", "cli", "ShellMain.ts"), path.join("src", "client", "promise", "run.ts")]
     const src = sources("src").filter((f) => !entries.includes(f))
     assert.deepStrictEqual(offenders(src, /\bEffect\.run(Promise|Sync|Fork|Callback)\(|\brunMain\b/), [])
   })

@@ -12,6 +12,18 @@ export * as ZooKeeperError from "./ZooKeeperError.js"
 /** Builders for multi / multiRead ops. */
 export * as MultiOp from "./MultiOp.js"
 
+/** Connection states (Connected, Suspended, Reconnected, ...) and the loss signals recipes use. */
+export * as Session from "./Session.js"
+
+/** ConnectionLoss-aware retries and protected (session-unique) creates. */
+export * as Retry from "./Retry.js"
+
+/** Node data typed by a Schema. */
+export * as Typed from "./Typed.js"
+
+/** A typed multi builder whose results line up with its ops. */
+export * as Transaction from "./Transaction.js"
+
 /** ACL constants and digest ids. */
 export * as Acl from "./Acl.js"
 

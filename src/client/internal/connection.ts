@@ -5,10 +5,9 @@
  * `Connection` object and is only touched from node's event loop callbacks and from
  * synchronous sections of Effects, so no locking is needed. Frames are decoded synchronously in
  * the socket's `data` callback; a request's Effect is resumed straight from there.
- * The driver fiber (`runDriver`) owns the link lifecycle: connect, handshake, prime, ping, and
- * reconnect to the next server when the link dies (ClientCnxn.SendThread in the Java client).
+ * The driver fiber (`runDriver`, driver.ts) owns the link lifecycle.
  */
-import { type Clock, Deferred, Effect, Exit, FiberId, type Mailbox, Random, Schedule, type Scope, SubscriptionRef } from "effect"
+import { type Clock, Deferred, Effect, Exit, FiberId } from "effect"
 import {
   type ConnectResponse,
   readConnectResponse,
@@ -18,40 +17,17 @@ import {
   writeConnectRequest,
   writeRequest
 } from "../../wire/ClientRecords.js"
-import { EventType, Op, WatcherType, Xid } from "../../wire/Codes.js"
+import { Op, WatcherType, Xid } from "../../wire/Codes.js"
 import { JuteReader, JuteWriter } from "../../wire/Jute.js"
-import { type Socket, Transport, type TransportError } from "../../net/Transport.js"
+import type { Socket } from "../../net/Transport.js"
 import { type Server, toClientPath, toServerPath } from "../ConnectString.js"
-import { ConnectionLoss, KeeperError, SessionExpired, WatchOverflow, type ZkError } from "../ZooKeeperError.js"
+import { ConnectionLoss, KeeperError, SessionExpired, type ZkError } from "../ZooKeeperError.js"
+import { WatchTables } from "./watches.js"
+
+export type { EventTypeName, Subscriber, WatchedEvent, WatchError } from "./watches.js"
 
 /** Observable session state (KeeperState as the Java client reports it to watchers). */
 export type SessionState = "Connected" | "ConnectedReadOnly" | "Disconnected" | "Expired" | "AuthFailed" | "Closed"
-
-/** Event types a watch can deliver (client.md §8.2); the *Removed ones come from removeWatches. */
-export type EventTypeName =
-  | "NodeCreated"
-  | "NodeDeleted"
-  | "NodeDataChanged"
-  | "NodeChildrenChanged"
-  | "DataWatchRemoved"
-  | "ChildWatchRemoved"
-  | "PersistentWatchRemoved"
-
-/** A watch notification; `path` is a client path (chroot stripped). */
-export interface WatchedEvent {
-  readonly type: EventTypeName
-  readonly path: string
-}
-
-/** Why a watch stopped without an event: the session expired or closed, or auth failed. */
-export type WatchError = SessionExpired | KeeperError
-
-const eventNames = new Map<number, EventTypeName>([
-  [EventType.NodeCreated, "NodeCreated"],
-  [EventType.NodeDeleted, "NodeDeleted"],
-  [EventType.NodeDataChanged, "NodeDataChanged"],
-  [EventType.NodeChildrenChanged, "NodeChildrenChanged"]
-])
 
 /** Turns a reply (ReplyHeader.err and the body reader) into the request's result. Runs synchronously. */
 export type Reply<A, E> = (err: number, r: JuteReader, zxid: number, xid: number) => Exit.Exit<A, E>
@@ -65,13 +41,6 @@ interface Entry {
   resume: ((exit: Exit.Exit<unknown, unknown>) => void) | null
   /** Run `reply` even if the caller is gone (auth packets must be recorded either way). */
   readonly always: boolean
-}
-
-/** A persistent / persistent-recursive watch subscriber. */
-export interface Subscriber {
-  readonly serverPath: string
-  readonly recursive: boolean
-  readonly mailbox: Mailbox.Mailbox<WatchedEvent, WatchError | WatchOverflow>
 }
 
 /** Everything the engine needs to know, already defaulted. */
@@ -96,6 +65,8 @@ class Link {
   reason = "connection closed by server"
   chunks: Array<Uint8Array> = []
   buffered = 0
+  /** Frames waiting for the end of the current synchronous stretch (see `Connection.write`). */
+  outbox: Array<Uint8Array> = []
   /** Bytes needed before it is worth parsing again (a length prefix, or a whole frame). */
   want = 4
   lastRecvAt: number
@@ -110,13 +81,20 @@ class Link {
   }
 }
 
+const flush = (link: Link): void => {
+  const frames = link.outbox
+  link.outbox = []
+  if (link.dead || frames.length === 0) return
+  link.socket.write(frames.length === 1 ? frames[0]! : Buffer.concat(frames))
+}
+
 /** Above this many bytes of paths, setWatches is split into several packets (Java client: 128 KiB). */
 const setWatchesBytesMax = 128 * 1024
 
 const pingFrame = new Uint8Array([0, 0, 0, 8, 0xff, 0xff, 0xff, 0xfe, 0, 0, 0, Op.ping])
 
 /** The session and its current link. See the module comment. */
-export class Connection {
+export class Connection extends WatchTables {
   sessionId: bigint
   passwd: Uint8Array
   negotiatedTimeoutMs = 0
@@ -138,19 +116,19 @@ export class Connection {
   /** Auth packets that succeeded; replayed on every new link (auth is per connection). */
   readonly auths: Array<{ readonly scheme: string; readonly auth: Uint8Array }> = []
 
-  readonly dataWatches = new Map<string, Array<Deferred.Deferred<WatchedEvent, WatchError>>>()
-  readonly existWatches = new Map<string, Array<Deferred.Deferred<WatchedEvent, WatchError>>>()
-  readonly childWatches = new Map<string, Array<Deferred.Deferred<WatchedEvent, WatchError>>>()
-  readonly persistent = new Map<string, Set<Subscriber>>()
-  readonly recursive = new Map<string, Set<Subscriber>>()
 
   private readonly writer = new JuteWriter(4096)
   readonly permits: Effect.Semaphore
 
   constructor(readonly config: Config, private readonly clock: Clock.Clock) {
+    super()
     this.sessionId = config.sessionId
     this.passwd = config.passwd
     this.permits = Effect.unsafeMakeSemaphore(config.maxPendingRequests)
+  }
+
+  protected get watchBufferSize(): number {
+    return this.config.watchBufferSize
   }
 
   toServer(path: string): string {
@@ -227,10 +205,16 @@ export class Connection {
     return w.copy()
   }
 
+  /**
+   * Queues a frame on the current link. Frames written in one synchronous stretch (a burst of
+   * pipelined requests) go out as one socket write at the end of it: one syscall instead of one
+   * per request.
+   */
   private write(frame: Uint8Array): void {
     const link = this.link
     if (link === null || link.dead) return
-    link.socket.write(frame)
+    link.outbox.push(frame)
+    if (link.outbox.length === 1) queueMicrotask(() => flush(link))
     this.lastSendAt = this.clock.unsafeCurrentTimeMillis()
   }
 
@@ -482,115 +466,11 @@ export class Connection {
 
   private onNotification(r: JuteReader): void {
     const ev = readWatcherEvent(r)
-    const type = eventNames.get(ev.type)
-    if (type === undefined) return
-    const serverPath = ev.path
-    const event: WatchedEvent = { type, path: this.toClient(serverPath) }
-    // Which one-shot tables an event consumes: ZKWatchManager.materialize.
-    switch (ev.type) {
-      case EventType.NodeCreated:
-      case EventType.NodeDataChanged:
-        fire(this.dataWatches, serverPath, event)
-        fire(this.existWatches, serverPath, event)
-        break
-      case EventType.NodeDeleted:
-        fire(this.dataWatches, serverPath, event)
-        fire(this.existWatches, serverPath, event)
-        fire(this.childWatches, serverPath, event)
-        break
-      case EventType.NodeChildrenChanged:
-        fire(this.childWatches, serverPath, event)
-        break
-    }
-    const subs = this.persistent.get(serverPath)
-    if (subs !== undefined) for (const sub of subs) this.offer(sub, event)
-    // Recursive watches see the path and every descendant, but never NodeChildrenChanged.
-    if (this.recursive.size > 0 && ev.type !== EventType.NodeChildrenChanged) {
-      let p = serverPath
-      for (;;) {
-        const rsubs = this.recursive.get(p)
-        if (rsubs !== undefined) for (const sub of rsubs) this.offer(sub, event)
-        if (p === "/" || p === "") break
-        const i = p.lastIndexOf("/")
-        p = i <= 0 ? "/" : p.slice(0, i)
-      }
-    }
+    this.notify(ev.type, ev.path)
   }
 
-  private offer(sub: Subscriber, event: WatchedEvent): void {
-    if (sub.mailbox.unsafeOffer(event)) return
-    this.removeSubscriber(sub)
-    sub.mailbox.unsafeDone(Exit.fail(new WatchOverflow({ path: event.path, capacity: this.config.watchBufferSize })))
-    this.releaseIfUnused(sub.serverPath)
-  }
-
-  // -------------------------------------------------------------------------------------------
-  // Watch tables
-
-  /** Registers a one-shot watch (called from a reply, so before any event it could miss). */
-  addOneShot(table: Map<string, Array<Deferred.Deferred<WatchedEvent, WatchError>>>, serverPath: string): Effect.Effect<WatchedEvent, WatchError> {
-    const deferred = Deferred.unsafeMake<WatchedEvent, WatchError>(FiberId.none)
-    const list = table.get(serverPath)
-    if (list === undefined) table.set(serverPath, [deferred])
-    else list.push(deferred)
-    return Deferred.await(deferred)
-  }
-
-  addSubscriber(sub: Subscriber): void {
-    const table = sub.recursive ? this.recursive : this.persistent
-    const set = table.get(sub.serverPath)
-    if (set === undefined) table.set(sub.serverPath, new Set([sub]))
-    else set.add(sub)
-  }
-
-  private removeSubscriber(sub: Subscriber): boolean {
-    const table = sub.recursive ? this.recursive : this.persistent
-    const set = table.get(sub.serverPath)
-    if (set === undefined || !set.delete(sub)) return false
-    if (set.size === 0) table.delete(sub.serverPath)
-    return true
-  }
-
-  /**
-   * Ends a persistent-watch subscription. When it was the last local watch of any kind on the
-   * path, the server-side watch is removed too (removeWatches Any); otherwise it is kept, since
-   * 3.8 cannot remove one kind of watch on a path without the others.
-   */
-  unsubscribe(sub: Subscriber): void {
-    if (!this.removeSubscriber(sub)) return
-    sub.mailbox.unsafeDone(Exit.void)
-    this.releaseIfUnused(sub.serverPath)
-  }
-
-  private releaseIfUnused(p: string): void {
-    const inUse = this.persistent.has(p) || this.recursive.has(p) || this.dataWatches.has(p) ||
-      this.existWatches.has(p) || this.childWatches.has(p)
-    if (!inUse) this.fireAndForget(Op.removeWatches, { type: Op.removeWatches, path: p, watcherType: WatcherType.Any })
-  }
-
-  /** Mirrors a successful removeWatches locally; removed watchers get a *WatchRemoved event. */
-  removeLocal(serverPath: string, watcherType: number): void {
-    const path = this.toClient(serverPath)
-    if (watcherType === WatcherType.Data || watcherType === WatcherType.Any) {
-      const event: WatchedEvent = { type: "DataWatchRemoved", path }
-      fire(this.dataWatches, serverPath, event)
-      fire(this.existWatches, serverPath, event)
-    }
-    if (watcherType === WatcherType.Children || watcherType === WatcherType.Any) {
-      fire(this.childWatches, serverPath, { type: "ChildWatchRemoved", path })
-    }
-    if (watcherType === WatcherType.Any) {
-      const event: WatchedEvent = { type: "PersistentWatchRemoved", path }
-      for (const table of [this.persistent, this.recursive]) {
-        const subs = table.get(serverPath)
-        if (subs === undefined) continue
-        table.delete(serverPath)
-        for (const sub of subs) {
-          sub.mailbox.unsafeOffer(event)
-          sub.mailbox.unsafeDone(Exit.void)
-        }
-      }
-    }
+  protected releaseServerWatch(serverPath: string): void {
+    this.fireAndForget(Op.removeWatches, { type: Op.removeWatches, path: serverPath, watcherType: WatcherType.Any })
   }
 
   /** Ends the session locally: every request and watch fails with `error` (streams end on close). */
@@ -599,123 +479,6 @@ export class Connection {
     this.terminal = error
     this.failPending(error)
     this.failQueued(error)
-    for (const table of [this.dataWatches, this.existWatches, this.childWatches]) {
-      for (const list of table.values()) for (const d of list) Deferred.unsafeDone(d, Exit.fail(error))
-      table.clear()
-    }
-    const closed = error._tag === "SessionExpired" && error.reason === "Closed"
-    for (const table of [this.persistent, this.recursive]) {
-      for (const subs of table.values()) {
-        for (const sub of subs) sub.mailbox.unsafeDone(closed ? Exit.void : Exit.fail(error))
-      }
-      table.clear()
-    }
+    this.failWatches(error)
   }
 }
-
-const fire = (
-  table: Map<string, Array<Deferred.Deferred<WatchedEvent, WatchError>>>,
-  serverPath: string,
-  event: WatchedEvent
-): void => {
-  const list = table.get(serverPath)
-  if (list === undefined) return
-  table.delete(serverPath)
-  const exit = Exit.succeed(event)
-  for (const d of list) Deferred.unsafeDone(d, exit)
-}
-
-// ---------------------------------------------------------------------------------------------
-// Driver
-
-type Outcome =
-  | { readonly _tag: "Lost"; readonly reason: string }
-  | { readonly _tag: "Failed"; readonly reason: string }
-  | { readonly _tag: "Expired" }
-
-/** Signals the driver gives its owner. */
-export interface DriverHooks {
-  readonly state: SubscriptionRef.SubscriptionRef<SessionState>
-  /** Completed by the first handshake (or the first terminal outcome). */
-  readonly first: Deferred.Deferred<void, ZkError>
-}
-
-const reasonOf = (e: ConnectionLoss | TransportError): string => (e._tag === "ConnectionLoss" ? e.reason : e.message)
-
-/** One connection attempt to `server`, held open until the link dies. */
-const attempt = (conn: Connection, server: Server, hooks: DriverHooks): Effect.Effect<Outcome, never, Scope.Scope> =>
-  Effect.gen(function*() {
-    const transport = yield* Transport
-    // Connect and handshake share the attempt's deadline; once connected, the link is released with the scope.
-    const opened = yield* Effect.uninterruptibleMask((restore) =>
-      restore(transport.connect({ host: server.host, port: server.port })).pipe(
-        Effect.flatMap((socket) =>
-          Effect.acquireRelease(
-            Effect.sync(() => conn.open(socket, server)),
-            (link) => Effect.sync(() => conn.drop(link, "connection attempt ended"))
-          )
-        )
-      )
-    ).pipe(
-      Effect.flatMap((link) => Effect.map(Deferred.await(link.handshake), (response) => ({ link, response }))),
-      Effect.timeoutFail({
-        duration: conn.config.attemptTimeoutMs,
-        onTimeout: () => new ConnectionLoss({ reason: `no handshake from ${server.host}:${server.port} within ${conn.config.attemptTimeoutMs}ms` })
-      }),
-      Effect.either
-    )
-    if (opened._tag === "Left") return { _tag: "Failed", reason: reasonOf(opened.left) } as const
-    const { link, response } = opened.right
-    // timeOut 0 is how the server says the session is unknown or expired (client.md §3.3).
-    if (response.timeOut <= 0) return { _tag: "Expired" } as const
-    if (!conn.established(link, response)) return { _tag: "Lost", reason: link.reason } as const
-    yield* SubscriptionRef.set(hooks.state, response.readOnly === true ? "ConnectedReadOnly" : "Connected")
-    yield* Deferred.succeed(hooks.first, undefined)
-    const tickMs = Math.max(20, Math.min(1000, Math.floor(conn.negotiatedTimeoutMs / 10)))
-    yield* Effect.sync(() => conn.tick(link)).pipe(Effect.repeat(Schedule.spaced(tickMs)), Effect.forkScoped)
-    const reason = yield* Deferred.await(link.closed)
-    return { _tag: "Lost", reason } as const
-  })
-
-/**
- * Keeps the session connected: tries the servers round robin from a random start, reconnects
- * right away after losing an established link, and pauses `reconnectDelayMs` after every server
- * failed in a row. Ends when the session expires, auth fails, or the client is closing.
- */
-export const runDriver = (conn: Connection, hooks: DriverHooks): Effect.Effect<void> =>
-  Effect.gen(function*() {
-    const servers = conn.config.servers
-    let index = yield* Random.nextIntBetween(0, servers.length)
-    let failures = 0
-    for (;;) {
-      const server = servers[index]!
-      index = (index + 1) % servers.length
-      const outcome = yield* Effect.scoped(attempt(conn, server, hooks))
-      if (conn.terminal !== null && !conn.closing) {
-        // Auth failed on this link (terminate already failed everything).
-        yield* SubscriptionRef.set(hooks.state, "AuthFailed")
-        yield* Deferred.fail(hooks.first, conn.terminal)
-        return
-      }
-      if (outcome._tag === "Expired") {
-        const error = conn.sessionExpired("Expired")
-        conn.terminate(error)
-        yield* SubscriptionRef.set(hooks.state, "Expired")
-        yield* Deferred.fail(hooks.first, error)
-        return
-      }
-      if (conn.closing) return
-      if (outcome._tag === "Lost") {
-        failures = 0
-        yield* SubscriptionRef.set(hooks.state, "Disconnected")
-        continue
-      }
-      conn.failQueued(new ConnectionLoss({ reason: outcome.reason }))
-      failures++
-      if (failures % servers.length === 0) {
-        // Jitter so that many clients do not retry in lockstep.
-        const jitter = yield* Random.nextRange(0.5, 1)
-        yield* Effect.sleep(Math.round(conn.config.reconnectDelayMs * jitter))
-      }
-    }
-  })
