@@ -122,10 +122,14 @@ zk.create(root + "/secret", b"s", acl=[acl])
 out["noauth_get"] = attempt(lambda: zk.get(root + "/secret")[0].decode())
 bob = KazooClient(hosts=hosts, timeout=10, auth_data=[("digest", "bob:bobpw")])
 bob.start(timeout=15)
+# On an ensemble each session may be on another peer, and ZooKeeper orders only a session's own
+# operations: sync first so the peer has what another session wrote.
+bob.sync(root)
 out["bob_get"] = attempt(lambda: bob.get(root + "/secret")[0].decode())
 acls, st = bob.get_acls(root + "/secret")
 out["acls"] = [[a.perms, a.id.scheme, a.id.id] for a in acls] + [st.aversion]
 out["bob_set_acls"] = attempt(lambda: bob.set_acls(root + "/secret", [make_acl("world", "anyone", read=True)]).aversion)
+zk.sync(root)
 out["world_read"] = attempt(lambda: zk.get(root + "/secret")[0].decode())
 out["world_write"] = attempt(lambda: zk.set(root + "/secret", b"no") and "set")
 zk.create(root + "/secret2", b"s2", acl=[acl])
@@ -166,6 +170,7 @@ thief.stop()
 thief.close()
 out["victim_lost"] = wait_for(lambda: "LOST" in victim_states, 20)
 out["victim_states"] = victim_states
+zk.sync(root)
 out["victim_eph_gone"] = zk.exists(root + "/victim-eph") is None
 victim.stop()
 victim.close()
@@ -244,7 +249,10 @@ describeTargets("kazoo (Python)", (t) => {
     assert.strictEqual(out.counter, 3)
     assert.strictEqual(out.thief_same_session, true, msg)
     assert.strictEqual(out.victim_lost, true, msg)
-    assert.deepStrictEqual(out.victim_states.slice(0, 3), ["CONNECTED", "SUSPENDED", "LOST"], msg)
+    // Dropped when its session moves; on an ensemble the victim may first reconnect to a third peer
+    // (the session still lives until the thief closes it) and be dropped again: LOST comes last either way.
+    assert.deepStrictEqual(out.victim_states.slice(0, 2), ["CONNECTED", "SUSPENDED"], msg)
+    assert.include(out.victim_states, "LOST", msg)
     assert.strictEqual(out.victim_eph_gone, true, msg)
     assert.strictEqual(out.sync, "/kz")
     assert.strictEqual(out.ruok, "imok")
