@@ -67,27 +67,38 @@ export interface Violation {
 
 const hex = Zxid.toHex
 
+/**
+ * The zxids a peer vouches for with its log: after its newest snapshot, up to what it applied. Log
+ * entries at or below the newest snapshot are superseded by it: a learner synced by SNAP keeps the
+ * proposals it logged but never saw committed (ZooKeeper does not truncate them either), and neither
+ * recovery nor DIFF reads them again.
+ */
+const trustedFloor = (p: PeerFinal): number => Math.max(0, ...p.snapshots)
+const vouches = (p: PeerFinal, zxid: number): boolean => zxid > trustedFloor(p) && zxid <= p.lastProcessedZxid
+
 /** The committed sequence all peers agree on (merged), and where they disagree. */
 export const committedSequence = (peers: ReadonlyArray<PeerFinal>): { readonly merged: ReadonlyArray<CommittedTxn>; readonly violations: Array<Violation> } => {
   const violations: Array<Violation> = []
   const byZxid = new Map<number, { readonly txn: CommittedTxn; readonly sid: number }>()
-  for (const p of peers) {
-    const applied = p.log.filter((t) => t.zxid <= p.lastProcessedZxid)
-    for (const t of applied) {
-      const prior = byZxid.get(t.zxid)
-      if (prior === undefined) byZxid.set(t.zxid, { txn: t, sid: p.sid })
-      else if (prior.txn.bytes !== t.bytes) {
-        violations.push({ checker: "same-sequence", message: `peers ${prior.sid} and ${p.sid} committed different txns at ${hex(t.zxid)}`, marker: `${hex(t.zxid)} ` })
-      }
+  const add = (p: PeerFinal, t: CommittedTxn) => {
+    const prior = byZxid.get(t.zxid)
+    if (prior === undefined) byZxid.set(t.zxid, { txn: t, sid: p.sid })
+    else if (prior.txn.bytes !== t.bytes) {
+      violations.push({ checker: "same-sequence", message: `peers ${prior.sid} and ${p.sid} committed different txns at ${hex(t.zxid)}`, marker: `${hex(t.zxid)} ` })
     }
   }
+  for (const p of peers) for (const t of p.log) if (vouches(p, t.zxid)) add(p, t)
+  // Entries under a snapshot fill in only zxids no peer vouches for (every peer took a snapshot since).
+  for (const p of peers) {
+    for (const t of p.log) if (t.zxid <= trustedFloor(p) && !byZxid.has(t.zxid) && !peers.some((q) => vouches(q, t.zxid))) add(p, t)
+  }
   const merged = [...byZxid.values()].map((e) => e.txn).sort((a, b) => a.zxid - b.zxid)
-  // A hole: a peer skipped a zxid that others committed, inside the range its own log covers.
+  // A hole: a peer skipped a zxid that others committed, inside the range its own log vouches for.
   for (const p of peers) {
     const own = new Set(p.log.map((t) => t.zxid))
-    const first = p.log[0]?.zxid ?? Infinity
+    const first = p.log.find((t) => vouches(p, t.zxid))?.zxid ?? Infinity
     for (const t of merged) {
-      if (t.zxid > first && t.zxid <= p.lastProcessedZxid && !own.has(t.zxid) && !p.snapshots.some((z) => z >= t.zxid)) {
+      if (t.zxid > first && vouches(p, t.zxid) && !own.has(t.zxid)) {
         violations.push({ checker: "same-sequence", message: `peer ${p.sid} applied past ${hex(t.zxid)} without it in its log (a hole)`, marker: `${hex(t.zxid)} ` })
         break
       }

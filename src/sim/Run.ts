@@ -226,9 +226,14 @@ const body = (options: RunOptions, history: History.History): Effect.Effect<RunR
       const serving = ens.peers.every((p) => p.running()?.core() != null)
       const zxids = new Set(ens.peers.map((p) => p.running()?.context.store.tree.lastProcessedZxid))
       const workloadDone = Option.isSome(yield* Fiber.poll(workload))
-      if (serving && zxids.size === 1 && workloadDone) break
+      // A disk that failed retries its sync with backoff: the checkers read the logs once they are durable.
+      const durable = ens.peers.every((p) => {
+        const log = p.running()?.context.store.log
+        return log !== undefined && log.lastSyncedZxid >= log.lastAppendedZxid
+      })
+      if (serving && zxids.size === 1 && durable && workloadDone) break
       if ((yield* now) >= healEnd) {
-        notConverged = `not converged ${options.healLimitMs ?? 60_000} ms after heal: serving ${ens.peers.map((p) => `${p.sid}:${p.running()?.status.state ?? "down"}${p.running()?.core() != null ? "+" : "-"}`).join(" ")}, last zxids ${[...zxids].map((z) => (z === undefined ? "?" : Zxid.toHex(z))).join(" ")}, workload ${workloadDone ? "done" : "pending"}`
+        notConverged = `not converged ${options.healLimitMs ?? 60_000} ms after heal: serving ${ens.peers.map((p) => `${p.sid}:${p.running()?.status.state ?? "down"}${p.running()?.core() != null ? "+" : "-"}`).join(" ")}, last zxids ${[...zxids].map((z) => (z === undefined ? "?" : Zxid.toHex(z))).join(" ")}, logs ${durable ? "durable" : "not yet durable"}, workload ${workloadDone ? "done" : "pending"}`
         break
       }
       yield* Effect.sleep(Duration.millis(STEP_MS))

@@ -90,6 +90,20 @@ describe("checkers", () => {
     assert.deepStrictEqual(checkers(Checkers.oneLeaderPerEpoch([{ epoch: 2, sid: 1, atMs: 0 }, { epoch: 2, sid: 3, atMs: 5 }])), ["one-leader"])
   })
 
+  it("a learner's log entries under its SNAP snapshot are superseded; entries no one else vouches for still count", () => {
+    // Peer 3 logged Z(3) as a leader that lost its quorum, then was synced by SNAP at epoch 2: Z(3) never committed.
+    const next = txn(2 * 2 ** 32 + 1, "0x4", [{ kind: "set", key: "/k0", value: "c", version: 2 }])
+    const stale = txn(Z(3), "0x3", [{ kind: "set", key: "/k0", value: "lost", version: 2 }])
+    const snapped: Checkers.PeerFinal = { ...peer(3, [...committed, stale, next]), snapshots: [2 * 2 ** 32] }
+    const others = [peer(1, [...committed, next]), peer(2, [...committed, next])]
+    const { merged, violations } = Checkers.committedSequence([...others, snapped])
+    assert.deepStrictEqual(violations, [])
+    assert.deepStrictEqual(merged.map((t) => t.zxid), [Z(1), Z(2), next.zxid])
+    // When every peer has a snapshot above a write, the logs under the snapshots still give the sequence.
+    const allSnapped = [1, 2].map((sid) => ({ ...peer(sid, [...committed, next]), snapshots: [Z(2)] }))
+    assert.deepStrictEqual(Checkers.committedSequence(allSnapped).merged.map((t) => t.zxid), [Z(1), Z(2), next.zxid])
+  })
+
   it("Wing-Gong-Lowe: finds an order when one exists, reports none when versions contradict real time", () => {
     assert.deepStrictEqual(Wgl.check(valid.ops)._tag, "Linearizable")
     // Both versioned sets (expecting version 0) succeeded one after the other: impossible.
