@@ -16,11 +16,20 @@
  * - `reset(a, b)`: both ends see `error(Reset)` then `close(true)`; later writes are dropped;
  * - `refuse(host, port?)`: connects fail with Refused, as to a port nobody listens on.
  */
-import { Duration, Effect, FiberSet, type Scope } from "effect"
+import { Context, Duration, Effect, FiberSet, type Scope } from "effect"
 import { makePrng } from "./internal/prng.js"
 import type { ConnectOptions, ListenOptions, Socket, SocketHandlers, TransportService } from "./Socket.js"
 import { TransportError } from "./Socket.js"
 import { concat } from "./internal/bytes.js"
+
+/**
+ * A clock that runs plain callbacks at a virtual time (the simulation's SimTime provides one): the
+ * network then schedules each delivery as a callback instead of a fiber per segment. `after` must
+ * never call `f` in the caller's stack.
+ */
+export class DirectTimer extends Context.Reference<DirectTimer>()("ezk/net/Memory/DirectTimer", {
+  defaultValue: (): { readonly after: ((delayMs: number, f: () => void) => void) | null } => ({ after: null })
+}) {}
 
 /** How the network behaves; every field has a default. */
 export interface NetworkOptions {
@@ -123,9 +132,14 @@ export const makeNetwork = (options: NetworkOptions = {}): Effect.Effect<Network
       const l = latency.get(key(from, to)) ?? { latencyMs: options.latencyMs ?? 0, jitterMs: options.jitterMs ?? 0 }
       return l.latencyMs + Math.floor(random() * (l.jitterMs + 1))
     }
-    /** Runs f in a fresh fiber after delayMs (at 0: after a yield, without waiting for the clock): never in the caller's stack. */
+    const direct = (yield* DirectTimer).after
+    let open = true
+    yield* Effect.addFinalizer(() => Effect.sync(() => void (open = false)))
+    /** Runs f after delayMs (at 0: after a yield, without waiting for the clock): never in the caller's stack. */
     const later = (delayMs: number, f: () => void): void =>
-      void run(Effect.zipRight(delayMs > 0 ? Effect.sleep(Duration.millis(delayMs)) : Effect.yieldNow(), Effect.sync(f)))
+      direct !== null
+        ? direct(delayMs, () => open && f())
+        : void run(Effect.zipRight(delayMs > 0 ? Effect.sleep(Duration.millis(delayMs)) : Effect.yieldNow(), Effect.sync(f)))
     const kickAll = (pred: (c: Conn) => boolean) =>
       later(0, () => {
         for (const c of [...conns]) {

@@ -37,6 +37,8 @@ export interface PeerHandle {
   /** The running peer, or null while stopped. */
   readonly running: () => QuorumServer.RunningPeer | null
   readonly disk: Disk.MemoryDiskControl
+  /** The same disk as the peer sees it (through `wrapDisk`). */
+  readonly fs: Disk.DiskService
   /** Graceful stop: the scope closes, the log is synced. */
   readonly stop: Effect.Effect<void>
   /** Power loss: the peer stops at once, its disk loses what was not synced. */
@@ -117,6 +119,7 @@ export const ensemble = (options: EnsembleOptions): Effect.Effect<Ensemble, Serv
         host,
         running: () => running,
         disk: control,
+        fs: disk,
         stop: close,
         // Sockets break first (as when a process dies); the disk refuses everything while the dead
         // process's finalizers run (they must not flush the log after the power is gone), then loses

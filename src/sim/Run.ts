@@ -251,8 +251,8 @@ const body = (options: RunOptions, history: History.History): Effect.Effect<RunR
         sid: p.sid,
         lastProcessedZxid: r.context.store.tree.lastProcessedZxid,
         digest: r.context.store.tree.digest.value.toString(16),
-        snapshots: [...p.disk.files().keys()].flatMap((f) => {
-          const m = /\/snapshot\.([0-9a-f]+)$/.exec(f)
+        snapshots: (yield* p.fs.list(r.context.store.snapDir).pipe(Effect.orElseSucceed(() => []))).flatMap((f) => {
+          const m = /^snapshot\.([0-9a-f]+)$/.exec(f)
           return m === null ? [] : [parseInt(m[1]!, 16)]
         }),
         log: raw.map((t) => decode(t.zxid, t.entry))
