@@ -47,6 +47,12 @@ export interface FaultOdds {
   readonly reset: number
   readonly stall: number
   readonly refuse: number
+  /** A connection's host side breaks; its last bytes arrive after the reconnect. */
+  readonly abandon: number
+  /** A peer stops (SIGSTOP) for up to 8 s. */
+  readonly pause: number
+  /** A peer's wall clock steps by up to an hour either way. */
+  readonly clockJump: number
   readonly crash: number
   readonly tornCrash: boolean
   readonly diskFault: number
@@ -64,7 +70,7 @@ export interface RunResult {
 const STEP_MS = 100
 
 /** Swarm testing: every fault kind is on or off per run, with its own rate. */
-export const drawOdds = (random: () => number, faults: boolean): FaultOdds => {
+export const drawOdds = (random: () => number, faults: boolean, later: () => number): FaultOdds => {
   const rate = (max: number) => (faults && random() < 0.5 ? random() * max : 0)
   return {
     latencyMs: 1 + Math.floor(random() * 5),
@@ -77,8 +83,18 @@ export const drawOdds = (random: () => number, faults: boolean): FaultOdds => {
     refuse: rate(0.02),
     crash: rate(0.02),
     tornCrash: random() < 0.5,
-    diskFault: rate(0.01)
+    diskFault: rate(0.01),
+    ...drawLaterOdds(later, faults)
   }
+}
+
+/**
+ * The fault kinds added after the first seeds were recorded draw from their own PRNG, so a recorded
+ * seed with these off replays exactly as it did.
+ */
+const drawLaterOdds = (later: () => number, faults: boolean) => {
+  const rate = (max: number) => (faults && later() < 0.5 ? later() * max : 0)
+  return { abandon: rate(0.03), pause: rate(0.01), clockJump: rate(0.01) }
 }
 
 /** Runs the seed on its own virtual time (SimTime). */
@@ -109,8 +125,9 @@ const logInto = (history: History.History) =>
 const body = (options: RunOptions, history: History.History): Effect.Effect<RunResult, never, Scope.Scope> =>
   Effect.gen(function* () {
     const random = makePrng(options.seed)
+    const later = makePrng(options.seed ^ 0x5bd1e995)
     const nodes = options.nodes ?? 3
-    const odds = { ...drawOdds(random, options.faults ?? true), ...options.odds }
+    const odds = { ...drawOdds(random, options.faults ?? true, later), ...options.odds }
     const startMs = yield* Clock.currentTimeMillis
     const now = Effect.map(Clock.currentTimeMillis, (t) => t - startMs)
     const note = (text: string) => Effect.flatMap(now, (t) => Effect.sync(() => History.note(history, t, text)))
@@ -129,7 +146,7 @@ const body = (options: RunOptions, history: History.History): Effect.Effect<RunR
     const hosts = ens.peers.map((p) => p.host)
     const sessions = options.sessions ?? 4
     const allHosts = [...hosts, ...Array.from({ length: sessions }, (_, i) => `c${i}`)]
-    const pick = <A>(xs: ReadonlyArray<A>): A => xs[Math.floor(random() * xs.length)]!
+    const pick = <A>(xs: ReadonlyArray<A>, from = random): A => xs[Math.floor(from() * xs.length)]!
 
     const leaders: Array<Checkers.LeaderSighting> = []
     const seenLeaders = new Set<string>()
@@ -161,6 +178,7 @@ const body = (options: RunOptions, history: History.History): Effect.Effect<RunR
 
     // Fault phase: one roll per kind per step.
     const down = new Set<number>()
+    const paused = new Map<number, number>()
     const faultEnd = (yield* now) + (options.faultPhaseMs ?? 20_000)
     while ((yield* now) < faultEnd) {
       yield* Effect.sleep(Duration.millis(STEP_MS))
@@ -187,6 +205,31 @@ const body = (options: RunOptions, history: History.History): Effect.Effect<RunR
         const a = pick(hosts)
         ens.network.refuse(a, 2181)
         yield* note(`fault refuse clients at ${a}`)
+      }
+      if (later() < odds.abandon) {
+        const [a, ms] = [pick(allHosts, later), Math.floor(later() * 2000)]
+        ens.network.abandon(a, ms)
+        yield* note(`fault abandon ${a} (its last bytes ${ms}ms late)`)
+      }
+      if (later() < odds.pause) {
+        const p = pick(ens.peers, later)
+        if (!paused.has(p.sid)) {
+          const ms = Math.floor(later() * 8000)
+          paused.set(p.sid, (yield* now) + ms)
+          p.pause()
+          yield* note(`fault pause peer ${p.sid} for ${ms}ms`)
+        }
+      }
+      for (const [sid, until] of paused) {
+        if ((yield* now) < until) continue
+        paused.delete(sid)
+        ens.peers[sid - 1]!.resume()
+        yield* note(`fault resume peer ${sid}`)
+      }
+      if (later() < odds.clockJump) {
+        const [p, ms] = [pick(ens.peers, later), Math.floor((later() * 2 - 1) * 3_600_000)]
+        p.jumpClock(ms)
+        yield* note(`fault clock jump peer ${p.sid} ${ms}ms`)
       }
       if (random() < odds.crash) {
         const p = pick(ens.peers)
@@ -218,6 +261,7 @@ const body = (options: RunOptions, history: History.History): Effect.Effect<RunR
     ens.network.heal()
     for (const h of hosts) ens.network.unrefuse(h, 2181)
     for (const p of ens.peers) yield* p.disk.setFaults({ writeLimitBytes: null, failSync: false })
+    for (const sid of paused.keys()) ens.peers[sid - 1]!.resume()
     for (const sid of down) yield* restart(ens.peers[sid - 1]!, note)
     yield* note("heal: faults off, every peer started")
     const healEnd = (yield* now) + (options.healLimitMs ?? 60_000)
