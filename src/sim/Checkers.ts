@@ -9,7 +9,8 @@
  *   key's state after the committed prefix up to its reply zxid (a versioned register);
  * - per session: writes in FIFO order, reads monotonic (never behind an earlier op of the session);
  * - a read after sync sees every write acknowledged before the sync began;
- * - at most one leader per epoch; the run converged and every operation completed.
+ * - at most one leader per epoch; the run converged and every operation completed;
+ * - ephemerals are gone once their sessions expired (the run reports what is left).
  */
 import * as Zxid from "../wire/Zxid.js"
 import { isWrite, type History, type Op } from "./History.js"
@@ -56,6 +57,8 @@ export interface CheckInput {
   readonly leaders: ReadonlyArray<LeaderSighting>
   /** null when the ensemble converged in the heal phase; else why not. */
   readonly notConverged: string | null
+  /** Ephemerals still on a peer well after every client session ended without closing (should be none). */
+  readonly ephemeralsLeft?: ReadonlyArray<string>
 }
 
 export interface Violation {
@@ -237,6 +240,7 @@ export const checkAll = (input: CheckInput, wglMaxOps = 16): Array<Violation> =>
   const { merged, violations } = committedSequence(input.peers)
   const out = [...violations]
   if (input.notConverged !== null) out.push({ checker: "converges", message: input.notConverged, marker: "heal" })
+  for (const left of input.ephemeralsLeft ?? []) out.push({ checker: "ephemerals-expire", message: `a session that vanished still has ephemerals: ${left}`, marker: "clients cut off" })
   for (const op of ops) {
     if (op.outcome === null) out.push({ checker: "converges", message: `op #${op.id} never completed`, marker: `#${op.id} ` })
   }

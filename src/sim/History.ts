@@ -5,7 +5,7 @@
  */
 
 /** A client operation as the workload issues it. */
-export type OpKind = "create" | "delete" | "set" | "get" | "syncGet" | "multi"
+export type OpKind = "create" | "ephemeral" | "delete" | "set" | "get" | "syncGet" | "multi"
 
 /** One write inside a `multi` (or the write of a single-op call). */
 export interface WriteStep {

@@ -33,6 +33,8 @@ export interface RunOptions {
   readonly leader?: "fle" | number
   /** Overrides some of the drawn fault odds (to force a fault kind in a test). */
   readonly odds?: Partial<FaultOdds>
+  /** Percent of client operations that create ephemerals (Workload's default when unset). */
+  readonly ephemeralPercent?: number
   /** Wraps each peer's disk (known-bad variants in tests). */
   readonly wrapDisk?: (sid: number, disk: Disk.DiskService) => Disk.DiskService
 }
@@ -171,7 +173,12 @@ const body = (options: RunOptions, history: History.History): Effect.Effect<RunR
         transportFor: (w) => ens.clientTransport(`c${w}`),
         startMs,
         stopped: () => stopped,
-        sessionTimeoutMs: 4000,
+        sessionTimeoutMs: SESSION_TIMEOUT_MS,
+        // Clients vanish at the end without closing their sessions: the ensemble must expire them.
+        vanish: (w) => {
+          for (const h of hosts) ens.network.partition(`c${w}`, h)
+        },
+        ...(options.ephemeralPercent === undefined ? {} : { ephemeralPercent: options.ephemeralPercent }),
         opTimeoutMs: 15_000
       })
     )
@@ -272,10 +279,7 @@ const body = (options: RunOptions, history: History.History): Effect.Effect<RunR
       const zxids = new Set(ens.peers.map((p) => p.running()?.context.store.tree.lastProcessedZxid))
       const workloadDone = Option.isSome(yield* Fiber.poll(workload))
       // A disk that failed retries its sync with backoff: the checkers read the logs once they are durable.
-      const durable = ens.peers.every((p) => {
-        const log = p.running()?.context.store.log
-        return log !== undefined && log.lastSyncedZxid >= log.lastAppendedZxid
-      })
+      const durable = ens.peers.every(logDurable)
       if (serving && zxids.size === 1 && durable && workloadDone) break
       if ((yield* now) >= healEnd) {
         notConverged = `not converged ${options.healLimitMs ?? 60_000} ms after heal: serving ${ens.peers.map((p) => `${p.sid}:${p.running()?.status.state ?? "down"}${p.running()?.core() != null ? "+" : "-"}`).join(" ")}, last zxids ${[...zxids].map((z) => (z === undefined ? "?" : Zxid.toHex(z))).join(" ")}, logs ${durable ? "durable" : "not yet durable"}, workload ${workloadDone ? "done" : "pending"}`
@@ -284,8 +288,20 @@ const body = (options: RunOptions, history: History.History): Effect.Effect<RunR
       yield* Effect.sleep(Duration.millis(STEP_MS))
     }
     yield* note(notConverged === null ? "converged" : notConverged)
+    // The clients vanished without closing their sessions: the ensemble must expire every one of them,
+    // delete its ephemerals, and agree again.
     yield* Fiber.interrupt(workload)
-    yield* note("workload interrupted")
+    yield* note("workload ended, clients cut off")
+    const ephemeralsLeft = () =>
+      ens.peers.flatMap((p) => [...(p.running()?.context.store.tree.ephemerals.entries() ?? [])].map(([owner, paths]) => `peer ${p.sid}: 0x${owner.toString(16)} owns ${[...paths].join(" ")}`))
+    const expiryEnd = (yield* now) + SESSION_TIMEOUT_MS + 10_000
+    while (notConverged === null && (yield* now) < expiryEnd) {
+      const zxids = new Set(ens.peers.map((p) => p.running()?.context.store.tree.lastProcessedZxid))
+      if (ephemeralsLeft().length === 0 && zxids.size === 1 && ens.peers.every(logDurable)) break
+      yield* Effect.sleep(Duration.millis(STEP_MS))
+    }
+    const leftover = notConverged === null ? ephemeralsLeft() : []
+    if (leftover.length > 0) yield* note(`ephemerals left ${SESSION_TIMEOUT_MS + 10_000} ms after the clients vanished: ${leftover.join("; ")}`)
 
     const peers: Array<Checkers.PeerFinal> = []
     for (const p of ens.peers) {
@@ -303,10 +319,17 @@ const body = (options: RunOptions, history: History.History): Effect.Effect<RunR
         log: raw.map((t) => decode(t.zxid, t.entry))
       })
     }
-    const violations = Checkers.checkAll({ history, peers, leaders, notConverged })
+    const violations = Checkers.checkAll({ history, peers, leaders, notConverged, ephemeralsLeft: leftover })
     for (const v of violations) yield* note(`VIOLATION ${v.checker}: ${v.message}`)
     return { seed: options.seed, odds, history, violations, ops: history.ops.length, virtualMs: yield* now }
   })
+
+const SESSION_TIMEOUT_MS = 4000
+
+const logDurable = (p: Testing.PeerHandle): boolean => {
+  const log = p.running()?.context.store.log
+  return log !== undefined && log.lastSyncedZxid >= log.lastAppendedZxid
+}
 
 const restart = (p: Testing.PeerHandle, note: (text: string) => Effect.Effect<void>) =>
   Effect.zipRight(

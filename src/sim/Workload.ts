@@ -27,9 +27,18 @@ export interface WorkloadOptions {
   readonly opTimeoutMs?: number
   /** Pause between a worker's operations (drawn from [0, thinkMs]). */
   readonly thinkMs?: number
+  /** Run when the workload stops, before the worker's last session closes: cuts the client off so that its session must expire. */
+  readonly vanish?: (worker: number) => void
+  /** Percent of operations that create an ephemeral node of the session (default 8). */
+  readonly ephemeralPercent?: number
 }
 
 export const keyPath = (i: number): string => `/k${i}`
+
+/** Ephemeral nodes are created under this prefix (`/e-p<process>-<n>`), one per create. */
+export const EPHEMERAL_PREFIX = "/e-"
+
+const EPHEMERAL = 1
 
 /** Server errors that say the write was definitely not applied. */
 const DEFINITE = new Set(["NoNode", "NodeExists", "BadVersion", "NotEmpty", "BadArguments"])
@@ -70,8 +79,10 @@ const session = (history: History.History, options: WorkloadOptions, w: number, 
       const key = keyPath(yield* Random.nextIntBetween(0, options.keys))
       const value = `p${process}.${counter++}`
       const roll = yield* Random.nextIntBetween(0, 100)
-      const kind: History.OpKind = roll < 15 ? "create" : roll < 25 ? "delete" : roll < 50 ? "set" : roll < 65 ? "get" : roll < 85 ? "syncGet" : "multi"
+      const ephemeral = roll >= 100 - (options.ephemeralPercent ?? 8)
+      const kind: History.OpKind = ephemeral ? "ephemeral" : roll < 15 ? "create" : roll < 25 ? "delete" : roll < 50 ? "set" : roll < 65 ? "get" : roll < 85 ? "syncGet" : "multi"
       const steps: Array<History.WriteStep> = []
+      if (kind === "ephemeral") steps.push({ kind: "create", key: `${EPHEMERAL_PREFIX}p${process}-${counter}`, value, version: -1 })
       if (kind === "create") steps.push({ kind: "create", key, value, version: -1 })
       if (kind === "delete") steps.push({ kind: "delete", key, version: (yield* Random.nextBoolean) ? (versions.get(key) ?? 0) : -1 })
       if (kind === "set") steps.push({ kind: "set", key, value, version: (yield* Random.nextBoolean) ? (versions.get(key) ?? 0) : -1 })
@@ -94,6 +105,7 @@ const session = (history: History.History, options: WorkloadOptions, w: number, 
       History.complete(history, op, at, outcome.outcome, { zxid: outcome.outcome === "info" ? null : zxid, error: outcome.error, read: outcome.read })
       if (outcome.error === "SessionExpired" || outcome.error === "TimeoutException") return
     }
+    options.vanish?.(w)
   })
 
 /** Issues the request(s); a successful read returns what it saw, a write null. */
@@ -104,7 +116,7 @@ const perform = (zk: ZooKeeper.Client, op: History.Op): Effect.Effect<History.Re
   }
   if (op.kind === "multi") return Effect.as(zk.multi(op.steps.map(toMultiOp)), null)
   const step = op.steps[0]!
-  if (step.kind === "create") return Effect.as(zk.create(step.key, step.value ?? ""), null)
+  if (step.kind === "create") return Effect.as(zk.create(step.key, step.value ?? "", op.kind === "ephemeral" ? { mode: EPHEMERAL } : {}), null)
   if (step.kind === "delete") return Effect.as(zk.delete(step.key, step.version), null)
   return Effect.as(zk.setData(step.key, step.value ?? "", step.version), null)
 }

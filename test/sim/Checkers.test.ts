@@ -104,6 +104,10 @@ describe("checkers", () => {
     assert.deepStrictEqual(Checkers.committedSequence(allSnapped).merged.map((t) => t.zxid), [Z(1), Z(2), next.zxid])
   })
 
+  it("ephemerals left after their sessions vanished are a violation", () => {
+    assert.deepStrictEqual(checkers(Checkers.checkAll({ ...input(valid), ephemeralsLeft: ["peer 1: 0x1 owns /e-p1-0"] })), ["ephemerals-expire"])
+  })
+
   it("Wing-Gong-Lowe: finds an order when one exists, reports none when versions contradict real time", () => {
     assert.deepStrictEqual(Wgl.check(valid.ops)._tag, "Linearizable")
     // Both versioned sets (expecting version 0) succeeded one after the other: impossible.
