@@ -16,6 +16,7 @@ import { Clock, Effect, Queue, type Scope } from "effect"
 import { Transport } from "../net/Transport.js"
 import type { CommitStage, ForwardedRequest } from "../server/commit/CommitStage.js"
 import type { ServerCore } from "../server/ServerCore.js"
+import { Op } from "../wire/Codes.js"
 import {
   PacketType,
   packetTypeName,
@@ -29,6 +30,7 @@ import {
 import { readTxnEntry, type TxnEntry } from "../wire/TxnRecords.js"
 import * as Zxid from "../wire/Zxid.js"
 import { follows } from "./core/ZxidOrder.js"
+import { Flaws } from "./Flaws.js"
 import * as LogSync from "./LogSync.js"
 import * as PacketChannel from "./PacketChannel.js"
 import { initLimitDuration, type Member, type PeerContext, PeerError, syncLimitDuration } from "./PeerContext.js"
@@ -77,6 +79,7 @@ const connect = (ctx: PeerContext, leader: Member) =>
 /** Runs the learner role until the leader is lost; always ends in failure (the peer then looks again). */
 export const run = (ctx: PeerContext, leader: Member, kind: LearnerKind): Effect.Effect<never, PeerError, Scope.Scope> =>
   Effect.gen(function* () {
+    const flaws = yield* Flaws
     yield* LogSync.reconcile(ctx)
     const socket = yield* connect(ctx, leader)
     const channel = yield* PacketChannel.make(socket, { tree: ctx.treeOptions })
@@ -128,7 +131,7 @@ export const run = (ctx: PeerContext, leader: Member, kind: LearnerKind): Effect
       case PacketType.TRUNC: {
         syncKind = "TRUNC"
         yield* ctx.store.log.sync.pipe(Effect.mapError((e) => new PeerError({ phase: "storage", detail: e.message })))
-        yield* ctx.store.truncateLog(first.zxid).pipe(Effect.mapError((e) => new PeerError({ phase: "storage", detail: `TRUNC to ${Zxid.toHex(first.zxid)}: ${e.message}` })))
+        if (!flaws.ignoreTrunc) yield* ctx.store.truncateLog(first.zxid).pipe(Effect.mapError((e) => new PeerError({ phase: "storage", detail: `TRUNC to ${Zxid.toHex(first.zxid)}: ${e.message}` })))
         yield* ctx.reload
         break
       }
@@ -194,7 +197,7 @@ export const run = (ctx: PeerContext, leader: Member, kind: LearnerKind): Effect
     const storage = (what: string) => (e: { readonly message: string }) => new PeerError({ phase: "storage", detail: `${what}: ${e.message}` })
     if (snapshotNeeded) yield* ctx.store.snapshotNow.pipe(Effect.mapError(storage("snapshot of the SNAP-synced tree")))
     for (const p of proposals) ctx.store.log.append(p.zxid, p.raw)
-    yield* ctx.store.log.sync.pipe(Effect.mapError(storage("logging the synced txns")))
+    if (!flaws.epochBeforeSync) yield* ctx.store.log.sync.pipe(Effect.mapError(storage("logging the synced txns")))
     yield* ctx.epochs.setCurrent(newEpoch)
     channel.send(packet(PacketType.ACK, Zxid.epochStart(newEpoch)))
     let logged = proposals.length
@@ -219,7 +222,7 @@ export const run = (ctx: PeerContext, leader: Member, kind: LearnerKind): Effect
         throw new Error("a learner does not prepare txns")
       },
       forward: (q: ForwardedRequest) =>
-        channel.send({
+        flaws.syncWithoutCatchUp && q.type === Op.sync ? core.syncAnswered() : channel.send({
           type: PacketType.REQUEST,
           zxid: -1,
           data: writeForwardedRequest({ sessionId: q.sessionId, cxid: q.cxid, type: q.type, body: q.body }),
@@ -242,8 +245,8 @@ export const run = (ctx: PeerContext, leader: Member, kind: LearnerKind): Effect
     const logNew = (): void => {
       for (; logged < proposals.length; logged++) {
         const p = proposals[logged]!
-        log.append(p.zxid, p.raw)
-        if (kind === "follower") unacked.push(p.zxid)
+        if (!(flaws.logHole && p.zxid % 2 ** 32 === 5)) log.append(p.zxid, p.raw)
+        if (kind === "follower") flaws.ackBeforeFsync ? channel.send(packet(PacketType.ACK, p.zxid)) : unacked.push(p.zxid)
       }
       sync.wake()
     }

@@ -10,6 +10,7 @@ import * as Memory from "../net/Memory.js"
 import { Transport } from "../net/Transport.js"
 import * as Config from "../server/Config.js"
 import type { ServerError } from "../server/ServerError.js"
+import * as Flaws from "./Flaws.js"
 import type * as Peer from "./Peer.js"
 import * as QuorumServer from "./QuorumServer.js"
 
@@ -28,6 +29,8 @@ export interface EnsembleOptions {
   readonly elector?: (sid: number) => Peer.Elector
   /** Extra config for every peer. */
   readonly config?: Partial<Config.ZkConfig>
+  /** Known-bad variants of the roles (Flaws.ts), for showing the simulation catches them; default: none. */
+  readonly flaws?: Partial<Flaws.FlawSet>
   /** Wraps a peer's memory disk (fault variants such as a disk that lies about fsync); default: none. */
   readonly wrapDisk?: (sid: number, disk: Disk.DiskService) => Disk.DiskService
 }
@@ -151,6 +154,7 @@ export const ensemble = (options: EnsembleOptions): Effect.Effect<Ensemble, Serv
           Effect.provideService(Transport, network.transportFor(host)),
           Effect.provideService(Disk.Disk, disk),
           Effect.withScheduler(process.scheduler),
+          Effect.provideService(Flaws.Flaws, { ...Flaws.none, ...options.flaws }),
           Effect.withClock(wallClock.clock),
           Scope.extend(s),
           Effect.tapError(() => Scope.close(s, Exit.void))

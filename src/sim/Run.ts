@@ -8,6 +8,7 @@
 import { Clock, Duration, Effect, Exit, Fiber, Logger, LogLevel, Option, Random, Scope } from "effect"
 import type * as Disk from "../disk/Disk.js"
 import { makePrng } from "../net/internal/prng.js"
+import type { FlawSet } from "../quorum/Flaws.js"
 import * as Testing from "../quorum/Testing.js"
 import { Op } from "../wire/Codes.js"
 import { readTxnEntry, type Txn } from "../wire/TxnRecords.js"
@@ -35,6 +36,8 @@ export interface RunOptions {
   readonly odds?: Partial<FaultOdds>
   /** Percent of client operations that create ephemerals (Workload's default when unset). */
   readonly ephemeralPercent?: number
+  /** Known-bad variants switched on in the roles (src/quorum/Flaws.ts). */
+  readonly flaws?: Partial<FlawSet>
   /** Wraps each peer's disk (known-bad variants in tests). */
   readonly wrapDisk?: (sid: number, disk: Disk.DiskService) => Disk.DiskService
 }
@@ -51,6 +54,8 @@ export interface FaultOdds {
   readonly refuse: number
   /** A connection's host side breaks; its last bytes arrive after the reconnect. */
   readonly abandon: number
+  /** A peer is cut off from every other peer (its clients still reach it) until the next heal. */
+  readonly isolate: number
   /** A peer stops (SIGSTOP) for up to 8 s. */
   readonly pause: number
   /** A peer's wall clock steps by up to an hour either way. */
@@ -96,7 +101,7 @@ export const drawOdds = (random: () => number, faults: boolean, later: () => num
  */
 const drawLaterOdds = (later: () => number, faults: boolean) => {
   const rate = (max: number) => (faults && later() < 0.5 ? later() * max : 0)
-  return { abandon: rate(0.03), pause: rate(0.01), clockJump: rate(0.01) }
+  return { abandon: rate(0.03), pause: rate(0.01), clockJump: rate(0.01), isolate: rate(0.02) }
 }
 
 /** Runs the seed on its own virtual time (SimTime). */
@@ -143,7 +148,8 @@ const body = (options: RunOptions, history: History.History): Effect.Effect<RunR
       jitterMs: odds.jitterMs,
       tickTime: 500,
       leader: options.leader ?? "fle",
-      ...(options.wrapDisk === undefined ? {} : { wrapDisk: options.wrapDisk })
+      ...(options.wrapDisk === undefined ? {} : { wrapDisk: options.wrapDisk }),
+      ...(options.flaws === undefined ? {} : { flaws: options.flaws })
     }).pipe(Effect.orDie)
     const hosts = ens.peers.map((p) => p.host)
     const sessions = options.sessions ?? 4
@@ -217,6 +223,11 @@ const body = (options: RunOptions, history: History.History): Effect.Effect<RunR
         const [a, ms] = [pick(allHosts, later), Math.floor(later() * 2000)]
         ens.network.abandon(a, ms)
         yield* note(`fault abandon ${a} (its last bytes ${ms}ms late)`)
+      }
+      if (later() < odds.isolate) {
+        const p = pick(ens.peers, later)
+        for (const q of ens.peers) if (q !== p) ens.network.partition(p.host, q.host)
+        yield* note(`fault isolate peer ${p.sid}`)
       }
       if (later() < odds.pause) {
         const p = pick(ens.peers, later)

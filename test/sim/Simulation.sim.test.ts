@@ -24,7 +24,7 @@ const REGRESSIONS: ReadonlyArray<{ readonly seed: number; readonly faultMs: numb
   ...[103, 108, 112, 114, 119].map((seed) => ({ seed, faultMs: 5000 }))
 ]
 const SEEDS = [11, 12, 13]
-const NEWER_FAULTS_OFF = { abandon: 0, pause: 0, clockJump: 0 }
+const NEWER_FAULTS_OFF = { abandon: 0, pause: 0, clockJump: 0, isolate: 0 }
 
 /** A disk that lies: datasync and syncDir return at once and make nothing durable. */
 const lyingDisk = (_sid: number, disk: Disk.DiskService): Disk.DiskService => ({
