@@ -1,9 +1,10 @@
 /**
  * One seed, one run (after TigerBeetle's VOPR): build an ensemble on the memory network and
  * memory disks, draw this run's fault odds from the seed (swarm testing), run the workload
- * through a bounded fault phase, heal everything, require the ensemble to converge, then check
- * the history. Everything runs on the caller's Clock (TestClock) and on PRNGs seeded from the
- * seed, so running a seed again replays it event for event.
+ * through a bounded fault phase, heal everything, require the ensemble to converge (and, once the
+ * clients vanished, to expire their sessions), then check the history. Everything runs on the
+ * run's own virtual time (SimTime) and on PRNGs seeded from the seed, so running a seed again
+ * replays it event for event.
  */
 import { Clock, Duration, Effect, Exit, Fiber, Logger, LogLevel, Option, Random, Scope } from "effect"
 import type * as Disk from "../disk/Disk.js"
