@@ -10,10 +10,11 @@
  * - per session: writes in FIFO order, reads monotonic (never behind an earlier op of the session);
  * - a read after sync sees every write acknowledged before the sync began;
  * - at most one leader per epoch; the run converged and every operation completed;
- * - ephemerals are gone once their sessions expired (the run reports what is left).
+ * - ephemerals are gone once their sessions expired (the run reports what is left);
+ * - (opt-in) watch notifications of a connected session: none lost, extra or out of zxid order.
  */
 import * as Zxid from "../wire/Zxid.js"
-import { isWrite, type History, type Op } from "./History.js"
+import { isWrite, type History, type Op, type WatchLog } from "./History.js"
 import * as Wgl from "./Wgl.js"
 
 /** One write of a committed txn, on a workload key. */
@@ -57,6 +58,8 @@ export interface CheckInput {
   readonly leaders: ReadonlyArray<LeaderSighting>
   /** null when the ensemble converged in the heal phase; else why not. */
   readonly notConverged: string | null
+  /** Check watch notifications (History.watches); opt-in while its first findings are triaged. */
+  readonly checkWatches?: boolean
   /** Ephemerals still on a peer well after every client session ended without closing (should be none). */
   readonly ephemeralsLeft?: ReadonlyArray<string>
 }
@@ -221,6 +224,43 @@ export const readValues = (ops: ReadonlyArray<Op>, merged: ReadonlyArray<Committ
   return out
 }
 
+const EVENT_OF = { create: "NodeCreated", set: "NodeDataChanged", delete: "NodeDeleted" } as const
+
+/**
+ * For a session that stays connected: its persistent watches on the keys deliver one notification
+ * per committed write on a key after the registration, in zxid order, none extra; and each
+ * notification arrives before any reply that shows its txn (ZooKeeper's ordering guarantee).
+ */
+export const watchNotifications = (watches: ReadonlyArray<WatchLog>, ops: ReadonlyArray<Op>, merged: ReadonlyArray<CommittedTxn>): Array<Violation> => {
+  const out: Array<Violation> = []
+  for (const w of watches) {
+    const cut = w.disconnectedAtMs ?? Infinity
+    const expected = merged.flatMap((t) =>
+      t.writes.filter((x) => t.zxid > (w.fromZxid.get(x.key) ?? Infinity)).map((x) => ({ zxid: t.zxid, type: EVENT_OF[x.kind], path: x.key })))
+    const got = w.events.filter((e) => e.atMs < cut)
+    const bad = got.findIndex((e, i) => expected[i] === undefined || expected[i]!.type !== e.type || expected[i]!.path !== e.path)
+    if (bad >= 0) {
+      const want = expected[bad]
+      out.push({
+        checker: "watch-order",
+        message: `session ${w.session}: notification ${bad + 1} is ${got[bad]!.type} ${got[bad]!.path} at ${got[bad]!.atMs} ms, expected ${want === undefined ? "none" : `${want.type} ${want.path} (txn ${hex(want.zxid)})`}`,
+        marker: `p${w.process} `
+      })
+      continue
+    }
+    for (const op of ops) {
+      if (op.process !== w.process || op.outcome !== "ok" || op.zxid === null || op.completeMs === null || op.completeMs >= cut) continue
+      const need = expected.filter((e) => e.zxid <= op.zxid!).length
+      const delivered = w.events.filter((e) => e.atMs <= op.completeMs!).length
+      if (delivered < need) {
+        out.push({ checker: "watch-order", message: `session ${w.session}: reply #${op.id} at ${hex(op.zxid)} arrived before the notification of ${need - delivered} earlier txn(s) on the keys`, marker: `#${op.id} ` })
+        break
+      }
+    }
+  }
+  return out
+}
+
 /** At most one leader per epoch. */
 export const oneLeaderPerEpoch = (sightings: ReadonlyArray<LeaderSighting>): Array<Violation> => {
   const byEpoch = new Map<number, Set<number>>()
@@ -245,6 +285,7 @@ export const checkAll = (input: CheckInput, wglMaxOps = 16): Array<Violation> =>
     if (op.outcome === null) out.push({ checker: "converges", message: `op #${op.id} never completed`, marker: `#${op.id} ` })
   }
   out.push(...noLostWrites(ops, merged), ...realTimeOrder(ops), ...sessionOrder(ops), ...readAfterSync(ops), ...readValues(ops, merged), ...oneLeaderPerEpoch(input.leaders))
+  if (input.checkWatches === true) out.push(...watchNotifications(input.history.watches, ops, merged))
   const wgl = Wgl.check(ops, wglMaxOps)
   if (wgl._tag === "NotLinearizable") out.push({ checker: "wgl", message: `no linearization of the writes exists (longest prefix: ${wgl.longestPrefix.map((id) => `#${id}`).join(" ")})`, marker: "invoke" })
   return out

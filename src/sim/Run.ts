@@ -37,6 +37,8 @@ export interface RunOptions {
   readonly odds?: Partial<FaultOdds>
   /** Percent of client operations that create ephemerals (Workload's default when unset). */
   readonly ephemeralPercent?: number
+  /** Also check watch notifications (opt-in: Checkers.watchNotifications). */
+  readonly checkWatches?: boolean
   /** Known-bad variants switched on in the roles (src/quorum/Flaws.ts). */
   readonly flaws?: Partial<FlawSet>
   /** Wraps each peer's disk (known-bad variants in tests). */
@@ -331,7 +333,7 @@ const body = (options: RunOptions, history: History.History): Effect.Effect<RunR
         log: raw.map((t) => decode(t.zxid, t.entry))
       })
     }
-    const violations = Checkers.checkAll({ history, peers, leaders, notConverged, ephemeralsLeft: leftover })
+    const violations = Checkers.checkAll({ history, peers, leaders, notConverged, ephemeralsLeft: leftover, checkWatches: options.checkWatches ?? false })
     for (const v of violations) yield* note(`VIOLATION ${v.checker}: ${v.message}`)
     return { seed: options.seed, odds, history, violations, ops: history.ops.length, virtualMs: yield* now }
   })

@@ -5,7 +5,7 @@
  * keys. Every choice is drawn from Effect's Random (seeded by the run), every time from its
  * Clock, so one seed gives one history.
  */
-import { Clock, Duration, Effect, Random, Scope, type Exit } from "effect"
+import { Clock, Duration, Effect, Random, type Scope, Stream, type Exit } from "effect"
 import { ZooKeeper } from "../client/index.js"
 import * as MultiOp from "../client/MultiOp.js"
 import type { ZkError, MultiError } from "../client/ZooKeeperError.js"
@@ -71,6 +71,7 @@ const session = (history: History.History, options: WorkloadOptions, w: number, 
     )
     const sessionId = `0x${(yield* zk.session).sessionId.toString(16)}`
     History.note(history, yield* now(options), `p${process} session ${sessionId} on c${w}`)
+    yield* watchKeys(history, options, zk, process, sessionId)
     const versions = new Map<string, number>()
     let counter = 0
     while (!options.stopped()) {
@@ -106,6 +107,26 @@ const session = (history: History.History, options: WorkloadOptions, w: number, 
       if (outcome.error === "SessionExpired" || outcome.error === "TimeoutException") return
     }
     options.vanish?.(w)
+  })
+
+/** Persistent watches on every key, their notifications recorded until the session first disconnects. */
+const watchKeys = (history: History.History, options: WorkloadOptions, zk: ZooKeeper.Client, process: number, session: string) =>
+  Effect.gen(function* () {
+    const log: History.WatchLog = { process, session, fromZxid: new Map(), events: [], disconnectedAtMs: null }
+    history.watches.push(log)
+    yield* Stream.runForEach(zk.states, (state) =>
+      Effect.flatMap(now(options), (t) => Effect.sync(() => {
+        if (state !== "Connected" && log.disconnectedAtMs === null) log.disconnectedAtMs = t
+      }))
+    ).pipe(Effect.forkScoped)
+    for (let i = 0; i < options.keys; i++) {
+      const events = yield* zk.addWatch(keyPath(i), "Persistent")
+      log.fromZxid.set(keyPath(i), yield* zk.lastZxid)
+      yield* Stream.runForEach(events, (e) => Effect.flatMap(now(options), (t) => Effect.sync(() => void log.events.push({ type: e.type, path: e.path, atMs: t })))).pipe(
+        Effect.ignore,
+        Effect.forkScoped
+      )
+    }
   })
 
 /** Issues the request(s); a successful read returns what it saw, a write null. */

@@ -108,6 +108,26 @@ describe("checkers", () => {
     assert.deepStrictEqual(checkers(Checkers.checkAll({ ...input(valid), ephemeralsLeft: ["peer 1: 0x1 owns /e-p1-0"] })), ["ephemerals-expire"])
   })
 
+  it("watch notifications: a lost, reordered or late notification is caught", () => {
+    const log = (events: ReadonlyArray<[string, number]>): History.WatchLog => ({
+      process: 1,
+      session: "0x1",
+      fromZxid: new Map([["/k0", 0]]),
+      events: events.map(([type, atMs]) => ({ type, path: "/k0", atMs })),
+      disconnectedAtMs: null
+    })
+    const ok = log([["NodeCreated", 5], ["NodeDataChanged", 25]])
+    assert.deepStrictEqual(Checkers.watchNotifications([ok], valid.ops, committed), [])
+    // The set at Z(2) never notified.
+    assert.deepStrictEqual(checkers(Checkers.watchNotifications([log([["NodeCreated", 5]])], valid.ops, committed)), ["watch-order"])
+    // Out of order.
+    assert.deepStrictEqual(checkers(Checkers.watchNotifications([log([["NodeDataChanged", 5], ["NodeCreated", 25]])], valid.ops, committed)), ["watch-order"])
+    // Notified only after session 1's read at Z(2) was answered (at 50).
+    assert.deepStrictEqual(checkers(Checkers.watchNotifications([log([["NodeCreated", 5], ["NodeDataChanged", 60]])], valid.ops, committed)), ["watch-order"])
+    // Nothing is required after the session disconnected.
+    assert.deepStrictEqual(Checkers.watchNotifications([{ ...log([["NodeCreated", 5]]), disconnectedAtMs: 15 }], valid.ops, committed), [])
+  })
+
   it("Wing-Gong-Lowe: finds an order when one exists, reports none when versions contradict real time", () => {
     assert.deepStrictEqual(Wgl.check(valid.ops)._tag, "Linearizable")
     // Both versioned sets (expecting version 0) succeeded one after the other: impossible.
