@@ -183,6 +183,7 @@ const body = (options: RunOptions, history: History.History): Effect.Effect<RunR
         startMs,
         stopped: () => stopped,
         sessionTimeoutMs: SESSION_TIMEOUT_MS,
+        watch: options.checkWatches ?? false,
         // Clients vanish at the end without closing their sessions: the ensemble must expire them.
         vanish: (w) => {
           for (const h of hosts) ens.network.partition(`c${w}`, h)

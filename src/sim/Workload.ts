@@ -29,6 +29,8 @@ export interface WorkloadOptions {
   readonly thinkMs?: number
   /** Run when the workload stops, before the worker's last session closes: cuts the client off so that its session must expire. */
   readonly vanish?: (worker: number) => void
+  /** Each session sets persistent watches on the keys and records their notifications (History.watches). */
+  readonly watch?: boolean
   /** Percent of operations that create an ephemeral node of the session (default 8). */
   readonly ephemeralPercent?: number
 }
@@ -71,7 +73,7 @@ const session = (history: History.History, options: WorkloadOptions, w: number, 
     )
     const sessionId = `0x${(yield* zk.session).sessionId.toString(16)}`
     History.note(history, yield* now(options), `p${process} session ${sessionId} on c${w}`)
-    yield* watchKeys(history, options, zk, process, sessionId)
+    if (options.watch === true) yield* watchKeys(history, options, zk, process, sessionId)
     const versions = new Map<string, number>()
     let counter = 0
     while (!options.stopped()) {
