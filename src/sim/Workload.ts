@@ -111,7 +111,7 @@ const session = (history: History.History, options: WorkloadOptions, w: number, 
     options.vanish?.(w)
   })
 
-/** Persistent watches on every key, their notifications recorded until the session first disconnects. */
+/** A persistent recursive watch; notifications on the keys recorded (the checker reads them until the session first disconnects). */
 const watchKeys = (history: History.History, options: WorkloadOptions, zk: ZooKeeper.Client, process: number, session: string) =>
   Effect.gen(function* () {
     const log: History.WatchLog = { process, session, fromZxid: new Map(), events: [], disconnectedAtMs: null }
@@ -121,14 +121,15 @@ const watchKeys = (history: History.History, options: WorkloadOptions, zk: ZooKe
         if (state !== "Connected" && log.disconnectedAtMs === null) log.disconnectedAtMs = t
       }))
     ).pipe(Effect.forkScoped)
-    for (let i = 0; i < options.keys; i++) {
-      const events = yield* zk.addWatch(keyPath(i), "Persistent")
-      log.fromZxid.set(keyPath(i), yield* zk.lastZxid)
-      yield* Stream.runForEach(events, (e) => Effect.flatMap(now(options), (t) => Effect.sync(() => void log.events.push({ type: e.type, path: e.path, atMs: t })))).pipe(
-        Effect.ignore,
-        Effect.forkScoped
-      )
-    }
+    // One recursive watch, one stream: notifications keep their arrival order across keys (a stream
+    // per key would record same-instant notifications in fiber order).
+    const keys = new Set(Array.from({ length: options.keys }, (_, i) => keyPath(i)))
+    const events = yield* zk.addWatch("/", "PersistentRecursive")
+    const from = yield* zk.lastZxid
+    for (const k of keys) log.fromZxid.set(k, from)
+    yield* Stream.runForEach(events, (e) =>
+      keys.has(e.path) ? Effect.flatMap(now(options), (t) => Effect.sync(() => void log.events.push({ type: e.type, path: e.path, atMs: t }))) : Effect.void
+    ).pipe(Effect.ignore, Effect.forkScoped)
   })
 
 /** Issues the request(s); a successful read returns what it saw, a write null. */
