@@ -11,7 +11,7 @@
  * - a read after sync sees every write acknowledged before the sync began;
  * - at most one leader per epoch; the run converged and every operation completed;
  * - ephemerals are gone once their sessions expired (the run reports what is left);
- * - (opt-in) watch notifications of a connected session: none lost, extra or out of zxid order.
+ * - watch notifications of a connected session: none lost, extra or out of zxid order.
  */
 import * as Zxid from "../wire/Zxid.js"
 import { isWrite, type History, type Op, type WatchLog } from "./History.js"
@@ -58,7 +58,7 @@ export interface CheckInput {
   readonly leaders: ReadonlyArray<LeaderSighting>
   /** null when the ensemble converged in the heal phase; else why not. */
   readonly notConverged: string | null
-  /** Check watch notifications (History.watches); opt-in while its first findings are triaged. */
+  /** Check watch notifications (History.watches); off for histories recorded without them. */
   readonly checkWatches?: boolean
   /** Ephemerals still on a peer well after every client session ended without closing (should be none). */
   readonly ephemeralsLeft?: ReadonlyArray<string>

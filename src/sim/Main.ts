@@ -1,5 +1,5 @@
 /**
- * `npm run sim -- --seeds N [--seed S] [--nodes 3|5] [--fault-ms MS] [--no-faults] [--crash P] [--flaw NAME] [--watches]`: runs seeds
+ * `npm run sim -- --seeds N [--seed S] [--nodes 3|5] [--fault-ms MS] [--no-faults] [--crash P] [--flaw NAME] [--no-watches]`: runs seeds
  * S, S+1, … one after another, prints one line per seed, and for a failing seed the command that
  * replays it and the trace around its first violation. bin/sim.mjs bundles and runs this.
  */
@@ -16,7 +16,7 @@ export interface Args {
   readonly verbose: boolean
   /** Forces the per-step crash odds (else drawn per seed). */
   readonly crash: number | null
-  /** Check watch notifications too. */
+  /** Record and check watch notifications (default on). */
   readonly watches: boolean
   /** A known-bad variant to switch on (a FlawSet key), or null. */
   readonly flaw: string | null
@@ -36,13 +36,13 @@ export const parseArgs = (argv: ReadonlyArray<string>): Args => {
     faults: !argv.includes("--no-faults"),
     verbose: argv.includes("--verbose"),
     crash: argv.includes("--crash") ? value("--crash", 0) : null,
-    watches: argv.includes("--watches"),
+    watches: !argv.includes("--no-watches"),
     flaw: argv.includes("--flaw") ? (argv[argv.indexOf("--flaw") + 1] ?? null) : null
   }
 }
 
 export const replayCommand = (args: Args, seed: number): string =>
-  `npm run sim -- --seed ${seed} --nodes ${args.nodes} --fault-ms ${args.faultPhaseMs}${args.faults ? "" : " --no-faults"}${args.crash === null ? "" : ` --crash ${args.crash}`}${args.flaw === null ? "" : ` --flaw ${args.flaw}`}${args.watches ? " --watches" : ""} --verbose`
+  `npm run sim -- --seed ${seed} --nodes ${args.nodes} --fault-ms ${args.faultPhaseMs}${args.faults ? "" : " --no-faults"}${args.crash === null ? "" : ` --crash ${args.crash}`}${args.flaw === null ? "" : ` --flaw ${args.flaw}`}${args.watches ? "" : " --no-watches"} --verbose`
 
 /** Runs the seeds; `wallMs` is the caller's wall clock (for seeds/second only). Returns failing seeds. */
 export const main = (argv: ReadonlyArray<string>, wallMs: () => number): Effect.Effect<ReadonlyArray<number>> =>

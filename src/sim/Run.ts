@@ -37,7 +37,7 @@ export interface RunOptions {
   readonly odds?: Partial<FaultOdds>
   /** Percent of client operations that create ephemerals (Workload's default when unset). */
   readonly ephemeralPercent?: number
-  /** Also check watch notifications (opt-in: Checkers.watchNotifications). */
+  /** Record and check watch notifications (Checkers.watchNotifications); default true. */
   readonly checkWatches?: boolean
   /** Known-bad variants switched on in the roles (src/quorum/Flaws.ts). */
   readonly flaws?: Partial<FlawSet>
@@ -183,7 +183,7 @@ const body = (options: RunOptions, history: History.History): Effect.Effect<RunR
         startMs,
         stopped: () => stopped,
         sessionTimeoutMs: SESSION_TIMEOUT_MS,
-        watch: options.checkWatches ?? false,
+        watch: options.checkWatches ?? true,
         // Clients vanish at the end without closing their sessions: the ensemble must expire them.
         vanish: (w) => {
           for (const h of hosts) ens.network.partition(`c${w}`, h)
@@ -334,7 +334,7 @@ const body = (options: RunOptions, history: History.History): Effect.Effect<RunR
         log: raw.map((t) => decode(t.zxid, t.entry))
       })
     }
-    const violations = Checkers.checkAll({ history, peers, leaders, notConverged, ephemeralsLeft: leftover, checkWatches: options.checkWatches ?? false })
+    const violations = Checkers.checkAll({ history, peers, leaders, notConverged, ephemeralsLeft: leftover, checkWatches: options.checkWatches ?? true })
     for (const v of violations) yield* note(`VIOLATION ${v.checker}: ${v.message}`)
     return { seed: options.seed, odds, history, violations, ops: history.ops.length, virtualMs: yield* now }
   })
