@@ -25,11 +25,7 @@ import type { ConnectOptions, ListenOptions, Socket, SocketHandlers, TransportSe
 import { TransportError } from "./Socket.js"
 import { concat } from "./internal/bytes.js"
 
-/**
- * A clock that runs plain callbacks at a virtual time (the simulation's SimTime provides one): the
- * network then schedules each delivery as a callback instead of a fiber per segment. `after` must
- * never call `f` in the caller's stack.
- */
+/** Plain callbacks at a virtual time (SimTime provides it): deliveries then need no fiber each. `after` never calls `f` in the caller's stack. */
 export class DirectTimer extends Context.Reference<DirectTimer>()("ezk/net/Memory/DirectTimer", {
   defaultValue: (): { readonly after: ((delayMs: number, f: () => void) => void) | null } => ({ after: null })
 }) {}
