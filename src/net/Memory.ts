@@ -14,13 +14,21 @@
  *   established connection stalls; after `heal` its stalled bytes arrive, unless the partition lasted
  *   `partitionResetAfterMs` (if set): then its connections are reset, as TCP's retransmission timeout does;
  * - `reset(a, b)`: both ends see `error(Reset)` then `close(true)`; later writes are dropped;
- * - `refuse(host, port?)`: connects fail with Refused, as to a port nobody listens on.
+ * - `refuse(host, port?)`: connects fail with Refused, as to a port nobody listens on;
+ * - `abandon(host, lingerMs)`: the host's side of each of its connections breaks at once (as when
+ *   its process resets them and reconnects), while the bytes it had sent still arrive at the other
+ *   side `lingerMs` later — after any new connection the host makes — and only then the reset.
  */
-import { Duration, Effect, FiberSet, type Scope } from "effect"
+import { Context, Duration, Effect, FiberSet, type Scope } from "effect"
 import { makePrng } from "./internal/prng.js"
 import type { ConnectOptions, ListenOptions, Socket, SocketHandlers, TransportService } from "./Socket.js"
 import { TransportError } from "./Socket.js"
 import { concat } from "./internal/bytes.js"
+
+/** Plain callbacks at a virtual time (SimTime provides it): deliveries then need no fiber each. `after` never calls `f` in the caller's stack. */
+export class DirectTimer extends Context.Reference<DirectTimer>()("ezk/net/Memory/DirectTimer", {
+  defaultValue: (): { readonly after: ((delayMs: number, f: () => void) => void) | null } => ({ after: null })
+}) {}
 
 /** How the network behaves; every field has a default. */
 export interface NetworkOptions {
@@ -55,6 +63,8 @@ export interface Network {
   /** Breaks every connection between a and b (or every connection of a). */
   readonly reset: (a: string, b?: string) => void
   readonly refuse: (host: string, port?: number) => void
+  /** Breaks the host's side of its connections now; what it sent arrives `lingerMs` later, then the reset. */
+  readonly abandon: (host: string, lingerMs: number) => void
   readonly unrefuse: (host: string, port?: number) => void
   /** Open connections (both ends not yet closed). */
   readonly connectionCount: () => number
@@ -80,6 +90,8 @@ interface Endpoint {
   queued: number
   lastDue: number
   paused: boolean
+  /** Nothing from this side is delivered before this time (an abandoned side's last bytes). */
+  heldUntil: number
   needDrain: boolean
   writeEnded: boolean
   finDelivered: boolean
@@ -123,9 +135,14 @@ export const makeNetwork = (options: NetworkOptions = {}): Effect.Effect<Network
       const l = latency.get(key(from, to)) ?? { latencyMs: options.latencyMs ?? 0, jitterMs: options.jitterMs ?? 0 }
       return l.latencyMs + Math.floor(random() * (l.jitterMs + 1))
     }
-    /** Runs f in a fresh fiber after delayMs (at 0: after a yield, without waiting for the clock): never in the caller's stack. */
+    const direct = (yield* DirectTimer).after
+    let open = true
+    yield* Effect.addFinalizer(() => Effect.sync(() => void (open = false)))
+    /** Runs f after delayMs (at 0: after a yield, without waiting for the clock): never in the caller's stack. */
     const later = (delayMs: number, f: () => void): void =>
-      void run(Effect.zipRight(delayMs > 0 ? Effect.sleep(Duration.millis(delayMs)) : Effect.yieldNow(), Effect.sync(f)))
+      direct !== null
+        ? direct(delayMs, () => open && f())
+        : void run(Effect.zipRight(delayMs > 0 ? Effect.sleep(Duration.millis(delayMs)) : Effect.yieldNow(), Effect.sync(f)))
     const kickAll = (pred: (c: Conn) => boolean) =>
       later(0, () => {
         for (const c of [...conns]) {
@@ -147,7 +164,7 @@ export const makeNetwork = (options: NetworkOptions = {}): Effect.Effect<Network
     /** Delivers what is due from `from` to its peer, in order, until blocked, paused or not yet due. */
     const deliver = (from: Endpoint): void => {
       const to = from.peer
-      while (!from.conn.broken && from.queue.length > 0 && from.queue[0]!.due <= now() && !blocked(from.host, to.host)) {
+      while (!from.conn.broken && from.queue.length > 0 && from.queue[0]!.due <= now() && from.heldUntil <= now() && !blocked(from.host, to.host)) {
         // Like a node socket, nothing is read until a data handler is set (or while paused).
         if ((to.paused || to.handlers.data === undefined) && !to.closed) break
         const head = from.queue[0]!
@@ -256,7 +273,7 @@ export const makeNetwork = (options: NetworkOptions = {}): Effect.Effect<Network
 
     const endpoint = (host: string, port: number, allowHalfOpen: boolean, conn: Conn): Endpoint => ({
       host, port, allowHalfOpen, conn, peer: undefined as unknown as Endpoint, handlers: {}, queue: [], queued: 0, lastDue: 0,
-      paused: false, needDrain: false, writeEnded: false, finDelivered: false, readEnded: false, closed: false
+      paused: false, heldUntil: 0, needDrain: false, writeEnded: false, finDelivered: false, readEnded: false, closed: false
     })
     const ephemeral = (host: string): number => {
       const port = nextPort.get(host) ?? 40000
@@ -354,6 +371,24 @@ export const makeNetwork = (options: NetworkOptions = {}): Effect.Effect<Network
       },
       reset: (a, b) => {
         for (const c of [...conns]) if (between(c, a, b)) breakConn(c, b === undefined ? a : `${a}<>${b}`)
+      },
+      abandon: (host, lingerMs) => {
+        for (const c of [...conns]) {
+          if (c.broken || !between(c, host)) continue
+          const mine = c.a.host === host ? c.a : c.b
+          if (mine.closed) continue
+          // The host sees its side reset now; bytes towards it are dropped (its side is closed).
+          mine.closed = true
+          later(0, () => {
+            mine.handlers.error?.(new TransportError({ reason: "Reset", address: host }))
+            mine.handlers.close?.(true)
+          })
+          mine.heldUntil = now() + lingerMs
+          later(Math.max(lingerMs, mine.lastDue - now()), () => {
+            deliver(mine)
+            breakConn(c, host)
+          })
+        }
       },
       refuse: (host, port) => void refused.add(port === undefined ? host : `${host}:${port}`),
       unrefuse: (host, port) => void refused.delete(port === undefined ? host : `${host}:${port}`),

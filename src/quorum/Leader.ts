@@ -31,6 +31,7 @@ import {
 import * as Zxid from "../wire/Zxid.js"
 import * as Discovery from "./core/Discovery.js"
 import { ProposalTracker } from "./core/ProposalTracker.js"
+import { Flaws } from "./Flaws.js"
 import * as LogSync from "./LogSync.js"
 import * as PacketChannel from "./PacketChannel.js"
 import { initLimitDuration, type PeerContext, PeerError } from "./PeerContext.js"
@@ -68,6 +69,7 @@ const configText = (ctx: PeerContext): string =>
 
 export const run = (ctx: PeerContext): Effect.Effect<never, PeerError, Scope.Scope> =>
   Effect.gen(function* () {
+    const flaws = yield* Flaws
     yield* LogSync.reconcile(ctx)
     const transport = yield* Transport
     const clock = yield* Effect.clock
@@ -120,7 +122,10 @@ export const run = (ctx: PeerContext): Effect.Effect<never, PeerError, Scope.Sco
 
     // --- Broadcast: the core's ProposalTracker counts ACKs (the leader's own once its log is durable);
     // `outstanding` holds the same proposals, in the same order, with what committing them needs.
-    const tracker = new ProposalTracker(ctx.verifier, ctx.store.tree.lastProcessedZxid)
+    const tracker = new ProposalTracker(
+      flaws.commitWithoutQuorum ? { ...ctx.verifier, containsQuorum: () => true } : ctx.verifier,
+      ctx.store.tree.lastProcessedZxid
+    )
     const committed = (zxids: ReadonlyArray<number>): void => {
       if (zxids.length === 0) return
       const batch: Array<PendingWrite> = []

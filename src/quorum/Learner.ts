@@ -15,6 +15,7 @@ import { Transport } from "../net/Transport.js"
 import type { SnapshotSink } from "../storage/SnapStream.js"
 import type { CommitStage, ForwardedRequest } from "../server/commit/CommitStage.js"
 import type { ServerCore } from "../server/ServerCore.js"
+import { Op } from "../wire/Codes.js"
 import {
   PacketType,
   packetTypeName,
@@ -29,6 +30,7 @@ import { readTxnEntry, type TxnEntry } from "../wire/TxnRecords.js"
 import * as Zxid from "../wire/Zxid.js"
 import * as LearnerSync from "./core/LearnerSync.js"
 import { follows } from "./core/ZxidOrder.js"
+import { Flaws } from "./Flaws.js"
 import * as LogSync from "./LogSync.js"
 import * as PacketChannel from "./PacketChannel.js"
 import { initLimitDuration, type Member, type PeerContext, PeerError, syncLimitDuration } from "./PeerContext.js"
@@ -81,6 +83,7 @@ const connect = (ctx: PeerContext, leader: Member) =>
 /** Runs the learner role until the leader is lost; always ends in failure (the peer then looks again). */
 export const run = (ctx: PeerContext, leader: Member, kind: LearnerKind): Effect.Effect<never, PeerError, Scope.Scope> =>
   Effect.gen(function* () {
+    const flaws = yield* Flaws
     yield* LogSync.reconcile(ctx)
     const socket = yield* connect(ctx, leader)
     const channel = yield* PacketChannel.make(socket, { tree: ctx.treeOptions })
@@ -166,7 +169,7 @@ export const run = (ctx: PeerContext, leader: Member, kind: LearnerKind): Effect
         case "Truncate":
           return Effect.gen(function* () {
             yield* ctx.store.log.sync.pipe(Effect.mapError(storage("txn log")))
-            yield* ctx.store.truncateLog(o.zxid).pipe(Effect.mapError(storage(`TRUNC to ${Zxid.toHex(o.zxid)}`)))
+            if (!flaws.ignoreTrunc) yield* ctx.store.truncateLog(o.zxid).pipe(Effect.mapError(storage(`TRUNC to ${Zxid.toHex(o.zxid)}`)))
             yield* ctx.reload
             return false
           })
@@ -185,6 +188,7 @@ export const run = (ctx: PeerContext, leader: Member, kind: LearnerKind): Effect
             return false
           })
         case "Sync":
+          if (flaws.epochBeforeSync) return Effect.succeed(false)
           return Effect.as(ctx.store.log.sync.pipe(Effect.mapError(storage("logging the synced txns"))), false)
         case "PersistCurrentEpoch":
           return Effect.as(ctx.epochs.setCurrent(o.epoch), false)
@@ -266,7 +270,7 @@ export const run = (ctx: PeerContext, leader: Member, kind: LearnerKind): Effect
         throw new Error("a learner does not prepare txns")
       },
       forward: (q: ForwardedRequest) =>
-        channel.send({
+        flaws.syncWithoutCatchUp && q.type === Op.sync ? core.syncAnswered() : channel.send({
           type: PacketType.REQUEST,
           zxid: -1,
           data: writeForwardedRequest({ sessionId: q.sessionId, cxid: q.cxid, type: q.type, body: q.body }),
@@ -289,8 +293,8 @@ export const run = (ctx: PeerContext, leader: Member, kind: LearnerKind): Effect
     const logNew = (): void => {
       for (; logged < proposals.length; logged++) {
         const p = proposals[logged]!
-        log.append(p.zxid, p.raw)
-        if (kind === "follower") unacked.push(p.zxid)
+        if (!(flaws.logHole && p.zxid % 2 ** 32 === 5)) log.append(p.zxid, p.raw)
+        if (kind === "follower") flaws.ackBeforeFsync ? channel.send(packet(PacketType.ACK, p.zxid)) : unacked.push(p.zxid)
       }
       sync.wake()
     }

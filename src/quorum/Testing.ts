@@ -1,14 +1,16 @@
 /**
  * In-process ensembles for tests (ours and users'): N voters and M observers in one process on the
  * memory network, each with its own fault-injecting memory disk, driven by whatever Clock the
- * caller runs on (TestClock in tests). Handles stop, crash, restart and partition peers.
+ * caller runs on (TestClock in tests). Handles stop, crash, restart, pause and partition peers and
+ * make a peer's wall clock jump.
  */
-import { Effect, ExecutionStrategy, Exit, Scope } from "effect"
+import { Clock, Effect, ExecutionStrategy, Exit, FiberRef, type Scheduler, Scope } from "effect"
 import * as Disk from "../disk/Disk.js"
 import * as Memory from "../net/Memory.js"
 import { Transport } from "../net/Transport.js"
 import * as Config from "../server/Config.js"
 import type { ServerError } from "../server/ServerError.js"
+import * as Flaws from "./Flaws.js"
 import type * as Peer from "./Peer.js"
 import * as QuorumServer from "./QuorumServer.js"
 
@@ -27,6 +29,8 @@ export interface EnsembleOptions {
   readonly elector?: (sid: number) => Peer.Elector
   /** Extra config for every peer. */
   readonly config?: Partial<Config.ZkConfig>
+  /** Known-bad variants of the roles (Flaws.ts), for showing the simulation catches them; default: none. */
+  readonly flaws?: Partial<Flaws.FlawSet>
   /** Wraps a peer's memory disk (fault variants such as a disk that lies about fsync); default: none. */
   readonly wrapDisk?: (sid: number, disk: Disk.DiskService) => Disk.DiskService
 }
@@ -37,6 +41,8 @@ export interface PeerHandle {
   /** The running peer, or null while stopped. */
   readonly running: () => QuorumServer.RunningPeer | null
   readonly disk: Disk.MemoryDiskControl
+  /** The same disk as the peer sees it (through `wrapDisk`). */
+  readonly fs: Disk.DiskService
   /** Graceful stop: the scope closes, the log is synced. */
   readonly stop: Effect.Effect<void>
   /** Power loss: the peer stops at once, its disk loses what was not synced. */
@@ -45,6 +51,49 @@ export interface PeerHandle {
   readonly start: Effect.Effect<void, ServerError>
   /** Deletes its data dir (a stopped peer's disk is wiped as an operator would). */
   readonly wipe: Effect.Effect<void>
+  /**
+   * SIGSTOP: none of the peer's fibers runs until `resume` (timers that fire meanwhile wait too);
+   * its connections stay open and accept bytes, but it neither reads nor answers.
+   */
+  readonly pause: () => void
+  /** SIGCONT: the peer's fibers run again, in the order they became ready. */
+  readonly resume: () => void
+  /** Moves the peer's wall clock (`currentTimeMillis`) by `ms`; monotonic time and sleeps are unaffected. */
+  readonly jumpClock: (ms: number) => void
+}
+
+/** A scheduler that holds every task while paused and hands them on in order on resume. */
+const pausable = (base: Scheduler.Scheduler) => {
+  let paused = false
+  let held: Array<{ readonly task: Scheduler.Task; readonly priority: number }> = []
+  const scheduler: Scheduler.Scheduler = {
+    shouldYield: (fiber) => base.shouldYield(fiber),
+    scheduleTask: (task, priority) => (paused ? void held.push({ task, priority }) : base.scheduleTask(task, priority))
+  }
+  return {
+    scheduler,
+    pause: () => void (paused = true),
+    resume: () => {
+      paused = false
+      const ready = held
+      held = []
+      for (const { priority, task } of ready) base.scheduleTask(task, priority)
+    }
+  }
+}
+
+/** The caller's clock with the wall time moved by a settable offset (the NTP step of one machine). */
+const skewed = (base: Clock.Clock) => {
+  let offset = 0
+  const clock: Clock.Clock = {
+    [Clock.ClockTypeId]: Clock.ClockTypeId,
+    unsafeCurrentTimeMillis: () => base.unsafeCurrentTimeMillis() + offset,
+    currentTimeMillis: Effect.sync(() => base.unsafeCurrentTimeMillis() + offset),
+    unsafeCurrentTimeNanos: () => base.unsafeCurrentTimeNanos(),
+    currentTimeNanos: base.currentTimeNanos,
+    sleep: (duration) => base.sleep(duration)
+  }
+  return { clock, jump: (ms: number) => void (offset += ms) }
 }
 
 export interface Ensemble {
@@ -85,6 +134,8 @@ export const ensemble = (options: EnsembleOptions): Effect.Effect<Ensemble, Serv
     const network = yield* Memory.makeNetwork({ seed: options.seed ?? 1, latencyMs: options.latencyMs ?? 1, jitterMs: options.jitterMs ?? 1 })
     const config = ensembleConfig(options)
     const outer = yield* Effect.scope
+    const baseScheduler = yield* FiberRef.get(FiberRef.currentScheduler)
+    const baseClock = yield* Effect.clock
     const elector = options.leader === undefined || options.leader === "fle" ? undefined : QuorumServer.fixedLeader(options.leader)
     const peers: Array<PeerHandle> = []
     for (let sid = 1; sid <= config.quorum.servers.length; sid++) {
@@ -94,12 +145,17 @@ export const ensemble = (options: EnsembleOptions): Effect.Effect<Ensemble, Serv
       const disk = options.wrapDisk?.(sid, memory.disk) ?? memory.disk
       let scope: Scope.CloseableScope | null = null
       let running: QuorumServer.RunningPeer | null = null
+      const process = pausable(baseScheduler)
+      const wallClock = skewed(baseClock)
       const start = Effect.gen(function* () {
         if (scope !== null) return
         const s = yield* Scope.fork(outer, ExecutionStrategy.sequential)
         const peer = yield* QuorumServer.make({ ...config, clientPortAddress: host }, { sid, ...(options.elector !== undefined ? { elector: () => Effect.succeed(options.elector!(sid)) } : elector !== undefined ? { elector } : {}) }).pipe(
           Effect.provideService(Transport, network.transportFor(host)),
           Effect.provideService(Disk.Disk, disk),
+          Effect.withScheduler(process.scheduler),
+          Effect.provideService(Flaws.Flaws, { ...Flaws.none, ...options.flaws }),
+          Effect.withClock(wallClock.clock),
           Scope.extend(s),
           Effect.tapError(() => Scope.close(s, Exit.void))
         )
@@ -107,6 +163,8 @@ export const ensemble = (options: EnsembleOptions): Effect.Effect<Ensemble, Serv
         running = peer
       })
       const close = Effect.suspend(() => {
+        // A stopped process's fibers must run to be interrupted.
+        process.resume()
         const s = scope
         scope = null
         running = null
@@ -117,6 +175,7 @@ export const ensemble = (options: EnsembleOptions): Effect.Effect<Ensemble, Serv
         host,
         running: () => running,
         disk: control,
+        fs: disk,
         stop: close,
         // Sockets break first (as when a process dies); the disk refuses everything while the dead
         // process's finalizers run (they must not flush the log after the power is gone), then loses
@@ -129,6 +188,9 @@ export const ensemble = (options: EnsembleOptions): Effect.Effect<Ensemble, Serv
           yield* control.setFaults({ writeLimitBytes: null, failSync: false })
         }),
         start,
+        pause: process.pause,
+        resume: process.resume,
+        jumpClock: wallClock.jump,
         wipe: Effect.gen(function* () {
           for (const path of yield* Effect.orDie(disk.list("/data/version-2"))) yield* Effect.orDie(disk.unlink(`/data/version-2/${path}`))
         })

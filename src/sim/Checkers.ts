@@ -9,10 +9,12 @@
  *   key's state after the committed prefix up to its reply zxid (a versioned register);
  * - per session: writes in FIFO order, reads monotonic (never behind an earlier op of the session);
  * - a read after sync sees every write acknowledged before the sync began;
- * - at most one leader per epoch; the run converged and every operation completed.
+ * - at most one leader per epoch; the run converged and every operation completed;
+ * - ephemerals are gone once their sessions expired (the run reports what is left);
+ * - watch notifications of a connected session: none lost, extra or out of zxid order.
  */
 import * as Zxid from "../wire/Zxid.js"
-import { isWrite, type History, type Op } from "./History.js"
+import { isWrite, type History, type Op, type WatchLog } from "./History.js"
 import * as Wgl from "./Wgl.js"
 
 /** One write of a committed txn, on a workload key. */
@@ -56,6 +58,10 @@ export interface CheckInput {
   readonly leaders: ReadonlyArray<LeaderSighting>
   /** null when the ensemble converged in the heal phase; else why not. */
   readonly notConverged: string | null
+  /** Check watch notifications (History.watches); off for histories recorded without them. */
+  readonly checkWatches?: boolean
+  /** Ephemerals still on a peer well after every client session ended without closing (should be none). */
+  readonly ephemeralsLeft?: ReadonlyArray<string>
 }
 
 export interface Violation {
@@ -67,27 +73,38 @@ export interface Violation {
 
 const hex = Zxid.toHex
 
+/**
+ * The zxids a peer vouches for with its log: after its newest snapshot, up to what it applied. Log
+ * entries at or below the newest snapshot are superseded by it: a learner synced by SNAP keeps the
+ * proposals it logged but never saw committed (ZooKeeper does not truncate them either), and neither
+ * recovery nor DIFF reads them again.
+ */
+const trustedFloor = (p: PeerFinal): number => Math.max(0, ...p.snapshots)
+const vouches = (p: PeerFinal, zxid: number): boolean => zxid > trustedFloor(p) && zxid <= p.lastProcessedZxid
+
 /** The committed sequence all peers agree on (merged), and where they disagree. */
 export const committedSequence = (peers: ReadonlyArray<PeerFinal>): { readonly merged: ReadonlyArray<CommittedTxn>; readonly violations: Array<Violation> } => {
   const violations: Array<Violation> = []
   const byZxid = new Map<number, { readonly txn: CommittedTxn; readonly sid: number }>()
-  for (const p of peers) {
-    const applied = p.log.filter((t) => t.zxid <= p.lastProcessedZxid)
-    for (const t of applied) {
-      const prior = byZxid.get(t.zxid)
-      if (prior === undefined) byZxid.set(t.zxid, { txn: t, sid: p.sid })
-      else if (prior.txn.bytes !== t.bytes) {
-        violations.push({ checker: "same-sequence", message: `peers ${prior.sid} and ${p.sid} committed different txns at ${hex(t.zxid)}`, marker: `${hex(t.zxid)} ` })
-      }
+  const add = (p: PeerFinal, t: CommittedTxn) => {
+    const prior = byZxid.get(t.zxid)
+    if (prior === undefined) byZxid.set(t.zxid, { txn: t, sid: p.sid })
+    else if (prior.txn.bytes !== t.bytes) {
+      violations.push({ checker: "same-sequence", message: `peers ${prior.sid} and ${p.sid} committed different txns at ${hex(t.zxid)}`, marker: `${hex(t.zxid)} ` })
     }
   }
+  for (const p of peers) for (const t of p.log) if (vouches(p, t.zxid)) add(p, t)
+  // Entries under a snapshot fill in only zxids no peer vouches for (every peer took a snapshot since).
+  for (const p of peers) {
+    for (const t of p.log) if (t.zxid <= trustedFloor(p) && !byZxid.has(t.zxid) && !peers.some((q) => vouches(q, t.zxid))) add(p, t)
+  }
   const merged = [...byZxid.values()].map((e) => e.txn).sort((a, b) => a.zxid - b.zxid)
-  // A hole: a peer skipped a zxid that others committed, inside the range its own log covers.
+  // A hole: a peer skipped a zxid that others committed, inside the range its own log vouches for.
   for (const p of peers) {
     const own = new Set(p.log.map((t) => t.zxid))
-    const first = p.log[0]?.zxid ?? Infinity
+    const first = p.log.find((t) => vouches(p, t.zxid))?.zxid ?? Infinity
     for (const t of merged) {
-      if (t.zxid > first && t.zxid <= p.lastProcessedZxid && !own.has(t.zxid) && !p.snapshots.some((z) => z >= t.zxid)) {
+      if (t.zxid > first && vouches(p, t.zxid) && !own.has(t.zxid)) {
         violations.push({ checker: "same-sequence", message: `peer ${p.sid} applied past ${hex(t.zxid)} without it in its log (a hole)`, marker: `${hex(t.zxid)} ` })
         break
       }
@@ -207,6 +224,43 @@ export const readValues = (ops: ReadonlyArray<Op>, merged: ReadonlyArray<Committ
   return out
 }
 
+const EVENT_OF = { create: "NodeCreated", set: "NodeDataChanged", delete: "NodeDeleted" } as const
+
+/**
+ * For a session that stays connected: its persistent watches on the keys deliver one notification
+ * per committed write on a key after the registration, in zxid order, none extra; and each
+ * notification arrives before any reply that shows its txn (ZooKeeper's ordering guarantee).
+ */
+export const watchNotifications = (watches: ReadonlyArray<WatchLog>, ops: ReadonlyArray<Op>, merged: ReadonlyArray<CommittedTxn>): Array<Violation> => {
+  const out: Array<Violation> = []
+  for (const w of watches) {
+    const cut = w.disconnectedAtMs ?? Infinity
+    const expected = merged.flatMap((t) =>
+      t.writes.filter((x) => t.zxid > (w.fromZxid.get(x.key) ?? Infinity)).map((x) => ({ zxid: t.zxid, type: EVENT_OF[x.kind], path: x.key })))
+    const got = w.events.filter((e) => e.atMs < cut)
+    const bad = got.findIndex((e, i) => expected[i] === undefined || expected[i]!.type !== e.type || expected[i]!.path !== e.path)
+    if (bad >= 0) {
+      const want = expected[bad]
+      out.push({
+        checker: "watch-order",
+        message: `session ${w.session}: notification ${bad + 1} is ${got[bad]!.type} ${got[bad]!.path} at ${got[bad]!.atMs} ms, expected ${want === undefined ? "none" : `${want.type} ${want.path} (txn ${hex(want.zxid)})`}`,
+        marker: `p${w.process} `
+      })
+      continue
+    }
+    for (const op of ops) {
+      if (op.process !== w.process || op.outcome !== "ok" || op.zxid === null || op.completeMs === null || op.completeMs >= cut) continue
+      const need = expected.filter((e) => e.zxid <= op.zxid!).length
+      const delivered = w.events.filter((e) => e.atMs <= op.completeMs!).length
+      if (delivered < need) {
+        out.push({ checker: "watch-order", message: `session ${w.session}: reply #${op.id} at ${hex(op.zxid)} arrived before the notification of ${need - delivered} earlier txn(s) on the keys`, marker: `#${op.id} ` })
+        break
+      }
+    }
+  }
+  return out
+}
+
 /** At most one leader per epoch. */
 export const oneLeaderPerEpoch = (sightings: ReadonlyArray<LeaderSighting>): Array<Violation> => {
   const byEpoch = new Map<number, Set<number>>()
@@ -226,10 +280,12 @@ export const checkAll = (input: CheckInput, wglMaxOps = 16): Array<Violation> =>
   const { merged, violations } = committedSequence(input.peers)
   const out = [...violations]
   if (input.notConverged !== null) out.push({ checker: "converges", message: input.notConverged, marker: "heal" })
+  for (const left of input.ephemeralsLeft ?? []) out.push({ checker: "ephemerals-expire", message: `a session that vanished still has ephemerals: ${left}`, marker: "clients cut off" })
   for (const op of ops) {
     if (op.outcome === null) out.push({ checker: "converges", message: `op #${op.id} never completed`, marker: `#${op.id} ` })
   }
   out.push(...noLostWrites(ops, merged), ...realTimeOrder(ops), ...sessionOrder(ops), ...readAfterSync(ops), ...readValues(ops, merged), ...oneLeaderPerEpoch(input.leaders))
+  if (input.checkWatches === true) out.push(...watchNotifications(input.history.watches, ops, merged))
   const wgl = Wgl.check(ops, wglMaxOps)
   if (wgl._tag === "NotLinearizable") out.push({ checker: "wgl", message: `no linearization of the writes exists (longest prefix: ${wgl.longestPrefix.map((id) => `#${id}`).join(" ")})`, marker: "invoke" })
   return out

@@ -5,7 +5,7 @@
  */
 
 /** A client operation as the workload issues it. */
-export type OpKind = "create" | "delete" | "set" | "get" | "syncGet" | "multi"
+export type OpKind = "create" | "ephemeral" | "delete" | "set" | "get" | "syncGet" | "multi"
 
 /** One write inside a `multi` (or the write of a single-op call). */
 export interface WriteStep {
@@ -52,13 +52,26 @@ export interface Op {
   read: ReadResult | null
 }
 
-/** A history: ops in invocation order and a free-form event log (virtual ms + text). */
+/** The watch notifications one session received on the workload keys (persistent watches). */
+export interface WatchLog {
+  readonly process: number
+  readonly session: string
+  /** Per key, the zxid its watch was registered at: every later txn on the key must be notified. */
+  readonly fromZxid: Map<string, number>
+  /** In arrival order. */
+  readonly events: Array<{ readonly type: string; readonly path: string; readonly atMs: number }>
+  /** When the session first left Connected (events may then be missed legitimately). */
+  disconnectedAtMs: number | null
+}
+
+/** A history: ops in invocation order, watch logs and a free-form event log (virtual ms + text). */
 export interface History {
   readonly ops: Array<Op>
+  readonly watches: Array<WatchLog>
   readonly events: Array<string>
 }
 
-export const empty = (): History => ({ ops: [], events: [] })
+export const empty = (): History => ({ ops: [], watches: [], events: [] })
 
 /** Records an invocation; the caller completes the returned op. */
 export const invoke = (

@@ -1,5 +1,5 @@
 /**
- * `npm run sim -- --seeds N [--seed S] [--nodes 3|5] [--fault-ms MS] [--no-faults] [--crash P]`: runs seeds
+ * `npm run sim -- --seeds N [--seed S] [--nodes 3|5] [--fault-ms MS] [--no-faults] [--crash P] [--flaw NAME] [--no-watches]`: runs seeds
  * S, S+1, … one after another, prints one line per seed, and for a failing seed the command that
  * replays it and the trace around its first violation. bin/sim.mjs bundles and runs this.
  */
@@ -16,6 +16,10 @@ export interface Args {
   readonly verbose: boolean
   /** Forces the per-step crash odds (else drawn per seed). */
   readonly crash: number | null
+  /** Record and check watch notifications (default on). */
+  readonly watches: boolean
+  /** A known-bad variant to switch on (a FlawSet key), or null. */
+  readonly flaw: string | null
 }
 
 export const parseArgs = (argv: ReadonlyArray<string>): Args => {
@@ -31,12 +35,14 @@ export const parseArgs = (argv: ReadonlyArray<string>): Args => {
     faultPhaseMs: value("--fault-ms", 20_000),
     faults: !argv.includes("--no-faults"),
     verbose: argv.includes("--verbose"),
-    crash: argv.includes("--crash") ? value("--crash", 0) : null
+    crash: argv.includes("--crash") ? value("--crash", 0) : null,
+    watches: !argv.includes("--no-watches"),
+    flaw: argv.includes("--flaw") ? (argv[argv.indexOf("--flaw") + 1] ?? null) : null
   }
 }
 
 export const replayCommand = (args: Args, seed: number): string =>
-  `npm run sim -- --seed ${seed} --nodes ${args.nodes} --fault-ms ${args.faultPhaseMs}${args.faults ? "" : " --no-faults"}${args.crash === null ? "" : ` --crash ${args.crash}`} --verbose`
+  `npm run sim -- --seed ${seed} --nodes ${args.nodes} --fault-ms ${args.faultPhaseMs}${args.faults ? "" : " --no-faults"}${args.crash === null ? "" : ` --crash ${args.crash}`}${args.flaw === null ? "" : ` --flaw ${args.flaw}`}${args.watches ? "" : " --no-watches"} --verbose`
 
 /** Runs the seeds; `wallMs` is the caller's wall clock (for seeds/second only). Returns failing seeds. */
 export const main = (argv: ReadonlyArray<string>, wallMs: () => number): Effect.Effect<ReadonlyArray<number>> =>
@@ -46,7 +52,15 @@ export const main = (argv: ReadonlyArray<string>, wallMs: () => number): Effect.
     const started = wallMs()
     for (let seed = args.seed; seed < args.seed + args.seeds; seed++) {
       const t = wallMs()
-      const r = yield* Run.run({ seed, nodes: args.nodes, faultPhaseMs: args.faultPhaseMs, faults: args.faults, ...(args.crash === null ? {} : { odds: { crash: args.crash } }) })
+      const r = yield* Run.run({
+        seed,
+        nodes: args.nodes,
+        faultPhaseMs: args.faultPhaseMs,
+        faults: args.faults,
+        checkWatches: args.watches,
+        ...(args.crash === null ? {} : { odds: { crash: args.crash } }),
+        ...(args.flaw === null ? {} : { flaws: { [args.flaw]: true } })
+      })
       const status = r.violations.length === 0 ? "VALID" : `INVALID (${r.violations.length}: ${[...new Set(r.violations.map((v) => v.checker))].join(", ")})`
       yield* Console.log(`seed ${seed}: ${status}, ${r.ops} ops, ${r.virtualMs} virtual ms, ${Math.round(wallMs() - t)} wall ms`)
       if (args.verbose) yield* Console.log(r.history.events.join("\n"))

@@ -1,13 +1,15 @@
 /**
  * One seed, one run (after TigerBeetle's VOPR): build an ensemble on the memory network and
  * memory disks, draw this run's fault odds from the seed (swarm testing), run the workload
- * through a bounded fault phase, heal everything, require the ensemble to converge, then check
- * the history. Everything runs on the caller's Clock (TestClock) and on PRNGs seeded from the
- * seed, so running a seed again replays it event for event.
+ * through a bounded fault phase, heal everything, require the ensemble to converge (and, once the
+ * clients vanished, to expire their sessions), then check the history. Everything runs on the
+ * run's own virtual time (SimTime) and on PRNGs seeded from the seed, so running a seed again
+ * replays it event for event.
  */
-import { Clock, Duration, Effect, Fiber, Logger, LogLevel, Option, Random, Scope } from "effect"
+import { Clock, Duration, Effect, Exit, Fiber, Logger, LogLevel, Option, Random, Scope } from "effect"
 import type * as Disk from "../disk/Disk.js"
 import { makePrng } from "../net/internal/prng.js"
+import type { FlawSet } from "../quorum/Flaws.js"
 import * as Testing from "../quorum/Testing.js"
 import { Op } from "../wire/Codes.js"
 import { readTxnEntry, type Txn } from "../wire/TxnRecords.js"
@@ -33,6 +35,12 @@ export interface RunOptions {
   readonly leader?: "fle" | number
   /** Overrides some of the drawn fault odds (to force a fault kind in a test). */
   readonly odds?: Partial<FaultOdds>
+  /** Percent of client operations that create ephemerals (Workload's default when unset). */
+  readonly ephemeralPercent?: number
+  /** Record and check watch notifications (Checkers.watchNotifications); default true. */
+  readonly checkWatches?: boolean
+  /** Known-bad variants switched on in the roles (src/quorum/Flaws.ts). */
+  readonly flaws?: Partial<FlawSet>
   /** Wraps each peer's disk (known-bad variants in tests). */
   readonly wrapDisk?: (sid: number, disk: Disk.DiskService) => Disk.DiskService
 }
@@ -47,6 +55,14 @@ export interface FaultOdds {
   readonly reset: number
   readonly stall: number
   readonly refuse: number
+  /** A connection's host side breaks; its last bytes arrive after the reconnect. */
+  readonly abandon: number
+  /** A peer is cut off from every other peer (its clients still reach it) until the next heal. */
+  readonly isolate: number
+  /** A peer stops (SIGSTOP) for up to 8 s. */
+  readonly pause: number
+  /** A peer's wall clock steps by up to an hour either way. */
+  readonly clockJump: number
   readonly crash: number
   readonly tornCrash: boolean
   readonly diskFault: number
@@ -64,7 +80,7 @@ export interface RunResult {
 const STEP_MS = 100
 
 /** Swarm testing: every fault kind is on or off per run, with its own rate. */
-export const drawOdds = (random: () => number, faults: boolean): FaultOdds => {
+export const drawOdds = (random: () => number, faults: boolean, later: () => number): FaultOdds => {
   const rate = (max: number) => (faults && random() < 0.5 ? random() * max : 0)
   return {
     latencyMs: 1 + Math.floor(random() * 5),
@@ -77,8 +93,18 @@ export const drawOdds = (random: () => number, faults: boolean): FaultOdds => {
     refuse: rate(0.02),
     crash: rate(0.02),
     tornCrash: random() < 0.5,
-    diskFault: rate(0.01)
+    diskFault: rate(0.01),
+    ...drawLaterOdds(later, faults)
   }
+}
+
+/**
+ * The fault kinds added after the first seeds were recorded draw from their own PRNG, so a recorded
+ * seed with these off replays exactly as it did.
+ */
+const drawLaterOdds = (later: () => number, faults: boolean) => {
+  const rate = (max: number) => (faults && later() < 0.5 ? later() * max : 0)
+  return { abandon: rate(0.03), pause: rate(0.01), clockJump: rate(0.01), isolate: rate(0.02) }
 }
 
 /** Runs the seed on its own virtual time (SimTime). */
@@ -88,8 +114,9 @@ export const run = (options: RunOptions): Effect.Effect<RunResult> =>
     const scoped = Effect.gen(function* () {
       const scope = yield* Scope.make()
       const result = yield* body(options, history).pipe(Scope.extend(scope))
-      // The ensemble's scope is left open: closing it waits forever on SimTime (not understood yet, see
-      // docs/simulation.md); its fibers only wait on this run's timers and are collected with them.
+      // Closing the ensemble ends its fibers (a run's leftovers would otherwise stay reachable).
+      const closed = yield* Scope.close(scope, Exit.void).pipe(Effect.timeout(Duration.seconds(60)), Effect.option)
+      if (Option.isNone(closed)) History.note(history, result.virtualMs, "the ensemble did not close within 60 s")
       return result
     })
     return yield* SimTime.run(scoped.pipe(Effect.withRandom(Random.make(options.seed)), Effect.provide(logInto(history)), Logger.withMinimumLogLevel(LogLevel.Info)))
@@ -108,8 +135,9 @@ const logInto = (history: History.History) =>
 const body = (options: RunOptions, history: History.History): Effect.Effect<RunResult, never, Scope.Scope> =>
   Effect.gen(function* () {
     const random = makePrng(options.seed)
+    const later = makePrng(options.seed ^ 0x5bd1e995)
     const nodes = options.nodes ?? 3
-    const odds = { ...drawOdds(random, options.faults ?? true), ...options.odds }
+    const odds = { ...drawOdds(random, options.faults ?? true, later), ...options.odds }
     const startMs = yield* Clock.currentTimeMillis
     const now = Effect.map(Clock.currentTimeMillis, (t) => t - startMs)
     const note = (text: string) => Effect.flatMap(now, (t) => Effect.sync(() => History.note(history, t, text)))
@@ -123,12 +151,13 @@ const body = (options: RunOptions, history: History.History): Effect.Effect<RunR
       jitterMs: odds.jitterMs,
       tickTime: 500,
       leader: options.leader ?? "fle",
-      ...(options.wrapDisk === undefined ? {} : { wrapDisk: options.wrapDisk })
+      ...(options.wrapDisk === undefined ? {} : { wrapDisk: options.wrapDisk }),
+      ...(options.flaws === undefined ? {} : { flaws: options.flaws })
     }).pipe(Effect.orDie)
     const hosts = ens.peers.map((p) => p.host)
     const sessions = options.sessions ?? 4
     const allHosts = [...hosts, ...Array.from({ length: sessions }, (_, i) => `c${i}`)]
-    const pick = <A>(xs: ReadonlyArray<A>): A => xs[Math.floor(random() * xs.length)]!
+    const pick = <A>(xs: ReadonlyArray<A>, from = random): A => xs[Math.floor(from() * xs.length)]!
 
     const leaders: Array<Checkers.LeaderSighting> = []
     const seenLeaders = new Set<string>()
@@ -153,13 +182,20 @@ const body = (options: RunOptions, history: History.History): Effect.Effect<RunR
         transportFor: (w) => ens.clientTransport(`c${w}`),
         startMs,
         stopped: () => stopped,
-        sessionTimeoutMs: 4000,
+        sessionTimeoutMs: SESSION_TIMEOUT_MS,
+        watch: options.checkWatches ?? true,
+        // Clients vanish at the end without closing their sessions: the ensemble must expire them.
+        vanish: (w) => {
+          for (const h of hosts) ens.network.partition(`c${w}`, h)
+        },
+        ...(options.ephemeralPercent === undefined ? {} : { ephemeralPercent: options.ephemeralPercent }),
         opTimeoutMs: 15_000
       })
     )
 
     // Fault phase: one roll per kind per step.
     const down = new Set<number>()
+    const paused = new Map<number, number>()
     const faultEnd = (yield* now) + (options.faultPhaseMs ?? 20_000)
     while ((yield* now) < faultEnd) {
       yield* Effect.sleep(Duration.millis(STEP_MS))
@@ -186,6 +222,36 @@ const body = (options: RunOptions, history: History.History): Effect.Effect<RunR
         const a = pick(hosts)
         ens.network.refuse(a, 2181)
         yield* note(`fault refuse clients at ${a}`)
+      }
+      if (later() < odds.abandon) {
+        const [a, ms] = [pick(allHosts, later), Math.floor(later() * 2000)]
+        ens.network.abandon(a, ms)
+        yield* note(`fault abandon ${a} (its last bytes ${ms}ms late)`)
+      }
+      if (later() < odds.isolate) {
+        const p = pick(ens.peers, later)
+        for (const q of ens.peers) if (q !== p) ens.network.partition(p.host, q.host)
+        yield* note(`fault isolate peer ${p.sid}`)
+      }
+      if (later() < odds.pause) {
+        const p = pick(ens.peers, later)
+        if (!paused.has(p.sid)) {
+          const ms = Math.floor(later() * 8000)
+          paused.set(p.sid, (yield* now) + ms)
+          p.pause()
+          yield* note(`fault pause peer ${p.sid} for ${ms}ms`)
+        }
+      }
+      for (const [sid, until] of paused) {
+        if ((yield* now) < until) continue
+        paused.delete(sid)
+        ens.peers[sid - 1]!.resume()
+        yield* note(`fault resume peer ${sid}`)
+      }
+      if (later() < odds.clockJump) {
+        const [p, ms] = [pick(ens.peers, later), Math.floor((later() * 2 - 1) * 3_600_000)]
+        p.jumpClock(ms)
+        yield* note(`fault clock jump peer ${p.sid} ${ms}ms`)
       }
       if (random() < odds.crash) {
         const p = pick(ens.peers)
@@ -217,6 +283,7 @@ const body = (options: RunOptions, history: History.History): Effect.Effect<RunR
     ens.network.heal()
     for (const h of hosts) ens.network.unrefuse(h, 2181)
     for (const p of ens.peers) yield* p.disk.setFaults({ writeLimitBytes: null, failSync: false })
+    for (const sid of paused.keys()) ens.peers[sid - 1]!.resume()
     for (const sid of down) yield* restart(ens.peers[sid - 1]!, note)
     yield* note("heal: faults off, every peer started")
     const healEnd = (yield* now) + (options.healLimitMs ?? 60_000)
@@ -226,16 +293,30 @@ const body = (options: RunOptions, history: History.History): Effect.Effect<RunR
       const serving = ens.peers.every((p) => p.running()?.core() != null)
       const zxids = new Set(ens.peers.map((p) => p.running()?.context.store.tree.lastProcessedZxid))
       const workloadDone = Option.isSome(yield* Fiber.poll(workload))
-      if (serving && zxids.size === 1 && workloadDone) break
+      // A disk that failed retries its sync with backoff: the checkers read the logs once they are durable.
+      const durable = ens.peers.every(logDurable)
+      if (serving && zxids.size === 1 && durable && workloadDone) break
       if ((yield* now) >= healEnd) {
-        notConverged = `not converged ${options.healLimitMs ?? 60_000} ms after heal: serving ${ens.peers.map((p) => `${p.sid}:${p.running()?.status.state ?? "down"}${p.running()?.core() != null ? "+" : "-"}`).join(" ")}, last zxids ${[...zxids].map((z) => (z === undefined ? "?" : Zxid.toHex(z))).join(" ")}, workload ${workloadDone ? "done" : "pending"}`
+        notConverged = `not converged ${options.healLimitMs ?? 60_000} ms after heal: serving ${ens.peers.map((p) => `${p.sid}:${p.running()?.status.state ?? "down"}${p.running()?.core() != null ? "+" : "-"}`).join(" ")}, last zxids ${[...zxids].map((z) => (z === undefined ? "?" : Zxid.toHex(z))).join(" ")}, logs ${durable ? "durable" : "not yet durable"}, workload ${workloadDone ? "done" : "pending"}`
         break
       }
       yield* Effect.sleep(Duration.millis(STEP_MS))
     }
     yield* note(notConverged === null ? "converged" : notConverged)
+    // The clients vanished without closing their sessions: the ensemble must expire every one of them,
+    // delete its ephemerals, and agree again.
     yield* Fiber.interrupt(workload)
-    yield* note("workload interrupted")
+    yield* note("workload ended, clients cut off")
+    const ephemeralsLeft = () =>
+      ens.peers.flatMap((p) => [...(p.running()?.context.store.tree.ephemerals.entries() ?? [])].map(([owner, paths]) => `peer ${p.sid}: 0x${owner.toString(16)} owns ${[...paths].join(" ")}`))
+    const expiryEnd = (yield* now) + SESSION_TIMEOUT_MS + 10_000
+    while (notConverged === null && (yield* now) < expiryEnd) {
+      const zxids = new Set(ens.peers.map((p) => p.running()?.context.store.tree.lastProcessedZxid))
+      if (ephemeralsLeft().length === 0 && zxids.size === 1 && ens.peers.every(logDurable)) break
+      yield* Effect.sleep(Duration.millis(STEP_MS))
+    }
+    const leftover = notConverged === null ? ephemeralsLeft() : []
+    if (leftover.length > 0) yield* note(`ephemerals left ${SESSION_TIMEOUT_MS + 10_000} ms after the clients vanished: ${leftover.join("; ")}`)
 
     const peers: Array<Checkers.PeerFinal> = []
     for (const p of ens.peers) {
@@ -246,17 +327,24 @@ const body = (options: RunOptions, history: History.History): Effect.Effect<RunR
         sid: p.sid,
         lastProcessedZxid: r.context.store.tree.lastProcessedZxid,
         digest: r.context.store.tree.digest.value.toString(16),
-        snapshots: [...p.disk.files().keys()].flatMap((f) => {
-          const m = /\/snapshot\.([0-9a-f]+)$/.exec(f)
+        snapshots: (yield* p.fs.list(r.context.store.snapDir).pipe(Effect.orElseSucceed(() => []))).flatMap((f) => {
+          const m = /^snapshot\.([0-9a-f]+)$/.exec(f)
           return m === null ? [] : [parseInt(m[1]!, 16)]
         }),
         log: raw.map((t) => decode(t.zxid, t.entry))
       })
     }
-    const violations = Checkers.checkAll({ history, peers, leaders, notConverged })
+    const violations = Checkers.checkAll({ history, peers, leaders, notConverged, ephemeralsLeft: leftover, checkWatches: options.checkWatches ?? true })
     for (const v of violations) yield* note(`VIOLATION ${v.checker}: ${v.message}`)
     return { seed: options.seed, odds, history, violations, ops: history.ops.length, virtualMs: yield* now }
   })
+
+const SESSION_TIMEOUT_MS = 4000
+
+const logDurable = (p: Testing.PeerHandle): boolean => {
+  const log = p.running()?.context.store.log
+  return log !== undefined && log.lastSyncedZxid >= log.lastAppendedZxid
+}
 
 const restart = (p: Testing.PeerHandle, note: (text: string) => Effect.Effect<void>) =>
   Effect.zipRight(

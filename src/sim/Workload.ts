@@ -5,7 +5,7 @@
  * keys. Every choice is drawn from Effect's Random (seeded by the run), every time from its
  * Clock, so one seed gives one history.
  */
-import { Clock, Duration, Effect, Random, Scope, type Exit } from "effect"
+import { Clock, Duration, Effect, Random, type Scope, Stream, type Exit } from "effect"
 import { ZooKeeper } from "../client/index.js"
 import * as MultiOp from "../client/MultiOp.js"
 import type { ZkError, MultiError } from "../client/ZooKeeperError.js"
@@ -27,9 +27,20 @@ export interface WorkloadOptions {
   readonly opTimeoutMs?: number
   /** Pause between a worker's operations (drawn from [0, thinkMs]). */
   readonly thinkMs?: number
+  /** Run when the workload stops, before the worker's last session closes: cuts the client off so that its session must expire. */
+  readonly vanish?: (worker: number) => void
+  /** Each session sets persistent watches on the keys and records their notifications (History.watches). */
+  readonly watch?: boolean
+  /** Percent of operations that create an ephemeral node of the session (default 8). */
+  readonly ephemeralPercent?: number
 }
 
 export const keyPath = (i: number): string => `/k${i}`
+
+/** Ephemeral nodes are created under this prefix (`/e-p<process>-<n>`), one per create. */
+export const EPHEMERAL_PREFIX = "/e-"
+
+const EPHEMERAL = 1
 
 /** Server errors that say the write was definitely not applied. */
 const DEFINITE = new Set(["NoNode", "NodeExists", "BadVersion", "NotEmpty", "BadArguments"])
@@ -62,6 +73,7 @@ const session = (history: History.History, options: WorkloadOptions, w: number, 
     )
     const sessionId = `0x${(yield* zk.session).sessionId.toString(16)}`
     History.note(history, yield* now(options), `p${process} session ${sessionId} on c${w}`)
+    if (options.watch === true) yield* watchKeys(history, options, zk, process, sessionId)
     const versions = new Map<string, number>()
     let counter = 0
     while (!options.stopped()) {
@@ -70,8 +82,10 @@ const session = (history: History.History, options: WorkloadOptions, w: number, 
       const key = keyPath(yield* Random.nextIntBetween(0, options.keys))
       const value = `p${process}.${counter++}`
       const roll = yield* Random.nextIntBetween(0, 100)
-      const kind: History.OpKind = roll < 15 ? "create" : roll < 25 ? "delete" : roll < 50 ? "set" : roll < 65 ? "get" : roll < 85 ? "syncGet" : "multi"
+      const ephemeral = roll >= 100 - (options.ephemeralPercent ?? 8)
+      const kind: History.OpKind = ephemeral ? "ephemeral" : roll < 15 ? "create" : roll < 25 ? "delete" : roll < 50 ? "set" : roll < 65 ? "get" : roll < 85 ? "syncGet" : "multi"
       const steps: Array<History.WriteStep> = []
+      if (kind === "ephemeral") steps.push({ kind: "create", key: `${EPHEMERAL_PREFIX}p${process}-${counter}`, value, version: -1 })
       if (kind === "create") steps.push({ kind: "create", key, value, version: -1 })
       if (kind === "delete") steps.push({ kind: "delete", key, version: (yield* Random.nextBoolean) ? (versions.get(key) ?? 0) : -1 })
       if (kind === "set") steps.push({ kind: "set", key, value, version: (yield* Random.nextBoolean) ? (versions.get(key) ?? 0) : -1 })
@@ -94,6 +108,28 @@ const session = (history: History.History, options: WorkloadOptions, w: number, 
       History.complete(history, op, at, outcome.outcome, { zxid: outcome.outcome === "info" ? null : zxid, error: outcome.error, read: outcome.read })
       if (outcome.error === "SessionExpired" || outcome.error === "TimeoutException") return
     }
+    options.vanish?.(w)
+  })
+
+/** A persistent recursive watch; notifications on the keys recorded (the checker reads them until the session first disconnects). */
+const watchKeys = (history: History.History, options: WorkloadOptions, zk: ZooKeeper.Client, process: number, session: string) =>
+  Effect.gen(function* () {
+    const log: History.WatchLog = { process, session, fromZxid: new Map(), events: [], disconnectedAtMs: null }
+    history.watches.push(log)
+    yield* Stream.runForEach(zk.states, (state) =>
+      Effect.flatMap(now(options), (t) => Effect.sync(() => {
+        if (state !== "Connected" && log.disconnectedAtMs === null) log.disconnectedAtMs = t
+      }))
+    ).pipe(Effect.forkScoped)
+    // One recursive watch, one stream: notifications keep their arrival order across keys (a stream
+    // per key would record same-instant notifications in fiber order).
+    const keys = new Set(Array.from({ length: options.keys }, (_, i) => keyPath(i)))
+    const events = yield* zk.addWatch("/", "PersistentRecursive")
+    const from = yield* zk.lastZxid
+    for (const k of keys) log.fromZxid.set(k, from)
+    yield* Stream.runForEach(events, (e) =>
+      keys.has(e.path) ? Effect.flatMap(now(options), (t) => Effect.sync(() => void log.events.push({ type: e.type, path: e.path, atMs: t }))) : Effect.void
+    ).pipe(Effect.ignore, Effect.forkScoped)
   })
 
 /** Issues the request(s); a successful read returns what it saw, a write null. */
@@ -104,7 +140,7 @@ const perform = (zk: ZooKeeper.Client, op: History.Op): Effect.Effect<History.Re
   }
   if (op.kind === "multi") return Effect.as(zk.multi(op.steps.map(toMultiOp)), null)
   const step = op.steps[0]!
-  if (step.kind === "create") return Effect.as(zk.create(step.key, step.value ?? ""), null)
+  if (step.kind === "create") return Effect.as(zk.create(step.key, step.value ?? "", op.kind === "ephemeral" ? { mode: EPHEMERAL } : {}), null)
   if (step.kind === "delete") return Effect.as(zk.delete(step.key, step.version), null)
   return Effect.as(zk.setData(step.key, step.value ?? "", step.version), null)
 }

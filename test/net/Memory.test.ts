@@ -131,6 +131,32 @@ describe("Memory network", () => {
       assert.strictEqual(net.connectionCount(), 0)
     }))
 
+  it.scoped("abandon: the host's side resets at once; its last bytes reach the peer after its new connection, then the reset", () =>
+    Effect.gen(function*() {
+      const net = yield* Memory.makeNetwork({ latencyMs: 5, chunking: false })
+      const order: Array<string> = []
+      let conns = 0
+      yield* net.transportFor("b").listen({ host: "b", port: 7 }, (s) => {
+        const n = ++conns
+        s.setHandlers({ data: (d) => void order.push(`conn${n} ${d.length}`), error: (e) => void order.push(`conn${n} ${e.reason}`) })
+      })
+      const connect = Effect.fork(net.transportFor("a").connect({ host: "b", port: 7 }))
+      const first = yield* connect
+      yield* advance(20)
+      const old = yield* first
+      const oldSeen = watch(old)
+      old.write(pattern(0, 3))
+      net.abandon("a", 200)
+      yield* advance(1)
+      assert.deepStrictEqual(oldSeen.errors, ["Reset"])
+      assert.isTrue(oldSeen.closed)
+      const second = yield* connect
+      yield* advance(20)
+      ;(yield* second).write(pattern(0, 4))
+      yield* advance(300)
+      assert.deepStrictEqual(order, ["conn2 4", "conn1 3", "conn1 Reset"])
+    }))
+
   it.scoped("half-close: end reaches the peer, which may still answer; both close cleanly", () =>
     Effect.gen(function*() {
       const { client, clientSeen, server, serverSeen } = yield* pair({ latencyMs: 2 }, { allowHalfOpen: true })

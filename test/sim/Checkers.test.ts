@@ -90,6 +90,44 @@ describe("checkers", () => {
     assert.deepStrictEqual(checkers(Checkers.oneLeaderPerEpoch([{ epoch: 2, sid: 1, atMs: 0 }, { epoch: 2, sid: 3, atMs: 5 }])), ["one-leader"])
   })
 
+  it("a learner's log entries under its SNAP snapshot are superseded; entries no one else vouches for still count", () => {
+    // Peer 3 logged Z(3) as a leader that lost its quorum, then was synced by SNAP at epoch 2: Z(3) never committed.
+    const next = txn(2 * 2 ** 32 + 1, "0x4", [{ kind: "set", key: "/k0", value: "c", version: 2 }])
+    const stale = txn(Z(3), "0x3", [{ kind: "set", key: "/k0", value: "lost", version: 2 }])
+    const snapped: Checkers.PeerFinal = { ...peer(3, [...committed, stale, next]), snapshots: [2 * 2 ** 32] }
+    const others = [peer(1, [...committed, next]), peer(2, [...committed, next])]
+    const { merged, violations } = Checkers.committedSequence([...others, snapped])
+    assert.deepStrictEqual(violations, [])
+    assert.deepStrictEqual(merged.map((t) => t.zxid), [Z(1), Z(2), next.zxid])
+    // When every peer has a snapshot above a write, the logs under the snapshots still give the sequence.
+    const allSnapped = [1, 2].map((sid) => ({ ...peer(sid, [...committed, next]), snapshots: [Z(2)] }))
+    assert.deepStrictEqual(Checkers.committedSequence(allSnapped).merged.map((t) => t.zxid), [Z(1), Z(2), next.zxid])
+  })
+
+  it("ephemerals left after their sessions vanished are a violation", () => {
+    assert.deepStrictEqual(checkers(Checkers.checkAll({ ...input(valid), ephemeralsLeft: ["peer 1: 0x1 owns /e-p1-0"] })), ["ephemerals-expire"])
+  })
+
+  it("watch notifications: a lost, reordered or late notification is caught", () => {
+    const log = (events: ReadonlyArray<[string, number]>): History.WatchLog => ({
+      process: 1,
+      session: "0x1",
+      fromZxid: new Map([["/k0", 0]]),
+      events: events.map(([type, atMs]) => ({ type, path: "/k0", atMs })),
+      disconnectedAtMs: null
+    })
+    const ok = log([["NodeCreated", 5], ["NodeDataChanged", 25]])
+    assert.deepStrictEqual(Checkers.watchNotifications([ok], valid.ops, committed), [])
+    // The set at Z(2) never notified.
+    assert.deepStrictEqual(checkers(Checkers.watchNotifications([log([["NodeCreated", 5]])], valid.ops, committed)), ["watch-order"])
+    // Out of order.
+    assert.deepStrictEqual(checkers(Checkers.watchNotifications([log([["NodeDataChanged", 5], ["NodeCreated", 25]])], valid.ops, committed)), ["watch-order"])
+    // Notified only after session 1's read at Z(2) was answered (at 50).
+    assert.deepStrictEqual(checkers(Checkers.watchNotifications([log([["NodeCreated", 5], ["NodeDataChanged", 60]])], valid.ops, committed)), ["watch-order"])
+    // Nothing is required after the session disconnected.
+    assert.deepStrictEqual(Checkers.watchNotifications([{ ...log([["NodeCreated", 5]]), disconnectedAtMs: 15 }], valid.ops, committed), [])
+  })
+
   it("Wing-Gong-Lowe: finds an order when one exists, reports none when versions contradict real time", () => {
     assert.deepStrictEqual(Wgl.check(valid.ops)._tag, "Linearizable")
     // Both versioned sets (expecting version 0) succeeded one after the other: impossible.
