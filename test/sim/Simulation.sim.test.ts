@@ -60,7 +60,9 @@ describe("simulation", () => {
     Effect.gen(function* () {
       const found: Array<string> = []
       for (let seed = 1; seed <= 6 && found.length === 0; seed++) {
-        const r = yield* Run.run({ seed, faultPhaseMs: FAULT_MS, wrapDisk: lyingDisk, odds: { crash: 0.05, diskFault: 0 }, leader: 3 })
+        // Elected leaders (not a fixed one): a fixed leader that lost its log to the lie now refuses to
+        // lead followers ahead of it (ZooKeeper's rule), so the run stalls instead of losing writes.
+        const r = yield* Run.run({ seed, faultPhaseMs: FAULT_MS, wrapDisk: lyingDisk, odds: { crash: 0.1, diskFault: 0 } })
         found.push(...r.violations.map((v) => `seed ${seed} ${v.checker}`))
       }
       assert.isTrue(found.some((v) => v.includes("no-lost-write") || v.includes("linearizable")), found.join("\n") || "no violation in 6 seeds")
