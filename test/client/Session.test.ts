@@ -6,19 +6,13 @@
  */
 import { assert, it } from "@effect/vitest"
 import { Chunk, Effect, Exit, Fiber, Option, Random, Scope, Stream } from "effect"
-import { Acl, ConnectString, CreateMode, ZooKeeper } from "../../src/client/index.js"
+import { Acl, CreateMode, ZooKeeper } from "../../src/client/index.js"
 import { startProxy } from "./proxy.js"
 import { describeServers } from "./servers.js"
-import { awaitState, client, eventually, failure, freshPath, text } from "./helpers.js"
+import { awaitState, client, eventually, failure, freshPath, serverClients, text } from "./helpers.js"
 
 describeServers("ZooKeeper client sessions", (server) => {
-  const connect = (options: Partial<ZooKeeper.Options> = {}) => client(server.connectString(), options)
-  const target = () => {
-    const parsed = ConnectString.parse(server.connectString())
-    if (typeof parsed === "string") throw new Error(parsed)
-    return parsed.servers[0]!
-  }
-  const proxy = Effect.acquireRelease(Effect.promise(() => startProxy(target())), (p) => Effect.promise(() => p.close()))
+  const { connect, proxy, target } = serverClients(server)
 
   it.scopedLive("closing the scope closes the session: ephemerals go, later calls fail", () =>
     Effect.gen(function*() {

@@ -1,6 +1,7 @@
 /** Small helpers shared by the client suites. */
 import { Effect, Either, Option, type Scope, Stream } from "effect"
-import { ZooKeeper, type ZooKeeperError } from "../../src/client/index.js"
+import { ConnectString, ZooKeeper, type ZooKeeperError } from "../../src/client/index.js"
+import { startProxy } from "./proxy.js"
 
 const decoder = new TextDecoder()
 
@@ -52,3 +53,18 @@ export const staysPending = <A, E, R>(self: Effect.Effect<A, E, R>, ms: number):
 
 /** Sorted copy, since the server returns children in hash order. */
 export const sorted = (xs: ReadonlyArray<string>): Array<string> => [...xs].sort()
+
+/**
+ * A suite's `connect` (a client of its server), `target` (the server's first address) and `proxy` (a
+ * scoped proxy in front of it, for cutting and holding a client's link).
+ */
+export const serverClients = (server: { readonly connectString: () => string }) => {
+  const connect = (options: Partial<ZooKeeper.Options> = {}) => client(server.connectString(), options)
+  const target = () => {
+    const parsed = ConnectString.parse(server.connectString())
+    if (typeof parsed === "string") throw new Error(parsed)
+    return parsed.servers[0]!
+  }
+  const proxy = Effect.acquireRelease(Effect.promise(() => startProxy(target())), (p) => Effect.promise(() => p.close()))
+  return { connect, proxy, target }
+}

@@ -4,11 +4,9 @@
  */
 import { assert, it } from "@effect/vitest"
 import { Effect, Option, Stream, SubscriptionRef } from "effect"
-import { ConnectString, type ZooKeeper } from "../../../src/client/index.js"
 import { Cache } from "../../../src/client/recipes/index.js"
-import { startProxy } from "../proxy.js"
 import { describeServers } from "../servers.js"
-import { client, freshPath, text } from "../helpers.js"
+import { client, freshPath, serverClients, text } from "../helpers.js"
 
 /** Waits (bounded) until the mirror's view satisfies `ok`. */
 const until = <A>(mirror: Cache.Mirror<A>, ok: (a: A) => boolean) =>
@@ -24,13 +22,7 @@ const view = (tree: Cache.Tree): Record<string, string | null> =>
   Object.fromEntries([...tree].sort(([a], [b]) => (a < b ? -1 : 1)).map(([p, n]) => [p, text(n.data)]))
 
 describeServers("cache recipes", (server) => {
-  const connect = (options: Partial<ZooKeeper.Options> = {}) => client(server.connectString(), options)
-  const target = () => {
-    const parsed = ConnectString.parse(server.connectString())
-    if (typeof parsed === "string") throw new Error(parsed)
-    return parsed.servers[0]!
-  }
-  const proxy = Effect.acquireRelease(Effect.promise(() => startProxy(target())), (p) => Effect.promise(() => p.close()))
+  const { connect, proxy } = serverClients(server)
 
   it.scopedLive("tree cache: initial read, then creates, updates and deletes at any depth", () =>
     Effect.gen(function*() {

@@ -6,11 +6,9 @@
  */
 import { assert, it } from "@effect/vitest"
 import { Deferred, Effect, Fiber, Option, Ref, Stream, SubscriptionRef } from "effect"
-import { ConnectString, type ZooKeeper } from "../../../src/client/index.js"
 import { LeaderElection, type Lock, Mutex, ReadWriteLock, Semaphore } from "../../../src/client/recipes/index.js"
-import { startProxy } from "../proxy.js"
 import { describeServers } from "../servers.js"
-import { client, eventually, failure, freshPath } from "../helpers.js"
+import { client, eventually, failure, freshPath, serverClients } from "../helpers.js"
 
 /** Counts holders inside a critical section and remembers the most seen at once. */
 const occupancy = Effect.map(Ref.make({ inside: 0, most: 0 }), (ref) => ({
@@ -40,13 +38,7 @@ const fencedResource = () => {
 }
 
 describeServers("lock recipes", (server) => {
-  const connect = (options: Partial<ZooKeeper.Options> = {}) => client(server.connectString(), options)
-  const target = () => {
-    const parsed = ConnectString.parse(server.connectString())
-    if (typeof parsed === "string") throw new Error(parsed)
-    return parsed.servers[0]!
-  }
-  const proxy = Effect.acquireRelease(Effect.promise(() => startProxy(target())), (p) => Effect.promise(() => p.close()))
+  const { connect, proxy } = serverClients(server)
 
   it.scopedLive("mutex: one holder at a time across sessions; fencing tokens increase from hold to hold", () =>
     Effect.gen(function*() {
