@@ -5,8 +5,11 @@
 // `--outstanding` requests in flight at once, `--rounds` times. Reported: ops/s, latency
 // percentiles of single requests under that load, client CPU ms and heap growth per 10,000
 // outstanding requests. Needs `npm run build`. npm's `zookeeper` (C binding) is not installed here.
+// `effect-floor` runs the Effect harness on a request-free Effect that
+// completes on the next turn: the Effect runtime's own ceiling for a fiber per request, which
+// bounds what any Effect client reaches with `Effect.all(..., { concurrency: "unbounded" })`.
 //
-//   node bench/clients.mjs [--outstanding 10000] [--rounds 5] [--clients effect,promise,nzk]
+//   node bench/clients.mjs [--outstanding 10000] [--rounds 5] [--clients effect,effect-floor,promise,nzk]
 import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
@@ -20,7 +23,7 @@ const { values: opts } = parseArgs({
   options: {
     outstanding: { type: "string", default: "10000" },
     rounds: { type: "string", default: "5" },
-    clients: { type: "string", default: "effect,promise,nzk" },
+    clients: { type: "string", default: "effect,effect-floor,promise,nzk" },
     child: { type: "string" },
     connect: { type: "string" }
   }
@@ -75,13 +78,19 @@ async function measure(op, batchOf) {
 
 async function runChild(kind, connectString) {
   const payload = Buffer.alloc(100, 1);
-  if (kind === "effect") {
+  if (kind === "effect" || kind === "effect-floor") {
     const { Effect, Exit, Scope } = await import("effect");
     const { ZooKeeper } = await import(path.join(repo, "dist/client/index.js"));
     const scope = Effect.runSync(Scope.make());
     const zk = await Effect.runPromise(Scope.extend(ZooKeeper.make({ connectString }), scope));
     await Effect.runPromise(Effect.ignore(zk.create("/bench-effect", payload)));
-    const one = (op) => (op === "getData" ? zk.getData("/bench-effect") : zk.setData("/bench-effect", payload));
+    // The floor: each "request" is resumed from one setImmediate per burst, as replies are from one socket read.
+    let due = [];
+    const answer = () => { const now = due; due = []; for (const resume of now) resume(Effect.void); };
+    const noop = Effect.async((resume) => { if (due.push(resume) === 1) setImmediate(answer); return Effect.void; });
+    const one = kind === "effect-floor"
+      ? () => noop
+      : (op) => (op === "getData" ? zk.getData("/bench-effect") : zk.setData("/bench-effect", payload));
     const result = await measure(
       (op) => Effect.runPromise(one(op)),
       (op, n, record, sample) =>

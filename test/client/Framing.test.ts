@@ -5,8 +5,9 @@
  */
 import { assert, describe, it } from "@effect/vitest"
 import * as net from "node:net"
-import { Chunk, Effect, Option, Stream } from "effect"
+import { Chunk, Effect, Fiber, Option, Schedule, Stream } from "effect"
 import { ConnectString, ZooKeeper } from "../../src/client/index.js"
+import { connect as connectPromise } from "../../src/client/promise/index.js"
 import {
   type ConnectRequest,
   readConnectRequest,
@@ -272,6 +273,69 @@ describe("ZooKeeper client close", () => {
       assert.isTrue(took >= 300 && took < 2000, `closed after ${took}ms`)
       assert.deepStrictEqual(fake.log[0]!.requests.map((r) => r.type), [Op.closeSession])
     }))
+})
+
+/** A fake server that holds getData requests until `answer(xid)`; answers them with "v". */
+const holdingServer = Effect.gen(function*() {
+  const fake = yield* fakeServer((conn, x) => {
+    if (isConnect(x)) conn.send(connectResponse(10_000))
+  })
+  const getDatas = () => fake.log[0]!.requests.filter((r) => r.type === Op.getData)
+  const answer = (xid: number) =>
+    fake.send(0, reply(xid, 3, 0, (w) => {
+      w.buffer(new TextEncoder().encode("v"))
+      writeStat(w, stat)
+    }))
+  /** Waits until the server has received `n` getData requests. */
+  const received = (n: number) =>
+    Effect.suspend(() => (getDatas().length >= n ? Effect.void : Effect.fail("not yet"))).pipe(
+      Effect.retry({ schedule: Schedule.spaced("5 millis"), times: 400 }),
+      Effect.orDie
+    )
+  return { fake, getDatas, answer, received }
+})
+
+describe("ZooKeeper client request slots", () => {
+  it.scopedLive("at most maxPendingRequests are in flight; an interrupted request frees its slot", () =>
+    Effect.gen(function*() {
+      const { answer, fake, getDatas, received } = yield* holdingServer
+      const zk = yield* ZooKeeper.make({ connectString: fake.connectString, maxPendingRequests: 2 })
+      const fibers = yield* Effect.forEach(["/a", "/b", "/c", "/d"], (p) => Effect.fork(zk.getData(p)))
+      yield* received(2)
+      yield* Effect.sleep(50)
+      assert.deepStrictEqual(getDatas().map((r) => (r.body as { path: string }).path), ["/a", "/b"])
+      // Interrupting /a frees its slot: /c goes out; /a's late reply is matched and dropped.
+      yield* Fiber.interrupt(fibers[0]!)
+      yield* received(3)
+      assert.strictEqual((getDatas()[2]!.body as { path: string }).path, "/c")
+      for (const r of getDatas()) answer(r.xid)
+      yield* received(4)
+      answer(getDatas()[3]!.xid)
+      const results = yield* Effect.forEach(fibers.slice(1), Fiber.join)
+      assert.deepStrictEqual(results.map((r) => new TextDecoder().decode(r.data!)), ["v", "v", "v"])
+    }))
+
+  it.live("Promise facade: an aborted call rejects with AbortError and frees its slot", () =>
+    Effect.gen(function*() {
+      const { answer, fake, getDatas, received } = yield* holdingServer
+      const zk = yield* Effect.promise(() => connectPromise({ connectString: fake.connectString, maxPendingRequests: 1 }))
+      const controller = new AbortController()
+      const first = zk.getData("/a", { signal: controller.signal }).then(() => "resolved", (e: Error) => e.name)
+      const second = zk.getData("/b")
+      yield* received(1)
+      controller.abort()
+      assert.strictEqual(yield* Effect.promise(() => first), "AbortError")
+      yield* received(2)
+      assert.strictEqual((getDatas()[1]!.body as { path: string }).path, "/b")
+      for (const r of getDatas()) answer(r.xid)
+      const { data } = yield* Effect.promise(() => second)
+      assert.strictEqual(new TextDecoder().decode(data!), "v")
+      const aborted = new AbortController()
+      aborted.abort()
+      const early = yield* Effect.promise(() => zk.getData("/c", { signal: aborted.signal }).then(() => "resolved", (e: Error) => e.name))
+      assert.strictEqual(early, "AbortError")
+      yield* Effect.promise(() => zk.close())
+    }).pipe(Effect.scoped))
 })
 
 describe("ConnectString", () => {

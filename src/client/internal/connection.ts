@@ -41,7 +41,12 @@ interface Entry {
   resume: ((exit: Exit.Exit<unknown, unknown>) => void) | null
   /** Run `reply` even if the caller is gone (auth packets must be recorded either way). */
   readonly always: boolean
+  /** Holds one of the `maxPendingRequests` slots (released when answered or abandoned). */
+  slot: boolean
 }
+
+/** A request started with `Connection.start`; pass it to `Connection.cancel` to abandon it. */
+export type Pending = Entry
 
 /** Everything the engine needs to know, already defaulted. */
 export interface Config {
@@ -65,8 +70,6 @@ class Link {
   reason = "connection closed by server"
   chunks: Array<Uint8Array> = []
   buffered = 0
-  /** Frames waiting for the end of the current synchronous stretch (see `Connection.write`). */
-  outbox: Array<Uint8Array> = []
   /** Bytes needed before it is worth parsing again (a length prefix, or a whole frame). */
   want = 4
   lastRecvAt: number
@@ -81,12 +84,8 @@ class Link {
   }
 }
 
-const flush = (link: Link): void => {
-  const frames = link.outbox
-  link.outbox = []
-  if (link.dead || frames.length === 0) return
-  link.socket.write(frames.length === 1 ? frames[0]! : Buffer.concat(frames))
-}
+/** Above this many bytes the shared out buffer is dropped after a flush rather than kept. */
+const outBufferKeepBytes = 1 << 20
 
 /** Above this many bytes of paths, setWatches is split into several packets (Java client: 128 KiB). */
 const setWatchesBytesMax = 128 * 1024
@@ -117,14 +116,23 @@ export class Connection extends WatchTables {
   readonly auths: Array<{ readonly scheme: string; readonly auth: Uint8Array }> = []
 
 
+  /** Requests holding a slot, and those waiting for one (beyond `maxPendingRequests`). */
+  private inFlight = 0
+  private waiting: Array<Entry> = []
+  private admitting = false
+
   private readonly writer = new JuteWriter(4096)
-  readonly permits: Effect.Semaphore
+  /**
+   * Frames encoded during the current synchronous stretch for `outLink`, sent as one socket
+   * write when it ends (see `write`).
+   */
+  private out = new JuteWriter(64 * 1024)
+  private outLink: Link | null = null
 
   constructor(readonly config: Config, private readonly clock: Clock.Clock) {
     super()
     this.sessionId = config.sessionId
     this.passwd = config.passwd
-    this.permits = Effect.unsafeMakeSemaphore(config.maxPendingRequests)
   }
 
   protected get watchBufferSize(): number {
@@ -148,25 +156,73 @@ export class Connection extends WatchTables {
   // Requests
 
   /**
-   * Sends a request and waits for its reply. Bounded by `maxPendingRequests` permits; while
+   * Sends a request and waits for its reply. At most `maxPendingRequests` are in flight; while
    * the client is reconnecting the request waits in `queued` and goes out after the handshake.
    */
   submit<A, E>(type: number, body: Request | Uint8Array | null, reply: Reply<A, E>, always = false): Effect.Effect<A, E | ZkError> {
-    return this.permits.withPermits(1)(
-      Effect.async<A, E | ZkError>((resume) => {
-        const entry: Entry = { xid: 0, type, body, reply: reply as Reply<unknown, unknown>, resume: resume as Entry["resume"], always }
-        this.enqueue(entry)
-        return Effect.sync(() => {
-          entry.resume = null
-        })
-      })
-    )
+    return Effect.async<A, E | ZkError>((resume) => {
+      const entry = this.start(type, body, reply, resume as Entry["resume"] & {}, always)
+      return Effect.sync(() => this.cancel(entry))
+    })
+  }
+
+  /**
+   * `submit` without an Effect: `resume` is called once with the outcome, from the read loop (or
+   * synchronously if the session is over). The Promise facade uses this to skip a fiber per call.
+   */
+  start<A, E>(
+    type: number,
+    body: Request | Uint8Array | null,
+    reply: Reply<A, E>,
+    resume: (exit: Exit.Exit<A, E | ZkError>) => void,
+    always = false
+  ): Pending {
+    const entry: Entry = {
+      xid: 0,
+      type,
+      body,
+      reply: reply as Reply<unknown, unknown>,
+      resume: resume as Entry["resume"],
+      always,
+      slot: false
+    }
+    if (this.inFlight < this.config.maxPendingRequests && this.waiting.length === 0) {
+      this.inFlight++
+      entry.slot = true
+      this.enqueue(entry)
+    } else this.waiting.push(entry)
+    return entry
+  }
+
+  /** The caller is gone: its reply (if any) is dropped, and a queued request is not sent. */
+  cancel(entry: Pending): void {
+    entry.resume = null
+    this.release(entry)
+  }
+
+  private release(entry: Entry): void {
+    if (!entry.slot) return
+    entry.slot = false
+    this.inFlight--
+    if (this.admitting) return
+    this.admitting = true
+    try {
+      while (this.inFlight < this.config.maxPendingRequests && this.waiting.length > 0) {
+        const next = this.waiting.shift()!
+        if (next.resume === null) continue
+        this.inFlight++
+        next.slot = true
+        this.enqueue(next)
+      }
+    } finally {
+      this.admitting = false
+    }
   }
 
   /** Sends a request whose reply nobody waits for (cleanup on the way out). Dropped when offline. */
   fireAndForget(type: number, body: Request): void {
     if (this.connected && this.terminal === null) {
-      this.send({ xid: 0, type, body, reply: () => Exit.void, resume: null, always: false })
+      this.send({ xid: 0, type, body, reply: () => Exit.void, resume: null, always: false, slot: false })
     }
   }
 
@@ -179,6 +235,7 @@ export class Connection extends WatchTables {
   private finish(entry: Entry, exit: Exit.Exit<unknown, unknown>): void {
     const resume = entry.resume
     entry.resume = null
+    this.release(entry)
     if (resume !== null) resume(exit)
   }
 
@@ -192,30 +249,44 @@ export class Connection extends WatchTables {
       entry.xid = this.xid
       this.pending.push(entry)
     }
-    this.write(this.encode(entry.xid, entry.type, entry.body))
-  }
-
-  private encode(xid: number, type: number, body: Request | Uint8Array | null): Uint8Array {
-    const w = this.writer.reset()
+    const link = this.link
+    if (link === null || link.dead) return
+    const w = this.outFor(link)
     const mark = w.mark()
-    w.int(xid).int(type)
-    if (body instanceof Uint8Array) w.raw(body)
-    else if (body !== null) writeRequest(w, body)
+    w.int(entry.xid).int(entry.type)
+    if (entry.body instanceof Uint8Array) w.raw(entry.body)
+    else if (entry.body !== null) writeRequest(w, entry.body)
     w.patch(mark)
-    return w.copy()
   }
 
   /**
-   * Queues a frame on the current link. Frames written in one synchronous stretch (a burst of
-   * pipelined requests) go out as one socket write at the end of it: one syscall instead of one
-   * per request.
+   * The shared out buffer, bound to `link`. Frames encoded in one synchronous stretch (a burst
+   * of pipelined requests) go out as one socket write at the end of it: one copy and one syscall
+   * for the burst instead of one per request.
    */
+  private outFor(link: Link): JuteWriter {
+    if (this.outLink !== link) {
+      this.out.reset()
+      this.outLink = link
+      queueMicrotask(() => this.flush(link))
+    }
+    this.lastSendAt = this.clock.unsafeCurrentTimeMillis()
+    return this.out
+  }
+
+  private flush(link: Link): void {
+    if (this.outLink !== link) return
+    this.outLink = null
+    const out = this.out
+    if (!link.dead && out.pos > 0) link.socket.write(out.copy())
+    if (out.bytes.length > outBufferKeepBytes) this.out = new JuteWriter(64 * 1024)
+    else out.reset()
+  }
+
   private write(frame: Uint8Array): void {
     const link = this.link
     if (link === null || link.dead) return
-    link.outbox.push(frame)
-    if (link.outbox.length === 1) queueMicrotask(() => flush(link))
-    this.lastSendAt = this.clock.unsafeCurrentTimeMillis()
+    this.outFor(link).raw(frame)
   }
 
   private shiftPending(): Entry | undefined {
@@ -323,7 +394,8 @@ export class Connection extends WatchTables {
         body: { type: Op.auth, authType: 0, scheme, auth },
         reply: () => Exit.void,
         resume: null,
-        always: false
+        always: false,
+        slot: false
       })
     }
     this.sendSetWatches()
@@ -357,7 +429,7 @@ export class Connection extends WatchTables {
         persistentWatches: batch[3]!,
         persistentRecursiveWatches: batch[4]!
       }
-      this.send({ xid: 0, type, body, reply: () => Exit.void, resume: null, always: false })
+      this.send({ xid: 0, type, body, reply: () => Exit.void, resume: null, always: false, slot: false })
       batch = [[], [], [], [], []]
       bytes = 0
     }
@@ -479,6 +551,9 @@ export class Connection extends WatchTables {
     this.terminal = error
     this.failPending(error)
     this.failQueued(error)
+    const waiting = this.waiting
+    this.waiting = []
+    for (const entry of waiting) this.finish(entry, Exit.fail(error))
     this.failWatches(error)
   }
 }

@@ -33,6 +33,36 @@ const watcherTypes: Record<WatcherKind, number> = {
   Any: WatcherType.Any
 }
 
+/** A request ready to go: its body and how its reply becomes the result. */
+export interface Call<A, E> {
+  readonly request: Request
+  readonly reply: Reply<A, E>
+}
+
+/**
+ * The plain (watch-free) operations as `Call`s, shared by the Effect client and the Promise
+ * facade's direct path (`directOf`), so both encode and decode them the same way.
+ */
+export interface Calls {
+  readonly create: (path: string, data: Data | undefined, options: CreateOptions) => Call<string, KeeperError>
+  readonly delete: (path: string, version: number) => Call<void, KeeperError>
+  readonly exists: (path: string) => Call<Option.Option<Stat>, KeeperError>
+  readonly getData: (path: string) => Call<{ readonly data: Uint8Array | null; readonly stat: Stat }, KeeperError>
+  readonly setData: (path: string, data: Data, version: number) => Call<Stat, KeeperError>
+  readonly getChildren: (path: string) => Call<Array<string>, KeeperError>
+}
+
+/** What the Promise facade needs to run `Calls` on a client's session without a fiber per call. */
+export interface Direct {
+  readonly conn: Connection
+  readonly calls: Calls
+}
+
+const directs = new WeakMap<Client, Direct>()
+
+/** The session behind a `Client` made by `makeClient` (undefined for any other implementation). */
+export const directOf = (client: Client): Direct | undefined => directs.get(client)
+
 /** The `Client` of a session whose engine is `conn` and whose driver reports to `hooks`. */
 export const makeClient = (conn: Connection, hooks: DriverHooks): Client => {
   const keeperError = (err: number, path: string) => new KeeperError({ code: errName(err), path })
@@ -42,6 +72,7 @@ export const makeClient = (conn: Connection, hooks: DriverHooks): Client => {
     err === 0 ? Exit.succeed(decode(r)) : Exit.fail(keeperError(err, path))
 
   const submit = <A, E>(request: Request, reply: Reply<A, E>) => conn.submit(request.type, request, reply)
+  const submitCall = <A, E>(call: Call<A, E>) => conn.submit(call.request.type, call.request, call.reply)
 
   const createRequest = (path: string, data: Data | undefined, options: CreateOptions, withStat: boolean): CreateRequest => {
     const mode = options.mode ?? CreateMode.PERSISTENT
@@ -65,51 +96,61 @@ export const makeClient = (conn: Connection, hooks: DriverHooks): Client => {
 
   const readPathStat = (r: JuteReader) => ({ path: conn.toClient(r.string()), stat: readStat(r) })
 
-  const create: Client["create"] = (path, data, options = {}) => {
-    const request = createRequest(path, data, options, false)
-    return submit(
-      request,
-      ok(path, request.type === Op.create ? (r) => conn.toClient(r.string()) : (r) => readPathStat(r).path)
-    )
+  const readData = (r: JuteReader) => ({ data: r.buffer(), stat: readStat(r) })
+  const noResult = () => undefined
+
+  const calls: Calls = {
+    create: (path, data, options) => {
+      const request = createRequest(path, data, options, false)
+      return {
+        request,
+        reply: ok(path, request.type === Op.create ? (r) => conn.toClient(r.string()) : (r) => readPathStat(r).path)
+      }
+    },
+    delete: (path, version) => ({ request: { type: Op.delete, path: conn.toServer(path), version }, reply: ok(path, noResult) }),
+    exists: (path) => ({
+      request: { type: Op.exists, path: conn.toServer(path), watch: false },
+      reply: (err, r) =>
+        err === 0
+          ? Exit.succeed(Option.some(readStat(r)))
+          : err === Err.NoNode
+          ? Exit.succeed(Option.none())
+          : Exit.fail(keeperError(err, path))
+    }),
+    getData: (path) => ({ request: { type: Op.getData, path: conn.toServer(path), watch: false }, reply: ok(path, readData) }),
+    setData: (path, data, version) => ({
+      request: { type: Op.setData, path: conn.toServer(path), data: toBytes(data), version },
+      reply: ok(path, readStat)
+    }),
+    getChildren: (path) => ({ request: { type: Op.getChildren, path: conn.toServer(path), watch: false }, reply: ok(path, readStrings) })
   }
+
+  const create: Client["create"] = (path, data, options = {}) => submitCall(calls.create(path, data, options))
 
   const createWithStat: Client["createWithStat"] = (path, data, options = {}) =>
     submit(createRequest(path, data, options, true), ok(path, readPathStat))
 
-  const remove: Client["delete"] = (path, version = -1) =>
-    submit({ type: Op.delete, path: conn.toServer(path), version }, ok(path, () => undefined))
+  const remove: Client["delete"] = (path, version = -1) => submitCall(calls.delete(path, version))
 
-  const existsReply = (path: string, watch: boolean): Reply<{ stat: Option.Option<Stat>; watch: Watch | undefined }, KeeperError> =>
-  (err, r) => {
+  const existsWatchReply = (path: string): Reply<{ stat: Option.Option<Stat>; watch: Watch }, KeeperError> => (err, r) => {
     const serverPath = conn.toServer(path)
     if (err === 0) {
       const stat = readStat(r)
-      return Exit.succeed({ stat: Option.some(stat), watch: watch ? conn.addOneShot(conn.dataWatches, serverPath) : undefined })
+      return Exit.succeed({ stat: Option.some(stat), watch: conn.addOneShot(conn.dataWatches, serverPath) })
     }
     if (err === Err.NoNode) {
       // The server leaves an exist watch on a missing node (client.md §8.3).
-      return Exit.succeed({ stat: Option.none(), watch: watch ? conn.addOneShot(conn.existWatches, serverPath) : undefined })
+      return Exit.succeed({ stat: Option.none(), watch: conn.addOneShot(conn.existWatches, serverPath) })
     }
     return Exit.fail(keeperError(err, path))
   }
 
-  const exists: Client["exists"] = (path) =>
-    Effect.map(
-      submit({ type: Op.exists, path: conn.toServer(path), watch: false }, existsReply(path, false)),
-      (x) => x.stat
-    )
+  const exists: Client["exists"] = (path) => submitCall(calls.exists(path))
 
   const existsWatch: Client["existsWatch"] = (path) =>
-    Effect.map(
-      submit({ type: Op.exists, path: conn.toServer(path), watch: true }, existsReply(path, true)),
-      (x) => ({ stat: x.stat, watch: x.watch! })
-    )
+    submit({ type: Op.exists, path: conn.toServer(path), watch: true }, existsWatchReply(path))
 
-  const getData: Client["getData"] = (path) =>
-    submit(
-      { type: Op.getData, path: conn.toServer(path), watch: false },
-      ok(path, (r) => ({ data: r.buffer(), stat: readStat(r) }))
-    )
+  const getData: Client["getData"] = (path) => submitCall(calls.getData(path))
 
   const getDataWatch: Client["getDataWatch"] = (path) => {
     const serverPath = conn.toServer(path)
@@ -119,11 +160,9 @@ export const makeClient = (conn: Connection, hooks: DriverHooks): Client => {
     )
   }
 
-  const setData: Client["setData"] = (path, data, version = -1) =>
-    submit({ type: Op.setData, path: conn.toServer(path), data: toBytes(data), version }, ok(path, readStat))
+  const setData: Client["setData"] = (path, data, version = -1) => submitCall(calls.setData(path, data, version))
 
-  const getChildren: Client["getChildren"] = (path) =>
-    submit({ type: Op.getChildren, path: conn.toServer(path), watch: false }, ok(path, readStrings))
+  const getChildren: Client["getChildren"] = (path) => submitCall(calls.getChildren(path))
 
   const getChildrenWatch: Client["getChildrenWatch"] = (path) => {
     const serverPath = conn.toServer(path)
@@ -247,7 +286,7 @@ export const makeClient = (conn: Connection, hooks: DriverHooks): Client => {
         }))
     )
 
-  const sync: Client["sync"] = (path) => submit({ type: Op.sync, path: conn.toServer(path) }, ok(path, () => undefined))
+  const sync: Client["sync"] = (path) => submit({ type: Op.sync, path: conn.toServer(path) }, ok(path, noResult))
 
   const getACL: Client["getACL"] = (path) =>
     submit({ type: Op.getACL, path: conn.toServer(path) }, ok(path, (r) => ({ acl: readACLs(r), stat: readStat(r) })))
@@ -276,7 +315,7 @@ export const makeClient = (conn: Connection, hooks: DriverHooks): Client => {
 
   const getConfig: Client["getConfig"] = submit(
     { type: Op.getData, path: "/zookeeper/config", watch: false },
-    ok("/zookeeper/config", (r) => ({ data: r.buffer(), stat: readStat(r) }))
+    ok("/zookeeper/config", readData)
   )
 
   const addWatch: Client["addWatch"] = (path, mode = "Persistent") =>
@@ -313,13 +352,13 @@ export const makeClient = (conn: Connection, hooks: DriverHooks): Client => {
   const checkWatches: Client["checkWatches"] = (path, kind) =>
     submit(
       { type: Op.checkWatches, path: conn.toServer(path), watcherType: watcherTypes[kind] },
-      ok(path, () => undefined)
+      ok(path, noResult)
     )
 
   const request: Client["request"] = (op, body = emptyBytes) =>
     conn.submit(op, body, (err, r, zxid, xid) => Exit.succeed({ xid, zxid, err, body: r.bytes.slice(r.pos, r.end) }))
 
-  return {
+  const client: Client = {
     create,
     createWithStat,
     delete: remove,
@@ -354,4 +393,6 @@ export const makeClient = (conn: Connection, hooks: DriverHooks): Client => {
       if (conn.link !== null) conn.drop(conn.link, "dropped by client (dropConnection)")
     })
   }
+  directs.set(client, { conn, calls })
+  return client
 }

@@ -20,7 +20,8 @@ import * as Retry from "../Retry.js"
 import * as Session from "../Session.js"
 import * as Typed from "../Typed.js"
 import * as ZooKeeper from "../ZooKeeper.js"
-import { acquire, background, type CallOptions, closeScope, type Handle, newScope, run } from "./run.js"
+import { type Call, type Calls, type Direct, directOf } from "../internal/operations.js"
+import { acquire, background, type CallOptions, closeScope, type Handle, newScope, run, runCall } from "./run.js"
 import { Recipes } from "./recipes.js"
 
 /** A watch callback: called once with the event (or the reason the watch ended). */
@@ -43,10 +44,12 @@ export interface PersistentWatch extends Handle, EventEmitter {}
 export class Client extends EventEmitter {
   /** The recipes (locks, elections, queues, caches) on this client. */
   readonly recipes: Recipes
+  private readonly direct: Direct | undefined
 
   /** Use `connect`. */
   constructor(readonly effect: ZooKeeper.Client, private readonly scope: Scope.CloseableScope) {
     super()
+    this.direct = directOf(effect)
     this.recipes = new Recipes(effect)
     const states = Session.connectionStates(effect).pipe(
       Stream.runForEach((state) =>
@@ -61,7 +64,7 @@ export class Client extends EventEmitter {
 
   /** Creates a node; returns its path (with the sequence suffix for sequential modes). */
   create(path: string, data?: Data, options: CreateOptions & CallOptions = {}): Promise<string> {
-    return run(this.effect.create(path, data, options), options)
+    return this.plain((c) => c.create(path, data, options), () => this.effect.create(path, data, options), options)
   }
 
   /** Creates a node in protected mode (safe to retry after a ConnectionLoss); returns path and Stat. */
@@ -85,12 +88,14 @@ export class Client extends EventEmitter {
 
   /** Deletes a node (version -1, the default, matches any). */
   delete(path: string, version = -1, options: CallOptions = {}): Promise<void> {
-    return run(this.effect.delete(path, version), options)
+    return this.plain((c) => c.delete(path, version), () => this.effect.delete(path, version), options)
   }
 
   /** The node's Stat, or null if it does not exist. */
   async exists(path: string, options: ReadOptions = {}): Promise<Stat | null> {
-    if (options.watcher === undefined) return Option.getOrNull(await run(this.effect.exists(path), options))
+    if (options.watcher === undefined) {
+      return Option.getOrNull(await this.plain((c) => c.exists(path), () => this.effect.exists(path), options))
+    }
     const { stat, watch } = await run(this.effect.existsWatch(path), options)
     this.deliver(watch, options.watcher)
     return Option.getOrNull(stat)
@@ -98,7 +103,7 @@ export class Client extends EventEmitter {
 
   /** The node's data and Stat. */
   async getData(path: string, options: ReadOptions = {}): Promise<{ data: Uint8Array | null; stat: Stat }> {
-    if (options.watcher === undefined) return run(this.effect.getData(path), options)
+    if (options.watcher === undefined) return this.plain((c) => c.getData(path), () => this.effect.getData(path), options)
     const { data, stat, watch } = await run(this.effect.getDataWatch(path), options)
     this.deliver(watch, options.watcher)
     return { data, stat }
@@ -111,7 +116,7 @@ export class Client extends EventEmitter {
 
   /** Replaces the node's data (version -1, the default, matches any). */
   setData(path: string, data: Data, version = -1, options: CallOptions = {}): Promise<Stat> {
-    return run(this.effect.setData(path, data, version), options)
+    return this.plain((c) => c.setData(path, data, version), () => this.effect.setData(path, data, version), options)
   }
 
   /** Stores `value` encoded with a Schema. */
@@ -121,7 +126,9 @@ export class Client extends EventEmitter {
 
   /** The node's children names. */
   async getChildren(path: string, options: ReadOptions = {}): Promise<ReadonlyArray<string>> {
-    if (options.watcher === undefined) return run(this.effect.getChildren(path), options)
+    if (options.watcher === undefined) {
+      return this.plain((c) => c.getChildren(path), () => this.effect.getChildren(path), options)
+    }
     const { children, watch } = await run(this.effect.getChildrenWatch(path), options)
     this.deliver(watch, options.watcher)
     return children
@@ -175,6 +182,11 @@ export class Client extends EventEmitter {
   /** Closes the session: ephemerals go, later calls reject with SessionExpired("Closed"). */
   close(): Promise<void> {
     return closeScope(this.scope)
+  }
+
+  /** A plain request: straight on the session when this is ezk's client (no fiber), else via Effect. */
+  private plain<A, E>(call: (calls: Calls) => Call<A, E>, effect: () => Effect.Effect<A, E>, options: CallOptions): Promise<A> {
+    return this.direct !== undefined ? runCall(this.direct, call(this.direct.calls), options) : run(effect(), options)
   }
 
   private deliver(watch: ZooKeeper.Watch, watcher: Watcher): void {
