@@ -76,10 +76,13 @@ export class CommittedLog {
     const limit = SyncDecision.txnLogLimitBytes(this.snapshotSizeFactor, snapshotSizeBytes)
     if (limit === undefined || !SyncDecision.needsTxnLog(peerLastZxid, this.items, tree.lastProcessedZxid)) return Effect.succeed(undefined)
     const upTo = this.minZxid(tree.lastProcessedZxid)
-    return store.readLogRange(peerLastZxid, upTo, limit).pipe(
+    // The DIFF sends the committed log's txns too: they count against the same budget.
+    let windowBytes = 0
+    for (const t of this.items) windowBytes += t.raw.length
+    return store.readLogRange(peerLastZxid, upTo, limit - windowBytes).pipe(
       Effect.map((r) => {
         const txns = r.txns.map((t) => ({ zxid: t.zxid, raw: t.entry }))
-        return { sizeBytes: r.bytes, snapshotSizeBytes, read: () => txns }
+        return { sizeBytes: r.bytes + windowBytes, snapshotSizeBytes, read: () => txns }
       }),
       Effect.catchAll((e) => Effect.as(Effect.logWarning(`cannot read the txn log from ${toHex(peerLastZxid)} for a DIFF (SNAP instead): ${e.message}`), undefined))
     )

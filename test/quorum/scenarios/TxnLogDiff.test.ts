@@ -61,6 +61,8 @@ describe("DIFF from the txn log", () => {
     Effect.gen(function* () {
       const ens = yield* Testing.ensemble({ nodes: 3, leader: 3 })
       yield* allServing(ens)
+      // s1 holds a txn, so it lies inside the leader's txn log (as in the DIFF case above).
+      yield* drive(Effect.gen(function* () { const zk = yield* client(ens, "s3:2181"); yield* zk.create("/first", bytes("x")) }), 50)
       const s1 = ens.peers[0]!
       yield* s1.stop
       // 700 creates of 1 KB each (~700 KB of txns) against ~700 KB of data: above 0.33 ×, so SNAP.
