@@ -1,10 +1,13 @@
 /**
  * The leader's in-memory committed log: the last committed proposals as the bytes sent in a
  * PROPOSAL (ZKDatabase.committedLog), seeded from the txns replayed at startup so a restarted
- * leader can still DIFF its followers. The DIFF/TRUNC/SNAP choice itself is the pure
- * `core/SyncDecision`.
+ * leader can still DIFF its followers, and the read of the on-disk txn log for a learner older
+ * than that window. The DIFF/TRUNC/SNAP choice itself is the pure `core/SyncDecision`.
  */
+import { Effect } from "effect"
+import type { Store } from "../storage/Storage.js"
 import type { RawTxn } from "../storage/TxnLog.js"
+import { toHex } from "../wire/Zxid.js"
 import * as SyncDecision from "./core/SyncDecision.js"
 import { follows } from "./core/ZxidOrder.js"
 
@@ -17,12 +20,21 @@ export interface CommittedTxn {
 /** zookeeper.commitLogCount. */
 export const DEFAULT_CAPACITY = 500
 
+/** zookeeper.snapshotSizeFactor: a DIFF from the txn log may send up to this × what a SNAP would. */
+export const DEFAULT_SNAPSHOT_SIZE_FACTOR = 0.33
+
+/** The txn log read for one learner, with the SNAP size its budget was measured against. */
+export interface TxnLogRead extends SyncDecision.TxnLogSource<CommittedTxn> {
+  readonly snapshotSizeBytes: number
+}
+
 export class CommittedLog {
   private items: Array<CommittedTxn>
 
   constructor(
     recent: ReadonlyArray<RawTxn>,
-    readonly capacity = DEFAULT_CAPACITY
+    readonly capacity = DEFAULT_CAPACITY,
+    readonly snapshotSizeFactor = DEFAULT_SNAPSHOT_SIZE_FACTOR
   ) {
     this.items = []
     for (const t of recent.slice(-capacity)) this.add({ zxid: t.zxid, raw: t.entry })
@@ -43,12 +55,48 @@ export class CommittedLog {
     if (this.items.length > this.capacity * 2) this.items = this.items.slice(-this.capacity)
   }
 
+  minZxid(lastProcessedZxid: number): number {
+    return SyncDecision.minCommitted(this.items, lastProcessedZxid)
+  }
+
   /** Forgets everything (the tree was replaced or truncated). */
   clear(): void {
     this.items = []
   }
 
-  decide(peerLastZxid: number, lastProcessedZxid: number): SyncDecision.SyncDecision<CommittedTxn> {
-    return SyncDecision.decide({ peerLastZxid, lastProcessedZxid, committedLog: this.items, snapshotSizeFactor: -1, snapshotSizeBytes: 0 })
+  /**
+   * The txns a learner below this window needs from the txn log on disk, read up to the window's
+   * start within the size budget; undefined when it is not below the window, the factor disables
+   * it, or the log cannot be read (SNAP then). What a SNAP would send is measured by the tree's
+   * data size: ezk peers snapshot only on SNAP, so a snapshot file may be missing or stale.
+   */
+  readTxnLog(store: Store, peerLastZxid: number): Effect.Effect<TxnLogRead | undefined> {
+    const tree = store.tree
+    const snapshotSizeBytes = tree.approximateDataSize
+    const limit = SyncDecision.txnLogLimitBytes(this.snapshotSizeFactor, snapshotSizeBytes)
+    if (limit === undefined || !SyncDecision.needsTxnLog(peerLastZxid, this.items, tree.lastProcessedZxid)) return Effect.succeed(undefined)
+    const upTo = this.minZxid(tree.lastProcessedZxid)
+    // The DIFF sends the committed log's txns too: they count against the same budget.
+    let windowBytes = 0
+    for (const t of this.items) windowBytes += t.raw.length
+    return store.readLogRange(peerLastZxid, upTo, limit - windowBytes).pipe(
+      Effect.map((r) => {
+        const txns = r.txns.map((t) => ({ zxid: t.zxid, raw: t.entry }))
+        return { sizeBytes: r.bytes + windowBytes, snapshotSizeBytes, read: () => txns }
+      }),
+      Effect.catchAll((e) => Effect.as(Effect.logWarning(`cannot read the txn log from ${toHex(peerLastZxid)} for a DIFF (SNAP instead): ${e.message}`), undefined))
+    )
+  }
+
+  /** The choice for a learner at peerLastZxid, with what `readTxnLog` returned for it (just before). */
+  decide(peerLastZxid: number, lastProcessedZxid: number, txnLog?: TxnLogRead): SyncDecision.SyncDecision<CommittedTxn> {
+    return SyncDecision.decide({
+      peerLastZxid,
+      lastProcessedZxid,
+      committedLog: this.items,
+      snapshotSizeFactor: this.snapshotSizeFactor,
+      snapshotSizeBytes: txnLog?.snapshotSizeBytes ?? 0,
+      ...(txnLog !== undefined ? { txnLog } : {})
+    })
   }
 }

@@ -31,6 +31,7 @@ import {
 import * as Zxid from "../wire/Zxid.js"
 import * as Discovery from "./core/Discovery.js"
 import { ProposalTracker } from "./core/ProposalTracker.js"
+import type { TxnLogRead } from "./CommittedLog.js"
 import { Flaws } from "./Flaws.js"
 import * as LogSync from "./LogSync.js"
 import * as PacketChannel from "./PacketChannel.js"
@@ -181,9 +182,9 @@ export const run = (ctx: PeerContext): Effect.Effect<never, PeerError, Scope.Sco
      * the same turn. A SNAP's snapshot is returned to be streamed: the packets queued here and the
      * broadcast from now on wait behind it in the channel.
      */
-    const syncLearner = (l: LearnerHandle, peerLast: number, newEpoch: number): { readonly kind: string; readonly snapshot: SnapshotToSend | null } => {
+    const syncLearner = (l: LearnerHandle, peerLast: number, newEpoch: number, txnLog: TxnLogRead | undefined): { readonly kind: string; readonly snapshot: SnapshotToSend | null } => {
       const lastProcessed = ctx.store.tree.lastProcessedZxid
-      const decision = committedLog.decide(peerLast, lastProcessed)
+      const decision = committedLog.decide(peerLast, lastProcessed, txnLog)
       let kind: string
       let snapshot: SnapshotToSend | null = null
       if (decision.kind === "SNAP") {
@@ -192,7 +193,8 @@ export const run = (ctx: PeerContext): Effect.Effect<never, PeerError, Scope.Sco
         // Taken now, with the zxid in the SNAP packet: every txn after it reaches the learner as broadcast.
         snapshot = { encoder: SnapStream.encoder(ctx.store.tree), raw: l.channel.stream() }
       } else {
-        kind = `${decision.kind} ${Zxid.toHex(decision.zxid)} + ${decision.proposals.length} txns`
+        const fromDisk = txnLog !== undefined && decision.proposals.length > 0 && decision.proposals[0]!.zxid < committedLog.minZxid(lastProcessed)
+        kind = `${decision.kind} ${Zxid.toHex(decision.zxid)} + ${decision.proposals.length} txns${fromDisk ? " (from the txn log)" : ""}`
         l.channel.send(packet(decision.kind === "DIFF" ? PacketType.DIFF : PacketType.TRUNC, decision.zxid))
         for (const t of decision.proposals) {
           if (l.observer) l.channel.send(packet(PacketType.INFORM, t.zxid, t.raw))
@@ -301,7 +303,10 @@ export const run = (ctx: PeerContext): Effect.Effect<never, PeerError, Scope.Sco
         if (ack.type !== PacketType.ACKEPOCH) return yield* new PeerError({ phase: "discovery", detail: `${l.sid} sent ${packetTypeName(ack.type)} instead of ACKEPOCH` })
         yield* discover({ _tag: "AckEpoch", sid: l.sid, currentEpoch: readIntData(ack.data), lastZxid: ack.zxid })
         yield* Deferred.await(epochAcked)
-        const { kind, snapshot } = syncLearner(l, ack.zxid, newEpoch)
+        // Read before the decision, which then runs in one turn with the learner's registration; the
+        // decision checks the read still reaches the committed log, which may have moved meanwhile.
+        const txnLog = yield* committedLog.readTxnLog(ctx.store, ack.zxid)
+        const { kind, snapshot } = syncLearner(l, ack.zxid, newEpoch, txnLog)
         yield* Effect.logInfo(`leader ${ctx.sid}: syncing ${observer ? "observer" : "follower"} ${l.sid} (last zxid ${Zxid.toHex(ack.zxid)}) with ${kind}`)
         if (snapshot !== null) yield* streamSnapshot(l, snapshot)
 

@@ -174,7 +174,17 @@ export const run = (ctx: PeerContext, leader: Member, kind: LearnerKind): Effect
             return false
           })
         case "LoadSnapshot":
-          return Effect.as(receiveSnapshot(o.zxid), false)
+          return Effect.gen(function* () {
+            // Txns logged past the snapshot are not the leader's history: replayed after a restart
+            // they would come back in front of it. Drop them, as a TRUNC would.
+            if (ctx.store.log.lastAppendedZxid > o.zxid) {
+              yield* ctx.store.log.sync.pipe(Effect.mapError(storage("txn log")))
+              const cut = yield* ctx.store.truncateLog(o.zxid).pipe(Effect.mapError(storage(`dropping logged txns past the SNAP at ${Zxid.toHex(o.zxid)}`)))
+              yield* Effect.logInfo(`learner ${ctx.sid}: SNAP at ${Zxid.toHex(o.zxid)} below its log: dropped the txns after it (${[cut.truncated, ...cut.deleted].filter((f) => f !== null).join(", ")})`)
+            }
+            yield* receiveSnapshot(o.zxid)
+            return false
+          })
         case "Apply":
           toApply.push(o.proposal)
           return Effect.succeed(false)

@@ -139,7 +139,7 @@ export const makeView = (core: ServerCore, config: ZkConfig, store: ViewStore, e
       }
     }),
     traceMask: () => traceMask,
-    digestLog: () => [],
+    digestLog: () => core.tree.digestLog.entries(),
     resetConnectionStats: Effect.sync(() => {
       for (const c of core.connections) c.resetStats()
     }),

@@ -73,6 +73,8 @@ export interface Store {
   readonly truncateLog: (zxid: number) => Effect.Effect<TxnLog.TruncateResult, DiskError | TxnLog.LogCorrupt>
   /** Logged txns from `fromZxid` on, raw (DIFF sync, committedLog refill). */
   readonly readLog: (fromZxid: number, limit?: number) => Effect.Effect<ReadonlyArray<TxnLog.RawTxn>, DiskError | TxnLog.LogCorrupt>
+  /** Logged txns of [fromZxid, toZxid] within a byte budget (a leader's DIFF from its txn log). */
+  readonly readLogRange: (fromZxid: number, toZxid: number, maxBytes: number) => Effect.Effect<TxnLog.TxnRange, DiskError | TxnLog.LogCorrupt>
   /** Writes the SNAP stream a learner receives as `snapshot.<zxid>` while it arrives (SnapStream.receive). */
   readonly receiveSnapshot: (zxid: number) => Effect.Effect<SnapStream.SnapshotSink, DiskError, Scope.Scope>
   /** Uses another tree from now on (a learner after SNAP); the caller snapshots it. */
@@ -132,6 +134,7 @@ export const open = (config: StorageConfig): Effect.Effect<Store, OpenError, Dis
           })
         ),
       readLog: (fromZxid, limit) => provide(TxnLog.readFrom(logDir, fromZxid, limit)),
+      readLogRange: (fromZxid, toZxid, maxBytes) => provide(TxnLog.readRange(logDir, fromZxid, toZxid, maxBytes)),
       receiveSnapshot: (zxid) => Effect.provideService(SnapStream.receive(snapDir, zxid), Disk, disk),
       replaceTree: (next) => {
         tree = next

@@ -149,6 +149,36 @@ export const readFrom = (dir: string, fromZxid: number, limit = Infinity): Effec
     )
   })
 
+/** Logged txns of a zxid range, read within a byte budget (`readRange`). */
+export interface TxnRange {
+  /** The txns kept, in order (none once the budget was exceeded). */
+  readonly txns: ReadonlyArray<RawTxn>
+  /** Entry bytes of the txns in range seen so far; above the budget when reading stopped early. */
+  readonly bytes: number
+}
+
+/**
+ * Txns with fromZxid <= zxid <= toZxid, in order, for a DIFF from the log: files are read in chunks
+ * and reading stops at the first file past `toZxid`, or once the entries exceed `maxBytes` (then
+ * nothing is kept: the caller will not use them), so memory stays within the budget.
+ */
+export const readRange = (dir: string, fromZxid: number, toZxid: number, maxBytes: number): Effect.Effect<TxnRange, DiskError | LogCorrupt, Disk> =>
+  Effect.gen(function* () {
+    let txns: Array<RawTxn> = []
+    let bytes = 0
+    const keep = (r: LogRecord): void => {
+      if (r.zxid > toZxid || bytes > maxBytes) return
+      bytes += r.entry.length
+      if (bytes > maxBytes) txns = []
+      else txns.push({ zxid: r.zxid, entry: r.entry.slice() })
+    }
+    for (const file of selectLogs(yield* listLogs(dir), fromZxid)) {
+      if (file.zxid > toZxid || bytes > maxBytes) break
+      yield* scanFile(dir, file.name, fromZxid, keep)
+    }
+    return { txns, bytes }
+  })
+
 /**
  * Cuts a torn tail so that only whole records remain: the file is truncated right after its last
  * good record, or deleted when it holds none. Both ezk and ZooKeeper then read it to a clean end,

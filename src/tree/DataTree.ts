@@ -7,7 +7,7 @@ import type { ACL, Stat } from "../wire/ClientRecords.js"
 import { Err, Op } from "../wire/Codes.js"
 import type { Txn, TxnHeader } from "../wire/TxnRecords.js"
 import { AclCache, OPEN_ACL_REF } from "./AclCache.js"
-import { nodeDigest, TreeDigest } from "./Digest.js"
+import { DigestLog, nodeDigest, TreeDigest } from "./Digest.js"
 import { childPath, nameOf, parentOf } from "./Paths.js"
 import { WatchManager } from "./WatchManager.js"
 import { CONTAINER_OWNER, kindOfOwner, NO_OWNER, nodeStat, ttlOwner, ZNode } from "./ZNode.js"
@@ -50,6 +50,8 @@ export class DataTree {
   readonly sessions = new Map<bigint, number>()
   readonly watches = new WatchManager()
   readonly digest = new TreeDigest()
+  /** Digests of every 128th zxid applied here (the `hash` four-letter word). */
+  readonly digestLog = new DigestLog()
   lastProcessedZxid = 0
   /** Sum of path lengths and data sizes (mntr zk_approximate_data_size), kept as nodes change. */
   approximateDataSize = 0
@@ -158,6 +160,7 @@ export class DataTree {
     // A fuzzy snapshot may already contain this create; still move the parent's cversion forward (storage.md §5).
     if (txn.type === Op.create && result.err === Err.NodeExists) this.bumpParent(parentOf(txn.path), txn.parentCVersion, header.zxid)
     if (header.zxid > this.lastProcessedZxid) this.lastProcessedZxid = header.zxid
+    if (this.options.digestEnabled) this.digestLog.record(header.zxid, this.digest)
     return result
   }
 

@@ -67,3 +67,30 @@ export class TreeDigest {
     return BigInt.asIntN(64, (BigInt(this.hi) << 32n) | BigInt(this.lo))
   }
 }
+
+/** One `hash` line: the tree digest right after the txn `zxid`. */
+export interface ZxidDigest {
+  readonly zxid: number
+  readonly digest: bigint
+}
+
+/** A digest every this many zxids (0x80, so entries line up across servers: DataTree.DIGEST_LOG_INTERVAL). */
+export const DIGEST_LOG_INTERVAL = 128
+/** The most entries kept, oldest dropped first (DataTree.DIGEST_LOG_LIMIT). */
+export const DIGEST_LOG_LIMIT = 1024
+
+/** The recent history of tree digests the `hash` command prints, for comparing servers. */
+export class DigestLog {
+  private readonly items: Array<ZxidDigest> = []
+
+  /** Called after the txn `zxid` is applied (a multi counts once). */
+  record(zxid: number, digest: TreeDigest): void {
+    if (zxid % DIGEST_LOG_INTERVAL !== 0) return
+    this.items.push({ zxid, digest: digest.value })
+    if (this.items.length > DIGEST_LOG_LIMIT) this.items.shift()
+  }
+
+  entries(): ReadonlyArray<ZxidDigest> {
+    return this.items
+  }
+}

@@ -362,3 +362,30 @@ describe("crash recovery on the memory disk", () => {
     })
   )
 })
+
+describe("TxnLog.readRange (a leader's DIFF from its txn log)", () => {
+  it.effect("keeps the txns of [from, to] across rolled files, and nothing once they exceed the byte budget", () =>
+    Effect.gen(function* () {
+      const s = setup()
+      const w = new TxnLog.TxnLogWriter(s.disk, { dir, preAllocSizeBytes: 4096 })
+      const r = rng(5)
+      for (let i = 0; i < 4; i++) w.appendEntry(s.driver.random(r))
+      w.roll()
+      for (let i = 0; i < 4; i++) w.appendEntry(s.driver.random(r))
+      w.roll()
+      for (let i = 0; i < 4; i++) w.appendEntry(s.driver.random(r))
+      yield* w.sync
+      const all = yield* readAll(s.disk)
+      const bytesOf = (txns: ReadonlyArray<TxnLog.RawTxn>) => txns.reduce((n, t) => n + t.entry.length, 0)
+      const inRange = all.filter((t) => t.zxid >= 3 && t.zxid <= 6)
+      const within = yield* s.provide(TxnLog.readRange(dir, 3, 6, 1 << 20))
+      assert.deepStrictEqual(within.txns.map((t) => t.zxid), [3, 4, 5, 6])
+      assert.deepStrictEqual(within.txns.map((t) => [...t.entry]), inRange.map((t) => [...t.entry]))
+      assert.strictEqual(within.bytes, bytesOf(inRange))
+      // A budget one byte short: over it, and no txns kept.
+      const over = yield* s.provide(TxnLog.readRange(dir, 3, 6, bytesOf(inRange) - 1))
+      assert.deepStrictEqual(over.txns, [])
+      assert.isAbove(over.bytes, bytesOf(inRange) - 1)
+    })
+  )
+})

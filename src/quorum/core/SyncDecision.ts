@@ -18,9 +18,13 @@ export interface HasZxid {
   readonly zxid: Zxid.Zxid
 }
 
-/** The on-disk txn log as seen from the learner's last zxid; read only when the size check passes. */
+/**
+ * The on-disk txn log as seen from the learner's last zxid; used only when the size check passes.
+ * ZooKeeper compares the length of the log files, preallocation padding included (64 MiB each), so
+ * it rarely passes; ezk counts the bytes of the txns themselves, which is what a DIFF sends.
+ */
 export interface TxnLogSource<P extends HasZxid> {
-  /** Total size of the log files that would be read (from the one holding peerLastZxid on). */
+  /** Bytes of the logged txns from peerLastZxid on (a reader may stop counting past `txnLogLimitBytes`). */
   readonly sizeBytes: number
   /** Proposals in zxid order; if the first is past peerLastZxid the log cannot be used (→ SNAP). */
   readonly read: () => Iterable<P>
@@ -35,7 +39,7 @@ export interface SyncInput<P extends HasZxid> {
   readonly committedLog: ReadonlyArray<P>
   /** `zookeeper.snapshotSizeFactor` (0.33 by default); negative disables syncing from the txn log. */
   readonly snapshotSizeFactor: number
-  /** Size of the newest snapshot file: the txn log is read only if it is at most factor × this. */
+  /** What a SNAP would send (ZooKeeper: the newest snapshot file): the txn log is used only up to factor × this. */
   readonly snapshotSizeBytes: number
   readonly txnLog?: TxnLogSource<P>
   /** `forceSnapSync` (a test flag in ZooKeeper). */
@@ -87,11 +91,26 @@ const walk = <P extends HasZxid>(acc: Walk<P>, items: Iterable<P>, peerLastZxid:
   return queued
 }
 
+/**
+ * How many bytes of txns a DIFF from the txn log may send (ZKDatabase.calculateTxnLogSizeLimit), or
+ * undefined when syncing from the txn log is disabled (a negative factor).
+ */
+export const txnLogLimitBytes = (snapshotSizeFactor: number, snapshotSizeBytes: number): number | undefined =>
+  snapshotSizeFactor < 0 ? undefined : snapshotSizeFactor * snapshotSizeBytes
+
+/** The committed log's oldest zxid, or lastProcessedZxid when it is empty (ZooKeeper's minCommittedLog). */
+export const minCommitted = (committedLog: ReadonlyArray<HasZxid>, lastProcessedZxid: Zxid.Zxid): Zxid.Zxid =>
+  committedLog.length > 0 ? committedLog[0]!.zxid : lastProcessedZxid
+
+/** Whether a learner at peerLastZxid lies below the committed log, so only the txn log could DIFF it. */
+export const needsTxnLog = (peerLastZxid: Zxid.Zxid, committedLog: ReadonlyArray<HasZxid>, lastProcessedZxid: Zxid.Zxid): boolean =>
+  peerLastZxid < minCommitted(committedLog, lastProcessedZxid)
+
 /** Chooses how to bring a learner from peerLastZxid to the leader's committed history. */
 export const decide = <P extends HasZxid>(input: SyncInput<P>): SyncDecision<P> => {
   const { committedLog: log, lastProcessedZxid: last, peerLastZxid: peer } = input
   const snap: SyncDecision<P> = { kind: "SNAP", zxid: last, proposals: [] }
-  const min = log.length > 0 ? log[0]!.zxid : last
+  const min = minCommitted(log, last)
   const max = log.length > 0 ? log[log.length - 1]!.zxid : last
   assert(min <= max, "the committed log is in zxid order")
 
@@ -102,8 +121,7 @@ export const decide = <P extends HasZxid>(input: SyncInput<P>): SyncDecision<P> 
   const acc: Walk<P> = { op: undefined, proposals: [] }
   if (min <= peer && peer <= max) {
     walk(acc, log, peer, undefined, max)
-  } else if (peer < min && input.snapshotSizeFactor >= 0 && input.txnLog !== undefined &&
-    input.txnLog.sizeBytes <= input.snapshotSizeFactor * input.snapshotSizeBytes) {
+  } else if (peer < min && input.txnLog !== undefined && input.txnLog.sizeBytes <= (txnLogLimitBytes(input.snapshotSizeFactor, input.snapshotSizeBytes) ?? -1)) {
     const txns = [...input.txnLog.read()]
     // A log that starts after the peer's zxid cannot show what the peer has (FileTxnSnapLog checks the same).
     if (txns.length === 0 || txns[0]!.zxid > peer) return snap

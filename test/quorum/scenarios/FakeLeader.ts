@@ -10,9 +10,12 @@ import { type Socket, Transport } from "../../../src/net/Transport.js"
 import * as PacketChannel from "../../../src/quorum/PacketChannel.js"
 import * as QuorumServer from "../../../src/quorum/QuorumServer.js"
 import * as Testing from "../../../src/quorum/Testing.js"
+import * as SnapStream from "../../../src/storage/SnapStream.js"
+import { DataTree } from "../../../src/tree/DataTree.js"
 import type { ACL } from "../../../src/wire/ClientRecords.js"
 import { Op } from "../../../src/wire/Codes.js"
 import { PacketType, packetTypeName, PROTOCOL_VERSION, type QuorumPacket, writeIntData, writeProposal } from "../../../src/wire/Quorum.js"
+import { readTxnEntry } from "../../../src/wire/TxnRecords.js"
 import * as Zxid from "../../../src/wire/Zxid.js"
 
 /** Runs `eff` (forked) while advancing TestClock in small steps, until it completes. */
@@ -41,11 +44,23 @@ export const createEntry = (zxid: number, path: string): Uint8Array =>
 
 export const proposal = (zxid: number, path: string) => packet(PacketType.PROPOSAL, zxid, createEntry(zxid, path))
 
+/** A leader's tree holding the creates of `paths` at `zxids` (what it SNAPs a learner with). */
+export const treeOf = (...created: ReadonlyArray<readonly [zxid: number, path: string]>): DataTree => {
+  const tree = new DataTree({ extendedTypes: false, digestEnabled: true })
+  for (const [zxid, path] of created) {
+    const e = readTxnEntry(createEntry(zxid, path))
+    tree.processTxn(e.header, e.txn)
+  }
+  return tree
+}
+
 export const z = Zxid.make
 
 /** One connection from the follower, seen from the fake leader's side. */
 export interface LeaderSide {
   readonly send: (...packets: ReadonlyArray<QuorumPacket>) => void
+  /** SNAP at `zxid` followed by the snapshot stream of `tree` (the packets sent next wait behind it). */
+  readonly sendSnap: (zxid: number, tree: DataTree) => Effect.Effect<void>
   /** The next packet from the follower (skipping its PINGs), or null when the connection closed. */
   readonly recv: Effect.Effect<QuorumPacket | null>
   readonly close: Effect.Effect<void>
@@ -120,6 +135,11 @@ export const make = (): Effect.Effect<Harness, never, Scope.Scope> =>
       )
       return {
         send: (...packets: ReadonlyArray<QuorumPacket>) => packets.forEach((p) => channel.send(p)),
+        sendSnap: (zxid: number, tree: DataTree) => {
+          channel.send(packet(PacketType.SNAP, zxid))
+          const raw = channel.stream()
+          return drive(SnapStream.send(SnapStream.encoder(tree), raw.write)).pipe(Effect.orDie, Effect.tap(() => raw.end()))
+        },
         recv,
         close: channel.close
       } satisfies LeaderSide
