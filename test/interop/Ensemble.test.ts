@@ -46,12 +46,19 @@ describe.skipIf(noEzkBuild())("a 3-node ensemble of ezk processes", () => {
   afterAll(() => ens?.stopAll())
 
   it("elects exactly one leader; the others follow", async () => {
-    const leader = await ens.leader()
-    const modes = await Promise.all([1, 2, 3].map((sid) => ens.mode(sid)))
-    assert.deepStrictEqual(
-      modes,
-      [1, 2, 3].map((sid) => (sid === leader ? "leader" : "follower"))
-    )
+    // Settles within a bound: under a loaded test run (tickTime 500) a follower that just logged
+    // "serving" can still be dropped for lagging and resync once, answering srvr without a Mode.
+    const deadline = Date.now() + 15_000
+    for (;;) {
+      const leader = await ens.leader()
+      const modes = await Promise.all([1, 2, 3].map((sid) => ens.mode(sid)))
+      const expected = [1, 2, 3].map((sid) => (sid === leader ? "leader" : "follower"))
+      if (Date.now() > deadline || modes.every((m, i) => m === expected[i])) {
+        assert.deepStrictEqual(modes, expected)
+        return
+      }
+      await sleep(100)
+    }
   })
 
   it.skipIf(noKazoo())("kazoo writes through the ensemble; every peer has it", async () => {
