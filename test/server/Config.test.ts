@@ -533,6 +533,14 @@ describe("ensemble configuration (QuorumPeerConfig rules)", () => {
     const retry = ok("dataDir=/d\ninitLimit=5\nsyncLimit=2\nelectionPortBindRetry=-1\n" + three)
     assert.strictEqual(retry.config.quorum.electionPortBindRetry, 3)
     assert.deepStrictEqual(retry.notes.map((n) => n.message), ["zoo.cfg:4: electionPortBindRetry=-1 must be >= 0; using 3, as ZooKeeper does"])
+    // snapshotSizeFactor (the txn-log DIFF budget): default 0.33, the system-property spelling, negative = off.
+    const base = "dataDir=/d\ninitLimit=5\nsyncLimit=2\n" + three
+    assert.strictEqual(ok(base).config.quorum.snapshotSizeFactor, 0.33)
+    assert.strictEqual(ok(base + "zookeeper.snapshotSizeFactor=-1\n").config.quorum.snapshotSizeFactor, -1)
+    assert.strictEqual(ok(base + "snapshotSizeFactor=0.5\n").config.quorum.snapshotSizeFactor, 0.5)
+    const bad = ok(base + "snapshotSizeFactor=lots\n")
+    assert.strictEqual(bad.config.quorum.snapshotSizeFactor, 0.33)
+    assert.deepStrictEqual(bad.notes.map((n) => n.message), [`zoo.cfg:${base.split("\n").length}: snapshotSizeFactor=lots is not a number; using 0.33`])
     assert.match(Either.flip(Ensemble.resolve(ok(MIN).config, 1)).pipe(Either.getOrThrow).message, /has no server\.N peers: not an ensemble/)
   })
 

@@ -39,6 +39,7 @@ const CFG_KEYS = new Set([
 /** Keys ezk applies, or keeps for the quorum work, beyond CFG_KEYS (system-property style). */
 const APPLIED_KEYS = new Set([
   "snapCount",
+  "snapshotSizeFactor",
   "4lw.commands.whitelist",
   "extendedTypesEnabled",
   "jute.maxbuffer",

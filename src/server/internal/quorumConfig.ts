@@ -45,6 +45,11 @@ export interface QuorumConfig {
   /** Cap of the doubling notification timeout in ms (`fastleader.maxNotificationInterval`, 60000). */
   readonly maxNotificationIntervalMs: number
   readonly standaloneEnabled: boolean
+  /**
+   * A leader may DIFF a learner from its txn log while the txns weigh at most this × the data a SNAP
+   * would send; negative: never (`zookeeper.snapshotSizeFactor`, default 0.33).
+   */
+  readonly snapshotSizeFactor: number
 }
 
 const QUORUM_SPEC_HELP = "expected host:quorumPort:electionPort[:participant|observer][;[clientHost:]clientPort]"
@@ -161,6 +166,16 @@ const decodeElection = (r: SettingReader): Parsed<ElectionSettings> =>
     return { electionAlg, cnxTimeoutMs, electionPortBindRetry, minNotificationIntervalMs, maxNotificationIntervalMs }
   })
 
+/** Java's Double.parseDouble forms; anything else warns and keeps the default, as ZooKeeper does. */
+const decodeSnapshotSizeFactor = (r: SettingReader): number => {
+  const s = r.get("snapshotSizeFactor")
+  if (s === undefined) return 0.33
+  const v = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?[dDfF]?$/.test(s.value) ? Number.parseFloat(s.value) : Number.NaN
+  if (Number.isFinite(v)) return v
+  r.notes.push({ level: "Warning", message: `${s.origin}: ${s.key}=${s.value} is not a number; using 0.33` })
+  return 0.33
+}
+
 /**
  * Decodes the quorum keys; with server.N peers, initLimit/syncLimit are required and addresses distinct.
  * A dynamicConfigFile is refused: its server list would be invisible to ezk, which would then start a
@@ -199,6 +214,7 @@ export const decodeQuorum = (r: SettingReader): Parsed<QuorumConfig> =>
       peerType,
       quorumListenOnAllIPs: bool("quorumListenOnAllIPs", false),
       standaloneEnabled,
+      snapshotSizeFactor: decodeSnapshotSizeFactor(r),
       ...(yield* decodeElection(r))
     } satisfies QuorumConfig
   })
