@@ -20,8 +20,6 @@ export interface CommittedTxn {
 /** zookeeper.commitLogCount. */
 export const DEFAULT_CAPACITY = 500
 
-/** zookeeper.snapshotSizeFactor: a DIFF from the txn log may send up to this × what a SNAP would. */
-export const DEFAULT_SNAPSHOT_SIZE_FACTOR = 0.33
 
 /** The txn log read for one learner, with the SNAP size its budget was measured against. */
 export interface TxnLogRead extends SyncDecision.TxnLogSource<CommittedTxn> {
@@ -33,8 +31,9 @@ export class CommittedLog {
 
   constructor(
     recent: ReadonlyArray<RawTxn>,
-    readonly capacity = DEFAULT_CAPACITY,
-    readonly snapshotSizeFactor = DEFAULT_SNAPSHOT_SIZE_FACTOR
+    /** zookeeper.snapshotSizeFactor (QuorumConfig): a DIFF from the txn log may send up to this × what a SNAP would. */
+    readonly snapshotSizeFactor: number,
+    readonly capacity = DEFAULT_CAPACITY
   ) {
     this.items = []
     for (const t of recent.slice(-capacity)) this.add({ zxid: t.zxid, raw: t.entry })

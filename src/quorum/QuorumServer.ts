@@ -108,7 +108,7 @@ export const make = (config: ZkConfig, options: PeerOptions): Effect.Effect<Runn
       setCurrent: (e) => Effect.tap(stored.setCurrent(e), () => onSynced(e))
     }
     const disk = yield* Effect.context<Disk>()
-    const committedLog = new CommittedLog(store.recovery.recentTxns, undefined, config.quorum.snapshotSizeFactor)
+    const committedLog = new CommittedLog(store.recovery.recentTxns, config.quorum.snapshotSizeFactor)
     const reload = Effect.gen(function* () {
       const { snapDir, logDir } = Storage.directories(storageConfig)
       const recovered = yield* Recovery.recover({ snapDir, logDir, tree: treeOptions, keepRecentTxns: COMMIT_LOG_COUNT }).pipe(

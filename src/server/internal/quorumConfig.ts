@@ -166,14 +166,17 @@ const decodeElection = (r: SettingReader): Parsed<ElectionSettings> =>
     return { electionAlg, cnxTimeoutMs, electionPortBindRetry, minNotificationIntervalMs, maxNotificationIntervalMs }
   })
 
+/** ZooKeeper's default `zookeeper.snapshotSizeFactor`. */
+const DEFAULT_SNAPSHOT_SIZE_FACTOR = 0.33
+
 /** Java's Double.parseDouble forms; anything else warns and keeps the default, as ZooKeeper does. */
 const decodeSnapshotSizeFactor = (r: SettingReader): number => {
   const s = r.get("snapshotSizeFactor")
-  if (s === undefined) return 0.33
+  if (s === undefined) return DEFAULT_SNAPSHOT_SIZE_FACTOR
   const v = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?[dDfF]?$/.test(s.value) ? Number.parseFloat(s.value) : Number.NaN
   if (Number.isFinite(v)) return v
-  r.notes.push({ level: "Warning", message: `${s.origin}: ${s.key}=${s.value} is not a number; using 0.33` })
-  return 0.33
+  r.notes.push({ level: "Warning", message: `${s.origin}: ${s.key}=${s.value} is not a number; using ${DEFAULT_SNAPSHOT_SIZE_FACTOR}` })
+  return DEFAULT_SNAPSHOT_SIZE_FACTOR
 }
 
 /**
