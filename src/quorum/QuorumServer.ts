@@ -12,9 +12,10 @@ import * as Recovery from "../storage/Recovery.js"
 import * as Storage from "../storage/Storage.js"
 import * as ClientPort from "../server/ClientPort.js"
 import type { CommitStage } from "../server/commit/CommitStage.js"
+import * as Snapshots from "../server/commit/Snapshots.js"
 import type { ZkConfig } from "../server/Config.js"
 import * as Ensemble from "../server/Ensemble.js"
-import { coreConfig, logRecovery, makeLogger, readJaas } from "../server/Server.js"
+import { autopurge, coreConfig, logRecovery, makeLogger, readJaas } from "../server/Server.js"
 import { ServerCore } from "../server/ServerCore.js"
 import { ServerError } from "../server/ServerError.js"
 import { readTxnEntry } from "../wire/TxnRecords.js"
@@ -138,6 +139,8 @@ export const make = (config: ZkConfig, options: PeerOptions): Effect.Effect<Runn
       Effect.acquireRelease(
         Effect.gen(function* () {
           const core = new ServerCore(cfg, store.tree, stage, coreClock, auth, logger)
+          // In the role's scope: see Snapshots for why a peer snapshots only while it serves.
+          core.onCommitted = (yield* Snapshots.start(store, config.snapCount)).committed
           yield* ClientPort.installFourLetterWords(core, clientConfig, store, clientPort.port).pipe(Effect.provide(disk))
           clientPort.attach(core)
           return core
@@ -168,6 +171,7 @@ export const make = (config: ZkConfig, options: PeerOptions): Effect.Effect<Runn
     }
     clientPort.attach(null)
     yield* ClientPort.startTimers(config, clientPort.current, config.containerCheckIntervalMs)
+    yield* autopurge(config, store)
     const status: Peer.PeerStatus = { state: "LOOKING", leader: null, elections: 0 }
     const electorOf =
       options.elector ??

@@ -6,16 +6,18 @@
  */
 import { readFile } from "node:fs/promises"
 import { resolve as resolvePath } from "node:path"
-import { Context, Duration, Effect, Layer, Runtime, Schedule, type Scope } from "effect"
+import { Context, Effect, Layer, Runtime, type Scope } from "effect"
 import * as AuthProviders from "../auth/Digest.js"
 import { parseServerUsers } from "../auth/Jaas.js"
 import { Disk } from "../disk/Disk.js"
+import * as Purge from "../storage/Purge.js"
 import * as Storage from "../storage/Storage.js"
 import { isQuorum, type ZkConfig } from "./Config.js"
 import * as ClientPort from "./ClientPort.js"
 import type { CoreConfig, CoreLogger } from "./CoreConfig.js"
 import { ServerCore } from "./ServerCore.js"
 import * as GroupCommit from "./commit/GroupCommit.js"
+import * as Snapshots from "./commit/Snapshots.js"
 import { ServerError } from "./ServerError.js"
 
 /** A running server: where it listens and its core (for tests, 4lw and the admin surface). */
@@ -66,6 +68,15 @@ export const readJaas = (path: string, section: string): Effect.Effect<ReadonlyM
   )
 
 /** Effect logging from synchronous core code. */
+/** autopurge.purgeInterval / snapRetainCount over the store's directories (standalone and quorum peers alike). */
+export const autopurge = (config: ZkConfig, store: Storage.Store): Effect.Effect<void, never, Disk | Scope.Scope> =>
+  Purge.schedule({
+    snapDir: store.snapDir,
+    logDir: store.logDir,
+    snapRetainCount: config.autopurgeSnapRetainCount,
+    purgeIntervalHours: config.autopurgePurgeInterval
+  })
+
 export const makeLogger = (runtime: Runtime.Runtime<never>): CoreLogger => {
   const run = Runtime.runSync(runtime)
   return {
@@ -109,7 +120,7 @@ export const make = (config: ZkConfig): Effect.Effect<RunningServer, ServerError
     yield* logRecovery(store.recovery, clock.unsafeCurrentTimeMillis() - recoveryStarted)
 
     let core: ServerCore | null = null
-    const commit = yield* GroupCommit.start(store, config.snapCount, () => core!)
+    const commit = yield* GroupCommit.start(store, () => core!)
     core = new ServerCore(
       cfg,
       store.tree,
@@ -121,14 +132,8 @@ export const make = (config: ZkConfig): Effect.Effect<RunningServer, ServerError
 
     // Session expiry in tick buckets, container/TTL reaping, autopurge.
     yield* ClientPort.startTimers(config, clientPort.current, config.containerCheckIntervalMs)
-    if (config.autopurgePurgeInterval > 0) {
-      yield* store.purge(config.autopurgeSnapRetainCount).pipe(
-        Effect.tapError((e) => Effect.logWarning(`autopurge failed: ${e.message}`)),
-        Effect.ignore,
-        Effect.repeat(Schedule.spaced(Duration.hours(config.autopurgePurgeInterval))),
-        Effect.forkScoped
-      )
-    }
+    yield* autopurge(config, store)
+    core.onCommitted = (yield* Snapshots.start(store, config.snapCount)).committed
 
     // Four-letter words share the registry with the CLI; they answer and close.
     yield* ClientPort.installFourLetterWords(core, config, store, port)

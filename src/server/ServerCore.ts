@@ -126,13 +126,9 @@ export class ServerCore {
     return this.writes.recentWriters
   }
 
-  /** Txns logged since the last snapshot (the shell decides when to snapshot, and resets it). */
-  get txnsSinceSnapshot(): number {
-    return this.writes.txnsSinceSnapshot
-  }
-
-  set txnsSinceSnapshot(n: number) {
-    this.writes.txnsSinceSnapshot = n
+  /** Called after each committed batch with its size (the shell's snapshot schedule counts them). */
+  set onCommitted(f: (txns: number) => void) {
+    this.writes.onCommitted = f
   }
 
   get role(): CommitStage["role"] {

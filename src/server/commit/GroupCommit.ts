@@ -1,8 +1,8 @@
 /**
  * The standalone group-commit loop: one log write (O_DSYNC) per batch, and a batch is acknowledged
- * only after it. Also decides when to snapshot. Runs as a fiber in the server's scope.
+ * only after it. Runs as a fiber in the server's scope.
  */
-import { Clock, Duration, Effect, Random, Schedule, type Scope } from "effect"
+import { Clock, Duration, Effect, Schedule, type Scope } from "effect"
 import type * as Storage from "../../storage/Storage.js"
 import type { ServerCore } from "../ServerCore.js"
 import { StandaloneStage } from "./Standalone.js"
@@ -25,7 +25,6 @@ export interface GroupCommit {
  */
 export const start = (
   store: Storage.Store,
-  snapCount: number,
   core: () => ServerCore
 ): Effect.Effect<GroupCommit, never, Scope.Scope> =>
   Effect.gen(function* () {
@@ -56,29 +55,6 @@ export const start = (
       })
     }).pipe(Effect.uninterruptible)
 
-    // ZooKeeper snapshots after snapCount/2 + rand(snapCount/2) txns, so peers do not snapshot together.
-    const half = Math.max(1, Math.floor(snapCount / 2))
-    const snapThreshold = Effect.map(Random.nextIntBetween(0, half), (r) => half + r)
-    let nextSnapshotAt = yield* snapThreshold
-    let snapshotting = false
-    const maybeSnapshot = Effect.suspend(() => {
-      const c = core()
-      if (snapshotting || c.txnsSinceSnapshot < nextSnapshotAt) return Effect.void
-      snapshotting = true
-      c.txnsSinceSnapshot = 0
-      store.log.roll()
-      return Effect.zipRight(
-        Effect.map(snapThreshold, (n) => void (nextSnapshotAt = n)),
-        store.snapshot
-      ).pipe(
-        Effect.tapError((e) => Effect.logError(`snapshot failed: ${e.message}`)),
-        Effect.ignore,
-        Effect.ensuring(Effect.sync(() => (snapshotting = false))),
-        Effect.forkScoped,
-        Effect.asVoid
-      )
-    })
-
     // A client that writes in a loop sends its next write within tens of µs of its reply; waiting
     // briefly for the writers just answered saves each of them a whole extra sync.
     const gather = Effect.suspend(() => {
@@ -96,7 +72,6 @@ export const start = (
         yield* gather
         yield* work.close
         yield* commitOnce
-        yield* maybeSnapshot
       }
     }).pipe(Effect.forkScoped)
 

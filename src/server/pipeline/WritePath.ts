@@ -47,8 +47,8 @@ export class WritePath {
   recentWriters = 0
   private throttled = false
   private readonly entry = new JuteWriter(64 * 1024)
-  /** Txns logged since the last snapshot (the shell decides when to snapshot). */
-  txnsSinceSnapshot = 0
+  /** Called with the size of each committed batch (the shell's snapshot schedule). */
+  onCommitted: (txns: number) => void = () => {}
 
   constructor(
     private readonly ctx: WritePathContext,
@@ -101,7 +101,6 @@ export class WritePath {
     const d = pending.digest
     const hasDigest = config.digestEnabled && p.txn.type !== Op.error
     if (hasDigest) w.int(DIGEST_VERSION).int(d.hi | 0).int(d.lo | 0)
-    this.txnsSinceSnapshot++
     if (++this.inFlight > config.outstandingLimit && !this.throttled) this.throttle(true)
     const write: PendingWrite = { header: p.header, txn: p.txn, kind, conn, xid, receivedMs, digestHi: d.hi, digestLo: d.lo, hasDigest }
     this.stage.append(write, w.bytes.subarray(0, w.pos))
@@ -123,6 +122,7 @@ export class WritePath {
     if (this.stage.role !== "learner") this.inFlight -= batch.length
     if (this.throttled && this.inFlight <= this.ctx.config.outstandingLimit / 2) this.throttle(false)
     this.ctx.clients.flushAll()
+    this.onCommitted(batch.length)
   }
 
   /** Stops (or resumes) reading from every client while too many writes wait for the disk. */
