@@ -138,10 +138,13 @@ const body = (options: RunOptions, history: History.History): Effect.Effect<RunR
     const later = makePrng(options.seed ^ 0x5bd1e995)
     const nodes = options.nodes ?? 3
     const odds = { ...drawOdds(random, options.faults ?? true, later), ...options.odds }
+    // Half the runs snapshot every few txns (own PRNG, so the fault draws of recorded seeds stay as they were).
+    const snapDraw = makePrng(options.seed ^ 0x2545f491)
+    const snapCount = snapDraw() < 0.5 ? 2 + Math.floor(snapDraw() * 60) : undefined
     const startMs = yield* Clock.currentTimeMillis
     const now = Effect.map(Clock.currentTimeMillis, (t) => t - startMs)
     const note = (text: string) => Effect.flatMap(now, (t) => Effect.sync(() => History.note(history, t, text)))
-    yield* note(`seed ${options.seed} nodes ${nodes} odds ${JSON.stringify(odds)}`)
+    yield* note(`seed ${options.seed} nodes ${nodes} odds ${JSON.stringify(odds)}${snapCount === undefined ? "" : ` snapCount ${snapCount}`}`)
 
     const ens = yield* Testing.ensemble({
       nodes,
@@ -151,6 +154,7 @@ const body = (options: RunOptions, history: History.History): Effect.Effect<RunR
       jitterMs: odds.jitterMs,
       tickTime: 500,
       leader: options.leader ?? "fle",
+      ...(snapCount === undefined ? {} : { config: { snapCount } }),
       ...(options.wrapDisk === undefined ? {} : { wrapDisk: options.wrapDisk }),
       ...(options.flaws === undefined ? {} : { flaws: options.flaws })
     }).pipe(Effect.orDie)
