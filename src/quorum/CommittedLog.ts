@@ -67,7 +67,7 @@ export class CommittedLog {
    * The txns a learner below this window needs from the txn log on disk, read up to the window's
    * start within the size budget; undefined when it is not below the window, the factor disables
    * it, or the log cannot be read (SNAP then). What a SNAP would send is measured by the tree's
-   * data size: ezk peers snapshot only on SNAP, so a snapshot file may be missing or stale.
+   * data size, not the newest snapshot file's: that may be up to snapCount txns stale.
    */
   readTxnLog(store: Store, peerLastZxid: number): Effect.Effect<TxnLogRead | undefined> {
     const tree = store.tree
