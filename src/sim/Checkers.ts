@@ -40,7 +40,7 @@ export interface PeerFinal {
   readonly sid: number
   readonly lastProcessedZxid: number
   readonly digest: string
-  /** Zxids of its snapshots (a SNAP sync leaves a gap in the log that a snapshot covers). */
+  /** Zxids of the snapshots it received by SNAP (the sync leaves a gap in the log that the snapshot covers). */
   readonly snapshots: ReadonlyArray<number>
   /** Its logged txns, in zxid order (the checker only trusts those up to lastProcessedZxid). */
   readonly log: ReadonlyArray<CommittedTxn>
