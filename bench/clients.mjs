@@ -1,7 +1,7 @@
 #!/usr/bin/env node
-// Client comparison (issue 8 item 5): ezk's Effect client (one Effect per request, and `zk.batch`),
-// its Promise facade, node-zookeeper-client and npm's `zookeeper` (the binding of ZooKeeper's C
-// client) against the same ezk server in one run. Each client runs in its own child process
+// Client comparison (issue 8 item 5): ezk's Effect client (one Effect per request, all at once or
+// at most 256 at a time, and `zk.batch`), its Promise facade, node-zookeeper-client and npm's
+// `zookeeper` (the binding of ZooKeeper's C client) against the same ezk server in one run. Each client runs in its own child process
 // (clean CPU and memory figures) on one session and issues pipelined getData / setData:
 // `--outstanding` requests in flight at once, `--rounds` times. Reported per client and op:
 // ops/s, latency percentiles of single requests under that load (for a batch: until the caller
@@ -13,7 +13,7 @@
 // Effect: the Effect runtime's own ceiling for a fiber per request.
 //
 //   npm run build && node bench/clients.mjs [--outstanding 10000] [--rounds 5] [--runs 3]
-//     [--clients effect,effect-batch,promise,nzk,c-binding] [--out bench/results/clients-latest.md]
+//     [--clients effect,effect-c256,effect-batch,promise,nzk,c-binding] [--out bench/results/clients-latest.md]
 import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
@@ -28,62 +28,62 @@ const { values: opts } = parseArgs({
     outstanding: { type: "string", default: "10000" },
     rounds: { type: "string", default: "5" },
     runs: { type: "string", default: "3" },
-    clients: { type: "string", default: "effect,effect-batch,promise,nzk,c-binding" },
+    clients: { type: "string", default: "effect,effect-c256,effect-batch,promise,nzk,c-binding" },
     out: { type: "string", default: path.join(here, "results/clients-latest.md") },
     child: { type: "string" },
+    op: { type: "string" },
     connect: { type: "string" }
   }
 });
 const outstanding = Number(opts.outstanding);
 const rounds = Number(opts.rounds);
 const ops = ["getData", "setData"];
+const op = opts.op;
 const payload = Buffer.alloc(100, 1);
 
 const percentile = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 /**
- * Runs `rounds` rounds of `outstanding` requests of each op and returns the figures.
+ * Runs `rounds` rounds of `outstanding` requests of `op` (this child's) and returns the figures.
  * `round(op, n, record)` issues n requests at once, calls `record(ms)` per request when its
  * caller has the result, and resolves when all have; it is first used for a small warm-up.
  */
 async function measure(round) {
-  const result = {};
-  for (const op of ops) {
-    await round(op, 200, () => {});
-    globalThis.gc?.();
-    const before = process.memoryUsage();
-    const cpuBefore = process.cpuUsage();
-    const latencies = [];
-    let rssPeak = before.rss;
-    let heapPeak = before.heapUsed;
-    // All requests of a round are issued before the first reply can be read: memory peaks then.
-    const sample = () => {
-      const m = process.memoryUsage();
-      rssPeak = Math.max(rssPeak, m.rss);
-      heapPeak = Math.max(heapPeak, m.heapUsed);
-    };
-    const start = performance.now();
-    for (let r = 0; r < rounds; r++) {
-      const done = round(op, outstanding, (ms) => latencies.push(ms));
-      sample();
-      await done;
-    }
-    const seconds = (performance.now() - start) / 1000;
-    const cpu = process.cpuUsage(cpuBefore);
-    if (latencies.length !== outstanding * rounds) throw new Error(`${op}: ${latencies.length} replies, expected ${outstanding * rounds}`);
-    latencies.sort((a, b) => a - b);
-    const perTenKOutstanding = (bytes) => +((bytes / 2 ** 20) * (10000 / outstanding)).toFixed(1);
-    result[op] = {
-      opsPerSec: Math.round((outstanding * rounds) / seconds),
-      p50ms: +percentile(latencies, 50).toFixed(1),
-      p99ms: +percentile(latencies, 99).toFixed(1),
-      cpuMsPer10k: Math.round(((cpu.user + cpu.system) / 1000) * (10000 / (outstanding * rounds))),
-      rssMiBPer10kOutstanding: perTenKOutstanding(rssPeak - before.rss),
-      heapMiBPer10kOutstanding: perTenKOutstanding(heapPeak - before.heapUsed)
-    };
+  await round(op, 200, () => {});
+  globalThis.gc?.();
+  const before = process.memoryUsage();
+  const cpuBefore = process.cpuUsage();
+  const latencies = [];
+  let rssPeak = before.rss;
+  let heapPeak = before.heapUsed;
+  // Sampled right after a round's requests are issued (before the first reply can be read) and every 5 ms.
+  const sample = () => {
+    const m = process.memoryUsage();
+    rssPeak = Math.max(rssPeak, m.rss);
+    heapPeak = Math.max(heapPeak, m.heapUsed);
+  };
+  const sampler = setInterval(sample, 5);
+  const start = performance.now();
+  for (let r = 0; r < rounds; r++) {
+    const done = round(op, outstanding, (ms) => latencies.push(ms));
+    sample();
+    await done;
   }
-  return result;
+  clearInterval(sampler);
+  const seconds = (performance.now() - start) / 1000;
+  const cpu = process.cpuUsage(cpuBefore);
+  if (latencies.length !== outstanding * rounds) throw new Error(`${op}: ${latencies.length} replies, expected ${outstanding * rounds}`);
+  latencies.sort((a, b) => a - b);
+  const perTenKOutstanding = (bytes) => +((bytes / 2 ** 20) * (10000 / outstanding)).toFixed(1);
+  return {
+    opsPerSec: Math.round((outstanding * rounds) / seconds),
+    p50ms: +percentile(latencies, 50).toFixed(1),
+    p99ms: +percentile(latencies, 99).toFixed(1),
+    cpuMsPer10k: Math.round(((cpu.user + cpu.system) / 1000) * (10000 / (outstanding * rounds))),
+    rssMiBPer10kOutstanding: perTenKOutstanding(rssPeak - before.rss),
+    heapMiBPer10kOutstanding: perTenKOutstanding(heapPeak - before.heapUsed)
+  };
 }
 
 /** A round of `n` promise-returning calls, each timed from its own start. */
@@ -101,6 +101,10 @@ const clients = {
   async effect(connectString) {
     return withEffectClient(connectString, "/bench-effect", ({ Effect }, zk) =>
       effectPerRequest(Effect, (op) => (op === "getData" ? zk.getData("/bench-effect") : zk.setData("/bench-effect", payload))));
+  },
+  async "effect-c256"(connectString) {
+    return withEffectClient(connectString, "/bench-effect", ({ Effect }, zk) =>
+      effectPerRequest(Effect, (op) => (op === "getData" ? zk.getData("/bench-effect") : zk.setData("/bench-effect", payload)), 256));
   },
   async "effect-floor"(connectString) {
     return withEffectClient(connectString, "/bench-effect", ({ Effect }) => {
@@ -159,7 +163,7 @@ const clients = {
   async "c-binding"(connectString) {
     // npm's `zookeeper`: ZooKeeper's own C client (single-threaded, on libuv) behind a Node addon.
     const { default: ZooKeeper } = await import("zookeeper");
-    const zk = new ZooKeeper({ connect: connectString, timeout: 10000, debug_level: ZooKeeper.constants.ZOO_LOG_LEVEL_WARN });
+    const zk = new ZooKeeper({ connect: connectString, timeout: 10000, debug_level: ZooKeeper.constants.ZOO_LOG_LEVEL_ERROR });
     await new Promise((resolve) => {
       zk.once("connect", resolve);
       zk.init({});
@@ -189,8 +193,8 @@ async function withEffectClient(connectString, node, body) {
   return result;
 }
 
-/** The Effect client's own way to pipeline single calls: one Effect.all with unbounded concurrency. */
-const effectPerRequest = (Effect, one) =>
+/** The Effect client's own way to pipeline single calls: one Effect.all, by default with unbounded concurrency. */
+const effectPerRequest = (Effect, one, concurrency = "unbounded") =>
   measure((op, n, record) =>
     Effect.runPromise(
       Effect.all(
@@ -198,7 +202,7 @@ const effectPerRequest = (Effect, one) =>
           const t0 = performance.now();
           return Effect.map(one(op), () => record(performance.now() - t0));
         }),
-        { concurrency: "unbounded", discard: true }
+        { concurrency, discard: true }
       )
     ));
 
@@ -229,8 +233,10 @@ const connectString = await new Promise((resolve, reject) => {
   server.on("exit", () => reject(new Error(`ezk exited:\n${out}`)));
 });
 
-async function runClient(kind) {
-  const args = ["--expose-gc", fileURLToPath(import.meta.url), "--child", kind, "--connect", connectString, "--outstanding", String(outstanding), "--rounds", String(rounds)];
+/** One client and op in a fresh process, so that its CPU and memory figures are its own. */
+async function runClient(kind, op) {
+  const args = ["--expose-gc", fileURLToPath(import.meta.url), "--child", kind, "--op", op, "--connect", connectString,
+    "--outstanding", String(outstanding), "--rounds", String(rounds)];
   const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "inherit"] });
   let out = "";
   child.stdout.on("data", (d) => (out += d));
@@ -246,8 +252,13 @@ try {
   for (let r = 0; r < runs; r++) {
     const run = {};
     for (const kind of kinds) {
-      run[kind] = await runClient(kind);
-      const res = run[kind];
+      const res = {};
+      for (const op of ops) {
+        const one = await runClient(kind, op);
+        if (one.error !== undefined) res.error = one.error;
+        else res[op] = one;
+      }
+      run[kind] = res;
       console.error(`run ${r + 1}/${runs} ${kind}: ${res.error ?? ops.map((op) => `${op} ${res[op].opsPerSec} ops/s`).join(", ")}`);
     }
     all.push(run);
@@ -286,11 +297,14 @@ the last column is ops/s divided by node-zookeeper-client's in the same run, for
 ${rows.join("\n")}
 
 - \`effect\`: \`Effect.all(n × zk.getData(...), { concurrency: "unbounded" })\`, a fiber per request.
+- \`effect-c256\`: the same with \`{ concurrency: 256 }\`: each round still issues n requests, at most 256 in
+  flight (so its memory columns are for 256 outstanding, not n).
 - \`effect-batch\`: \`zk.batch(n × Batch.getData(...))\`, one fiber per batch; a request's latency is the whole
   batch's (the caller gets all results at once).
 - \`promise\`: \`ezk/promise\`, n calls and \`Promise.all\`. \`nzk\`: node-zookeeper-client 1.1.3, callbacks in Promises.
 - \`c-binding\`: npm \`zookeeper\` 7.3.0 (ZooKeeper's C client, built by node-gyp), \`a_get\` / \`a_set\` in Promises.
-- RSS and heap: peak right after a round's requests are issued, minus the figure before the first round.
+- Each client and op runs in a fresh process. RSS and heap: the peak (sampled when a round's requests are
+  issued and every 5 ms) minus the figure before the first round.
 `;
 console.log(report);
 writeFileSync(opts.out, report);
