@@ -240,9 +240,9 @@ async function runClient(kind, op) {
   const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "inherit"] });
   let out = "";
   child.stdout.on("data", (d) => (out += d));
-  await new Promise((resolve) => child.on("exit", resolve));
+  const code = await new Promise((resolve) => child.on("exit", resolve));
   const line = out.split("\n").find((l) => l.startsWith("RESULT "));
-  return line ? JSON.parse(line.slice(7)) : { error: `no result:\n${out}` };
+  return line ? JSON.parse(line.slice(7)) : { error: `no result (exit code ${code}; its stderr is above) ${out}` };
 }
 
 const started = new Date();
@@ -274,14 +274,14 @@ const rows = [];
 for (const kind of kinds) {
   const good = ok(kind);
   if (good.length === 0) {
-    rows.push(`| ${kind} | — | not run: ${all[0][kind].error.replaceAll("|", "\\|")} |||||||`);
+    rows.push(`| ${kind} | — | not run: ${all[0][kind].error.replace(/\s+/g, " ").replaceAll("|", "\\|")} ||||||||`);
     continue;
   }
   for (const op of ops) {
     const med = fields.map((f) => median(good.map((g) => g[op][f])));
-    const ratios = all.map((run) =>
-      run[kind]?.error === undefined && run.nzk?.error === undefined ? (run[kind][op].opsPerSec / run.nzk[op].opsPerSec).toFixed(2) : "—");
-    rows.push(`| ${kind} | ${op} | ${med.join(" | ")} | ${ratios.join(" / ")} |`);
+    const ratios = (base) =>
+      all.map((run) => (run[kind][op] !== undefined && run[base]?.[op] !== undefined ? (run[kind][op].opsPerSec / run[base][op].opsPerSec).toFixed(2) : "—"));
+    rows.push(`| ${kind} | ${op} | ${med.join(" | ")} | ${ratios("nzk").join(" / ")} | ${ratios("c-binding").join(" / ")} |`);
   }
 }
 const command = `node bench/clients.mjs --outstanding ${outstanding} --rounds ${rounds} --runs ${runs} --clients ${kinds.join(",")}`;
@@ -290,10 +290,10 @@ const report = `# Client throughput against one ezk server
 \`${command}\` (after \`npm run build\`), ${started.toISOString().slice(0, 16)} UTC, ${os.cpus().length} cores, load average ${loadBefore.toFixed(1)} at the start
 (${os.loadavg()[0].toFixed(1)} at the end). One session per client, each client in its own process; ${outstanding} requests
 in flight at once (getData / setData of a 100-byte node), ${rounds} rounds, ${runs} runs. Figures are medians over the runs;
-the last column is ops/s divided by node-zookeeper-client's in the same run, for each run.
+the last two columns are ops/s divided by node-zookeeper-client's and by the C binding's in the same run, for each run.
 
-| client | op | ops/s | p50 ms | p99 ms | CPU ms / 10k req | RSS MiB / 10k outstanding | heap MiB / 10k outstanding | × nzk (per run) |
-| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |
+| client | op | ops/s | p50 ms | p99 ms | CPU ms / 10k req | RSS MiB / 10k outstanding | heap MiB / 10k outstanding | × nzk (per run) | × c-binding (per run) |
+| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |
 ${rows.join("\n")}
 
 - \`effect\`: \`Effect.all(n × zk.getData(...), { concurrency: "unbounded" })\`, a fiber per request.
