@@ -20,9 +20,9 @@
  * server wants to see. Mirrors the behaviour of the Java client (ClientCnxn, ZKWatchManager).
  */
 import { Context, Deferred, Effect, type Either, Exit, Fiber, Layer, type Option, type Scope, type Stream, SubscriptionRef } from "effect"
-import type * as Batch from "./Batch.js"
 import type { ACL, Stat } from "../wire/ClientRecords.js"
 import { Op } from "../wire/Codes.js"
+import type * as Batch from "./Batch.js"
 import * as ConnectString from "./ConnectString.js"
 import { Connection, type SessionState, type WatchedEvent, type WatchError } from "./internal/connection.js"
 import { type DriverHooks, runDriver } from "./internal/driver.js"

@@ -19,8 +19,8 @@ import type * as Batch from "../Batch.js"
 import type { CreateOptions, Data, WriteOp, WriteResult, ReadResult } from "../MultiOp.js"
 import type { Client, Watch, WatcherKind } from "../ZooKeeper.js"
 import { KeeperError, MultiError, type WatchOverflow } from "../ZooKeeperError.js"
-import type { Connection, Reply, Subscriber, WatchedEvent, WatchError } from "./connection.js"
 import { callOf, runBatch } from "./batch.js"
+import type { Connection, Reply, Subscriber, WatchedEvent, WatchError } from "./connection.js"
 import type { DriverHooks } from "./driver.js"
 
 const emptyBytes = new Uint8Array(0)
