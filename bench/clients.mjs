@@ -303,6 +303,7 @@ ${rows.join("\n")}
   batch's (the caller gets all results at once).
 - \`promise\`: \`ezk/promise\`, n calls and \`Promise.all\`. \`nzk\`: node-zookeeper-client 1.1.3, callbacks in Promises.
 - \`c-binding\`: npm \`zookeeper\` 7.3.0 (ZooKeeper's C client, built by node-gyp), \`a_get\` / \`a_set\` in Promises.
+  Built as the package builds itself: the C client with \`CFLAGS=-w\` (no \`-O2\`), the addon with \`-O0\`.
 - Each client and op runs in a fresh process. RSS and heap: the peak (sampled when a round's requests are
   issued and every 5 ms) minus the figure before the first round.
 `;
