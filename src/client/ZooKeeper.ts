@@ -22,6 +22,7 @@
 import { Context, Deferred, Effect, type Either, Exit, Fiber, Layer, type Option, type Scope, type Stream, SubscriptionRef } from "effect"
 import type { ACL, Stat } from "../wire/ClientRecords.js"
 import { Op } from "../wire/Codes.js"
+import type * as Batch from "./Batch.js"
 import * as ConnectString from "./ConnectString.js"
 import { Connection, type SessionState, type WatchedEvent, type WatchError } from "./internal/connection.js"
 import { type DriverHooks, runDriver } from "./internal/driver.js"
@@ -145,6 +146,12 @@ export interface Client {
   readonly multiRead: (
     ops: ReadonlyArray<ReadOp>
   ) => Effect.Effect<ReadonlyArray<Either.Either<ReadResult, KeeperError>>, ZkError>
+  /**
+   * Pipelines independent ops (Batch.getData, Batch.setData, …) and resumes once, when all have
+   * settled: one Either per op, in order, typed by its op. Never fails as a whole and is not
+   * atomic; interruption abandons the ops still pending. See Batch.ts.
+   */
+  readonly batch: <const Ops extends ReadonlyArray<Batch.Op<unknown>>>(ops: Ops) => Effect.Effect<Batch.Results<Ops>>
   /** Waits until the server this client talks to has caught up with the leader on `path`. */
   readonly sync: (path: string) => Effect.Effect<void, ZkError>
   /** The node's ACL and Stat. */

@@ -9,6 +9,9 @@ export * as ZooKeeper from "./ZooKeeper.js"
 /** Typed failures: KeeperError, ConnectionLoss, SessionExpired, MultiError, WatchOverflow. */
 export * as ZooKeeperError from "./ZooKeeperError.js"
 
+/** Ops of `batch`: many independent requests pipelined, one fiber resumed when all have settled. */
+export * as Batch from "./Batch.js"
+
 /** Builders for multi / multiRead ops. */
 export * as MultiOp from "./MultiOp.js"
 

@@ -15,9 +15,11 @@ import {
 import { AddWatchMode, CreateMode, Err, errName, Op, WatcherType } from "../../wire/Codes.js"
 import { encodeUtf8, type JuteReader } from "../../wire/Jute.js"
 import { openAclUnsafe } from "../Acl.js"
+import type * as Batch from "../Batch.js"
 import type { CreateOptions, Data, WriteOp, WriteResult, ReadResult } from "../MultiOp.js"
 import type { Client, Watch, WatcherKind } from "../ZooKeeper.js"
 import { KeeperError, MultiError, type WatchOverflow } from "../ZooKeeperError.js"
+import { callOf, runBatch } from "./batch.js"
 import type { Connection, Reply, Subscriber, WatchedEvent, WatchError } from "./connection.js"
 import type { DriverHooks } from "./driver.js"
 
@@ -286,6 +288,9 @@ export const makeClient = (conn: Connection, hooks: DriverHooks): Client => {
         }))
     )
 
+  const batch: Client["batch"] = (ops) =>
+    runBatch(conn, ops.map((op) => callOf(calls, op))) as Effect.Effect<Batch.Results<typeof ops>>
+
   const sync: Client["sync"] = (path) => submit({ type: Op.sync, path: conn.toServer(path) }, ok(path, noResult))
 
   const getACL: Client["getACL"] = (path) =>
@@ -375,6 +380,7 @@ export const makeClient = (conn: Connection, hooks: DriverHooks): Client => {
     getEphemerals,
     multi,
     multiRead,
+    batch,
     sync,
     getACL,
     setACL,
