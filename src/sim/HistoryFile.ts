@@ -92,9 +92,9 @@ const read = (v: unknown): ReadResult => {
 const op = (o: Json, id: number): Op => {
   const kind = oneOf(o, "kind", OP_KINDS)
   const reads = kind === "get" || kind === "syncGet"
+  if (kind === "multi" && o.steps === undefined) throw new Error(`a multi needs "steps"`)
   // A single write may be given flat (key, value, version) instead of as one step.
   const steps = reads ? [] : o.steps !== undefined ? arr(o, "steps").map(step) : [step({ kind: kind === "ephemeral" ? "create" : kind, key: o.key, value: o.value, version: o.version })]
-  if (kind === "multi" && steps.length === 0) throw new Error(`a multi needs "steps"`)
   const outcome = o.outcome === undefined || o.outcome === null ? null : oneOf(o, "outcome", OUTCOMES)
   return {
     id: o.id === undefined ? id : num(o, "id"),
