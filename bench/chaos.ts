@@ -19,6 +19,7 @@ import * as path from "node:path"
 import { layerNode } from "../src/disk/Disk.js"
 import { makePrng } from "../src/net/internal/prng.js"
 import * as Tcp from "../src/net/Tcp.js"
+import { type Socket, TransportError, type TransportService } from "../src/net/Transport.js"
 import * as ZooKeeper from "../src/client/ZooKeeper.js"
 import * as CheckHistory from "../src/sim/CheckHistory.js"
 import type { CommittedTxn, LeaderSighting, PeerFinal } from "../src/sim/Checkers.js"
@@ -143,6 +144,29 @@ const nemesis = (ens: MixedEnsemble, seed: number, note: (text: string) => void)
   }
 }
 
+/**
+ * The clients' TCP, per worker, with a switch that cuts a worker off from every server: when the
+ * workload stops, each client vanishes before its session closes (as in the simulation), so the
+ * ensemble must expire every session and delete its ephemerals.
+ */
+const vanishingClients = () => {
+  const cut = new Set<number>()
+  const sockets = new Map<number, Set<Socket>>()
+  return {
+    transportFor: (w: number): TransportService => ({
+      listen: Tcp.transport.listen,
+      connect: (o) =>
+        cut.has(w)
+          ? Effect.fail(new TransportError({ reason: "Refused", address: `${o.host}:${o.port}`, detail: "client vanished" }))
+          : Effect.tap(Tcp.transport.connect(o), (socket) => Effect.sync(() => void sockets.set(w, (sockets.get(w) ?? new Set()).add(socket))))
+    }),
+    vanish: (w: number) => {
+      cut.add(w)
+      for (const socket of sockets.get(w) ?? []) socket.destroy()
+    }
+  }
+}
+
 /** Polls `srvr` on every live peer: each leader seen, with its epoch. */
 const watchLeaders = (ens: MixedEnsemble, startMs: number, paused: () => ReadonlySet<number>) => {
   const sightings: Array<LeaderSighting> = []
@@ -191,7 +215,7 @@ const fingerprint = (p: MixedPeer, keys: number) =>
     return parts.join("|")
   }))
 
-/** Ephemerals (`/e-…`) still present once every session ended: they must go within the session timeout. */
+/** Ephemerals (`/e-…`) still present once every client vanished: their sessions must expire within the timeout. */
 const ephemeralsLeft = (ens: MixedEnsemble, waitMs: number) =>
   Effect.scoped(Effect.gen(function* () {
     const zk = yield* ZooKeeper.make({ connectString: ens.peers.map((p) => p.connectString).join(","), sessionTimeoutMs: SESSION_TIMEOUT_MS })
@@ -250,12 +274,14 @@ export const runChaos = async (options: ChaosOptions): Promise<ChaosResult> => {
     const chaos = nemesis(ens, options.seed, note)
     const leaders = watchLeaders(ens, startMs, chaos.paused)
     let stopped = false
+    const clients = vanishingClients()
     const workload = Effect.runPromise(
       Workload.run(history, {
         sessions: options.sessions ?? 5,
         keys,
         connectString: ens.peers.map((p) => p.connectString).join(","),
-        transportFor: () => Tcp.transport,
+        transportFor: clients.transportFor,
+        vanish: clients.vanish,
         startMs,
         stopped: () => stopped,
         sessionTimeoutMs: SESSION_TIMEOUT_MS,
@@ -272,7 +298,7 @@ export const runChaos = async (options: ChaosOptions): Promise<ChaosResult> => {
     await sleep(2000)
     stopped = true
     await workload
-    note("workload ended")
+    note("workload ended, clients vanished")
     const left = await Effect.runPromise(ephemeralsLeft(ens, SESSION_TIMEOUT_MS + 10_000))
     const converged = await converge(ens, 30_000)
     note(converged.why ?? `converged at ${Zxid.toHex(converged.zxid!)}`)
@@ -288,6 +314,8 @@ export const runChaos = async (options: ChaosOptions): Promise<ChaosResult> => {
     await fs.writeFile(historyFile, text)
     // Checked from the file's text, as `ezk check-history` reads it.
     const report = CheckHistory.checkHistory(CheckHistory.parse(text))
+    // The servers' own logs of an INVALID run, for the post-mortem.
+    if (!report.valid) await fs.writeFile(`${historyFile}.logs`, ens.logs())
     return { target: options.target, nodes: options.nodes, seconds: options.seconds, seed: options.seed, ...chaos.counts, report, historyFile, wallMs: Date.now() - wallStart }
   } catch (e) {
     log(ens.logs().slice(-20_000))
