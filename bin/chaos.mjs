@@ -22,6 +22,12 @@ if (values.target !== "ezk" && values.target !== "zookeeper") {
   console.error(`chaos: --target must be ezk or zookeeper, not ${values.target}`)
   process.exit(2)
 }
+for (const [flag, min] of [["nodes", 3], ["seconds", 1], ["seed", 0], ["sessions", 1]]) {
+  if (!/^\d+$/.test(values[flag]) || Number(values[flag]) < min) {
+    console.error(`chaos: --${flag} must be an integer >= ${min}, not ${values[flag]}`)
+    process.exit(2)
+  }
+}
 // The bundle lives in dist/; the ezk CLI path in test/support is relative to its own file.
 process.env.EZK_CLI ??= resolve("bin/ezk.cjs")
 mkdirSync("dist", { recursive: true })
