@@ -1,6 +1,7 @@
 /**
  * The `ezk` command line with @effect/cli: `ezk server [flags]`, `ezk 4lw <word> [--server host:port]`,
- * `ezk ensemble [flags]` (EnsembleCommand.ts), `ezk shell` (shell/Shell.ts), `ezk version`, plus generated
+ * `ezk ensemble [flags]` (EnsembleCommand.ts), `ezk shell` (shell/Shell.ts), `ezk check-history FILE`
+ * (CheckHistoryCommand.ts), `ezk version`, plus generated
  * `--help`, `--version` and completions.
  *
  * `makeCli(startServer)` returns the argv runner; it needs `CliApp.Environment` (NodeContext.layer).
@@ -17,6 +18,7 @@ import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import type * as Config from "../server/Config.js"
 import { FOUR_LETTER_WORDS, type FourLetterWord } from "../server/fourLetter/ServerView.js"
+import { checkHistoryCommand } from "./CheckHistoryCommand.js"
 import { ENSEMBLE_DEFAULTS, ensembleCommand } from "./EnsembleCommand.js"
 import { fourLetterCommand } from "./FourLetterClient.js"
 import { runShell } from "./shell/Shell.js"
@@ -144,7 +146,15 @@ export const makeCli = <E, R>(startServer: (config: Config.ZkConfig) => Effect.E
       return Effect.scoped(runShell(args, io, stdinLines(io))).pipe(Effect.map((code) => void (process.exitCode = code)))
     }
   ).pipe(Command.withDescription("A zkCli.sh-compatible shell (docs/shell.md): ezk shell [-server host:port] [cmd args...]"))
-  const root = Command.make("ezk").pipe(Command.withSubcommands([server, fourLetter, ensemble, shell, version]))
+  const checkHistory = Command.make(
+    "check-history",
+    {
+      file: Args.file({ name: "file", exists: "yes" }).pipe(Args.withDescription("a history file, JSON lines (docs/checker.md)")),
+      maxViolations: Options.integer("max-violations").pipe(Options.withDescription("violations to print"), Options.withDefault(20))
+    },
+    ({ file, maxViolations }) => checkHistoryCommand(file, maxViolations)
+  ).pipe(Command.withDescription("Check a recorded client history (and peer logs) against ZooKeeper's guarantees; exit 0 VALID, 1 INVALID"))
+  const root = Command.make("ezk").pipe(Command.withSubcommands([server, fourLetter, ensemble, shell, checkHistory, version]))
   const run = Command.run(root, { name: "ezk", version: EZK_VERSION })
   return (argv: ReadonlyArray<string>) =>
     run(argv).pipe(Effect.catchIf(ValidationError.isValidationError, () => Effect.sync(() => void (process.exitCode = 2))))

@@ -49,7 +49,11 @@ export type Txn =
   | { readonly type: typeof Op.setData | typeof Op.reconfig; readonly path: string; readonly data: Uint8Array | null; readonly version: number }
   | { readonly type: typeof Op.setACL; readonly path: string; readonly acl: ReadonlyArray<ACL>; readonly version: number }
   | { readonly type: typeof Op.check; readonly path: string; readonly version: number }
-  | { readonly type: typeof Op.error; readonly err: number }
+  /**
+   * `rest`: in ZooKeeper's log a failed multi's sub-txns before the failing one have type error but keep
+   * their original record (e.g. a SetDataTxn); ZooKeeper reads only the leading int. Kept to re-encode exactly.
+   */
+  | { readonly type: typeof Op.error; readonly err: number; readonly rest?: Uint8Array }
   | { readonly type: typeof Op.multi; readonly txns: ReadonlyArray<Txn> }
 
 const EMPTY = new Uint8Array(0)
@@ -106,8 +110,13 @@ export const readTxn = (r: JuteReader, type: number): Txn => {
       return { type, path: r.string(), acl: readACLs(r), version: r.int() }
     case Op.check:
       return { type, path: r.string(), version: r.int() }
-    case Op.error:
-      return { type, err: r.int() }
+    case Op.error: {
+      const err = r.int()
+      if (r.remaining === 0) return { type, err }
+      const rest = r.bytes.slice(r.pos, r.end)
+      r.pos = r.end
+      return { type, err, rest }
+    }
     case Op.multi: {
       const txns =
         r.vector((x) => {
@@ -171,6 +180,7 @@ export const writeTxn = (w: JuteWriter, t: Txn): void => {
       return
     case Op.error:
       w.int(t.err)
+      if (t.rest !== undefined) w.raw(t.rest)
       return
     case Op.multi:
       w.int(t.txns.length)

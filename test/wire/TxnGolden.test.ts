@@ -99,6 +99,20 @@ describe("txn-log golden vectors", () => {
     })
   })
 
+  it("a failed multi from ZooKeeper 3.8's log: the sub-txn before the failing one is type error with its SetDataTxn body", () => {
+    // Logged by a ZooKeeper 3.8 follower (npm run chaos): multi [setData /k3 "p2000.3" v2, setData on a missing node].
+    const hex =
+      "020000091e360000000000050000000100000010000001a253175ccf0000000e00000002ffffffff00000016000000032f6b330000000770323030302e3300000002" +
+      "ffffffff00000004ffffff9b000000020000000297fcb124"
+    const entry = V.fromHex(hex)
+    const e = T.readTxnEntry(entry)
+    assert.strictEqual(e.txn.type, 14)
+    if (e.txn.type !== 14) return
+    assert.deepStrictEqual(e.txn.txns.map((t) => (t.type === -1 ? t.err : null)), [3, -101])
+    assert.deepStrictEqual(e.digest, { version: 2, hi: 2, lo: 0x97fcb124 })
+    assert.strictEqual(V.toHex(encodeWith(T.writeTxnEntry, e)), hex)
+  })
+
   it("every txn type in the fixtures is covered", () => {
     const seen = new Set<number>()
     const subSeen = new Set<number>()
