@@ -33,7 +33,7 @@ const attempt = (conn: Connection, server: Server, hooks: DriverHooks): Effect.E
       restore(transport.connect({ host: server.host, port: server.port })).pipe(
         Effect.flatMap((socket) =>
           Effect.acquireRelease(
-            Effect.sync(() => conn.open(socket, server)),
+            Effect.sync(() => conn.open(socket, server, server.host)),
             (link) => Effect.sync(() => conn.drop(link, "connection attempt ended"))
           )
         )
