@@ -18,6 +18,7 @@ import { type Server, toClientPath, toServerPath } from "../ConnectString.js"
 import { ConnectionLoss, KeeperError, SessionExpired } from "../ZooKeeperError.js"
 import { connectFrame, Link, pingFrame, setWatchesRequests } from "./link.js"
 import { type Config, Requests } from "./requests.js"
+import { lists, ServerList } from "./serverList.js"
 
 export type { EventTypeName, Subscriber, WatchedEvent, WatchError } from "./watches.js"
 export type { Config, Pending, Reply } from "./requests.js"
@@ -36,11 +37,14 @@ export class Connection extends Requests {
   closing = false
   /** Auth packets that succeeded; replayed on every new link (auth is per connection). */
   readonly auths: Array<{ readonly scheme: string; readonly auth: Uint8Array }> = []
+  /** The servers the driver connects to, in turn; replaced by `updateServerList`. */
+  readonly servers: ServerList
 
   private readonly writer = new JuteWriter(4096)
 
   constructor(config: Config, clock: Clock.Clock) {
     super(config, clock)
+    this.servers = new ServerList(config.servers)
     this.sessionId = config.sessionId
     this.passwd = config.passwd
   }
@@ -56,6 +60,18 @@ export class Connection extends Requests {
   /** The SessionExpired error of this session. */
   sessionExpired(reason: "Expired" | "Closed"): SessionExpired {
     return new SessionExpired({ sessionId: this.sessionId, reason })
+  }
+
+  /**
+   * Replaces the server list (ZooKeeper's updateServerList). If the current server is no longer
+   * listed, its link is dropped and the driver moves the session to a listed one; otherwise the
+   * client stays where it is (ZooKeeper may also move some clients to rebalance load; ezk does
+   * not). `start` is where the next connection attempt begins in the new list.
+   */
+  updateServers(servers: ReadonlyArray<Server>, start: number): void {
+    this.servers.replace(servers, start)
+    const link = this.link
+    if (link !== null && !lists(servers, link)) this.drop(link, "server removed from the server list")
   }
 
   // -------------------------------------------------------------------------------------------

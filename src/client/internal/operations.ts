@@ -20,6 +20,7 @@ import type { Client, Watch, WatcherKind } from "../ZooKeeper.js"
 import { KeeperError, MultiError, type WatchOverflow } from "../ZooKeeperError.js"
 import type { Connection, Reply, Subscriber, WatchedEvent, WatchError } from "./connection.js"
 import type { DriverHooks } from "./driver.js"
+import { updateServerList } from "./serverList.js"
 
 const emptyBytes = new Uint8Array(0)
 const toBytes = (data: Data | undefined): Uint8Array | null =>
@@ -389,6 +390,7 @@ export const makeClient = (conn: Connection, hooks: DriverHooks): Client => {
     lastZxid: Effect.sync(() => conn.lastZxid),
     state: SubscriptionRef.get(hooks.state),
     states: hooks.state.changes,
+    updateServerList: (connectString) => updateServerList(conn, connectString),
     dropConnection: Effect.sync(() => {
       if (conn.link !== null) conn.drop(conn.link, "dropped by client (dropConnection)")
     })
