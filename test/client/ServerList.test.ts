@@ -63,6 +63,13 @@ describe("client: server names and the server list", () => {
       assert.strictEqual(hostOf(zk), "s2")
       assert.strictEqual((yield* zk.session).sessionId, before.sessionId)
       assert.strictEqual(Option.getOrThrow(stat).ephemeralOwner, before.sessionId, "the ephemeral lived through the move")
+
+      // A list naming the current server by its address (not by the name it was reached as) keeps the client there.
+      const states = yield* recordStates(zk)
+      yield* zk.updateServerList("s3:2181,s2:2181")
+      yield* Effect.sleep(Duration.seconds(5))
+      assert.strictEqual(hostOf(zk), "s2")
+      assert.deepStrictEqual(yield* Ref.get(states), [])
     })))
 
   it.effect("a name that does not resolve is skipped with a warning; with none resolving the client retries until one does", () =>
