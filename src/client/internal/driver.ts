@@ -81,7 +81,8 @@ const attempt = (conn: Connection, server: Server, hooks: DriverHooks): Effect.E
  * Keeps the session connected: tries the servers round robin from a random start (resolving each
  * name on every attempt), reconnects right away after losing an established link, and pauses
  * `reconnectDelayMs` after as many failures in a row as there are servers (unresolvable ones
- * included), so a client whose names all fail keeps retrying, slowly. Ends when the session expires, auth fails, or the client is closing.
+ * included), so a client whose names all fail keeps retrying, slowly. Ends when the session
+ * expires, auth fails, or the client is closing.
  */
 export const runDriver = (conn: Connection, hooks: DriverHooks): Effect.Effect<void> =>
   Effect.gen(function*() {
