@@ -209,6 +209,14 @@ export interface Client {
   /** The current state, then every change. */
   readonly states: Stream.Stream<SessionState>
   /**
+   * Replaces the servers this session connects to (ZooKeeper's updateServerList), e.g. after the
+   * ensemble was reconfigured. If the server the client is connected to is not in the new list,
+   * the session moves to one that is (the link is dropped, requests in flight fail with
+   * ConnectionLoss, the session is kept); otherwise the client stays. A chroot, if given, must be
+   * the session's own; a bad connect string fails with BadArguments and changes nothing.
+   */
+  readonly updateServerList: (connectString: string) => Effect.Effect<void, KeeperError>
+  /**
    * Closes the current socket as if the network failed. The client reconnects (to the next
    * server) and keeps the session; requests in flight fail with ConnectionLoss. For tests and
    * failover drills.

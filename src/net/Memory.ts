@@ -18,6 +18,8 @@
  * - `abandon(host, lingerMs)`: the host's side of each of its connections breaks at once (as when
  *   its process resets them and reconnects), while the bytes it had sent still arrive at the other
  *   side `lingerMs` later — after any new connection the host makes — and only then the reset.
+ * Names: a host name resolves to itself; `setAddresses(name, hosts)` plays DNS for other names
+ * (and can move a name to another host, or make it unresolvable).
  */
 import { Context, Duration, Effect, FiberSet, type Scope } from "effect"
 import { makePrng } from "./internal/prng.js"
@@ -54,6 +56,11 @@ export interface NetworkOptions {
 export interface Network {
   /** The Transport of the machine called `host` (its loopback names resolve to it). */
   readonly transportFor: (host: string) => TransportService
+  /**
+   * Makes `name` resolve to `hosts` (a DNS record; [] removes it, and the name no longer
+   * resolves). Host names and loopback names resolve to themselves without a record.
+   */
+  readonly setAddresses: (name: string, hosts: ReadonlyArray<string>) => void
   readonly setLatency: (a: string, b: string, latencyMs: number, jitterMs?: number) => void
   readonly stall: (a: string, b: string, durationMs: number) => void
   readonly partition: (a: string, b: string) => void
@@ -120,6 +127,7 @@ export const makeNetwork = (options: NetworkOptions = {}): Effect.Effect<Network
     const startedAt = now()
 
     const hosts = new Set<string>()
+    const records = new Map<string, ReadonlyArray<string>>()
     const listeners = new Map<string, { readonly onSocket: (s: Socket) => void; readonly allowHalfOpen: boolean }>()
     const nextPort = new Map<string, number>()
     const latency = new Map<string, { readonly latencyMs: number; readonly jitterMs: number }>()
@@ -326,7 +334,13 @@ export const makeNetwork = (options: NetworkOptions = {}): Effect.Effect<Network
           ? attempt
           : Effect.timeoutFail(attempt, { duration: o.timeoutMs, onTimeout: () => new TransportError({ reason: "Timeout", address }) })
       }
-      return { listen, connect }
+      const lookup = (name: string): Effect.Effect<ReadonlyArray<string>, TransportError> => {
+        const record = records.get(name)
+        if (record !== undefined) return Effect.succeed(record)
+        if (LOOPBACK.has(name) || hosts.has(name)) return Effect.succeed([name])
+        return Effect.fail(new TransportError({ reason: "NotFound", address: name }))
+      }
+      return { listen, connect, resolve: lookup }
     }
 
     const partitionOneWay = (from: string, to: string): void => {
@@ -343,6 +357,7 @@ export const makeNetwork = (options: NetworkOptions = {}): Effect.Effect<Network
 
     return {
       transportFor,
+      setAddresses: (name, list) => void (list.length === 0 ? records.delete(name) : records.set(name, [...list])),
       setLatency: (a, b, latencyMs, jitterMs = 0) => {
         latency.set(key(a, b), { latencyMs, jitterMs })
         latency.set(key(b, a), { latencyMs, jitterMs })

@@ -61,7 +61,7 @@ export interface ConnectOptions {
 
 /** Why a transport operation failed. */
 export class TransportError extends Data.TaggedError("TransportError")<{
-  readonly reason: "Refused" | "Timeout" | "Reset" | "AddressInUse" | "Unreachable" | "Closed" | "Unknown"
+  readonly reason: "Refused" | "Timeout" | "Reset" | "AddressInUse" | "Unreachable" | "NotFound" | "Closed" | "Unknown"
   /** host:port the operation was about. */
   readonly address: string
   readonly detail?: string
@@ -73,6 +73,7 @@ export class TransportError extends Data.TaggedError("TransportError")<{
       Reset: "connection reset",
       AddressInUse: "address already in use",
       Unreachable: "host unreachable",
+      NotFound: "host name not found",
       Closed: "connection closed",
       Unknown: "network error"
     }[this.reason]
@@ -89,4 +90,11 @@ export interface TransportService {
   ) => Effect.Effect<{ readonly host: string; readonly port: number }, TransportError, Scope.Scope>
   /** Connects; the socket is established (writes go out at once) when this succeeds. */
   readonly connect: (options: ConnectOptions) => Effect.Effect<Socket, TransportError>
+  /**
+   * The network's name resolver: the addresses `host` stands for now (an address stands for
+   * itself), at least one, or NotFound. Asked again on every use, so a name whose address changes
+   * is followed (the client resolves each server on every connect, as ZooKeeper's
+   * StaticHostProvider does).
+   */
+  readonly resolve: (host: string) => Effect.Effect<ReadonlyArray<string>, TransportError>
 }

@@ -2,6 +2,7 @@
  * The Transport over node:net — the only module in ezk that opens real sockets. Sockets have
  * Nagle off (`noDelay`): ZooKeeper's frames are small and latency-bound.
  */
+import * as dns from "node:dns/promises"
 import * as net from "node:net"
 import { Effect } from "effect"
 import { type ConnectOptions, type ListenOptions, type Socket, type SocketHandlers, TransportError, type TransportService } from "./Socket.js"
@@ -23,6 +24,11 @@ const reasonOf = (code: string | undefined): TransportError["reason"] => {
     case "ENETUNREACH":
     case "EADDRNOTAVAIL":
       return "Unreachable"
+    case "ENOTFOUND":
+    case "EAI_AGAIN":
+    case "EAI_NONAME":
+    case "ENODATA":
+      return "NotFound"
     default:
       return "Unknown"
   }
@@ -118,5 +124,20 @@ const connect = (options: ConnectOptions): Effect.Effect<Socket, TransportError>
     })
 }
 
+/** node:dns lookup (getaddrinfo: /etc/hosts, then DNS), every address of the name in the system's order. */
+const resolve = (host: string): Effect.Effect<ReadonlyArray<string>, TransportError> =>
+  net.isIP(host) !== 0
+    ? Effect.succeed([host])
+    : Effect.tryPromise({
+      try: () => dns.lookup(host, { all: true }),
+      catch: (e) => toError(e as NodeJS.ErrnoException, host)
+    }).pipe(
+      Effect.flatMap((found) =>
+        found.length === 0
+          ? Effect.fail(new TransportError({ reason: "NotFound", address: host }))
+          : Effect.succeed(found.map((a) => a.address))
+      )
+    )
+
 /** TCP over node:net (the Transport's default). */
-export const transport: TransportService = { listen, connect }
+export const transport: TransportService = { listen, connect, resolve }

@@ -6,7 +6,8 @@ import { assert, it } from "@effect/vitest"
 import { Effect } from "effect"
 import { type Client, connect, CreateMode } from "../../src/client/promise/index.js"
 import { describeServers } from "./servers.js"
-import { freshPath, text } from "./helpers.js"
+import { freshPath, serverClients, text } from "./helpers.js"
+import { startProxy } from "./proxy.js"
 
 const once = <A>(emitter: { once: (name: string, f: (a: A) => void) => unknown }, name: string): Promise<A> =>
   new Promise((resolve) => emitter.once(name, resolve))
@@ -99,4 +100,33 @@ describeServers("promise facade", (server) => {
       assert.isTrue(cache.current().has(`${p}/q/extra`))
       await cache.close()
     }))
+
+  it("updateServerList: stays while its server is listed, moves (same session) once it is not, rejects a bad string", async () => {
+    const direct = server.connectString()
+    const px = await startProxy(serverClients(server).target())
+    const zk = await connect({ connectString: px.connectString, reconnectDelayMs: 200 })
+    try {
+      const { sessionId } = await zk.session()
+      const states: Array<string> = []
+      zk.on("state", (s: string) => states.push(s))
+      await zk.updateServerList(`${direct},${px.connectString}`)
+      await new Promise((r) => setTimeout(r, 300))
+      assert.deepStrictEqual(states, [])
+      assert.strictEqual(px.active(), 1)
+
+      const reconnected = once(zk, "reconnected")
+      await zk.updateServerList(direct)
+      await Promise.race([reconnected, new Promise((_, reject) => setTimeout(() => reject(new Error("did not move off the proxy")), 10_000))])
+      assert.strictEqual(px.active(), 0, "off the proxy")
+      assert.strictEqual((await zk.session()).sessionId, sessionId)
+      assert.isNotNull(await zk.exists("/"))
+
+      const error = await zk.updateServerList("host:notaport").catch((e) => e)
+      assert.strictEqual(error._tag, "KeeperError")
+      assert.strictEqual(error.code, "BadArguments")
+    } finally {
+      await zk.close()
+      await px.close()
+    }
+  })
 })

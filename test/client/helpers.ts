@@ -1,6 +1,7 @@
 /** Small helpers shared by the client suites. */
 import { Effect, Either, Option, type Scope, Stream } from "effect"
 import { ConnectString, ZooKeeper, type ZooKeeperError } from "../../src/client/index.js"
+import type { TargetUnderTest } from "../support/targets.js"
 import { startProxy } from "./proxy.js"
 
 const decoder = new TextDecoder()
@@ -68,3 +69,6 @@ export const serverClients = (server: { readonly connectString: () => string }) 
   const proxy = Effect.acquireRelease(Effect.promise(() => startProxy(target())), (p) => Effect.promise(() => p.close()))
   return { connect, proxy, target }
 }
+
+/** `serverClients` of a target (test/support/targets.ts): a standalone server or a 3-peer ensemble. */
+export const targetClients = (target: TargetUnderTest) => serverClients({ connectString: () => target.server().connectString })

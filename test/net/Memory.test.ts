@@ -260,4 +260,20 @@ describe("Memory network", () => {
       assert.deepStrictEqual(yield* run(99), first)
       assert.notDeepEqual(yield* run(100), first)
     }))
+
+  it.scoped("names: a host and loopback resolve to themselves, setAddresses plays DNS, other names are NotFound", () =>
+    Effect.gen(function*() {
+      const net = yield* Memory.makeNetwork()
+      const a = net.transportFor("a")
+      net.transportFor("b")
+      assert.deepStrictEqual(yield* a.resolve("b"), ["b"])
+      assert.deepStrictEqual(yield* a.resolve("localhost"), ["localhost"])
+      assert.strictEqual((yield* Effect.flip(a.resolve("svc"))).reason, "NotFound")
+      net.setAddresses("svc", ["b", "a"])
+      assert.deepStrictEqual(yield* a.resolve("svc"), ["b", "a"])
+      net.setAddresses("svc", ["a"])
+      assert.deepStrictEqual(yield* a.resolve("svc"), ["a"])
+      net.setAddresses("svc", [])
+      assert.strictEqual((yield* Effect.flip(a.resolve("svc"))).reason, "NotFound")
+    }))
 })

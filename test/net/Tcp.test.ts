@@ -4,7 +4,7 @@ import { Deferred, Effect, Exit, Option, Scope } from "effect"
 import * as Tcp from "../../src/net/Tcp.js"
 import type { Socket } from "../../src/net/Transport.js"
 
-const { connect, listen } = Tcp.transport
+const { connect, listen, resolve } = Tcp.transport
 
 /** Resolves with everything the socket receives until the peer half-closes. */
 const readToEnd = (socket: Socket) =>
@@ -54,6 +54,18 @@ describe("Tcp transport", () => {
       const free = yield* Effect.scoped(listen({ host: "127.0.0.1", port: 0 }, () => {}))
       const refused = yield* Effect.flip(connect({ host: "127.0.0.1", port: free.port }))
       assert.strictEqual(refused.reason, "Refused")
+    }))
+
+  it.live("resolve: an address stands for itself, localhost is a loopback address, an .invalid name is NotFound", () =>
+    Effect.gen(function*() {
+      assert.deepStrictEqual(yield* resolve("10.1.2.3"), ["10.1.2.3"])
+      assert.deepStrictEqual(yield* resolve("::1"), ["::1"])
+      const local = yield* resolve("localhost")
+      assert.isTrue(local.length > 0 && local.every((a) => a === "::1" || a.startsWith("127.")), local.join(","))
+      // RFC 6761: .invalid never resolves.
+      const missing = yield* Effect.flip(resolve("ezk-no-such-host.invalid"))
+      assert.strictEqual(missing.reason, "NotFound")
+      assert.match(missing.message, /host name not found: ezk-no-such-host.invalid/)
     }))
 
   it.scopedLive("closing a listener stops accepting without waiting for its open connections", () =>

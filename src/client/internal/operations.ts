@@ -22,6 +22,7 @@ import { KeeperError, MultiError, type WatchOverflow } from "../ZooKeeperError.j
 import { callOf, runBatch } from "./batch.js"
 import type { Connection, Reply, Subscriber, WatchedEvent, WatchError } from "./connection.js"
 import type { DriverHooks } from "./driver.js"
+import { updateServerList } from "./serverList.js"
 
 const emptyBytes = new Uint8Array(0)
 const toBytes = (data: Data | undefined): Uint8Array | null =>
@@ -395,6 +396,7 @@ export const makeClient = (conn: Connection, hooks: DriverHooks): Client => {
     lastZxid: Effect.sync(() => conn.lastZxid),
     state: SubscriptionRef.get(hooks.state),
     states: hooks.state.changes,
+    updateServerList: (connectString) => updateServerList(conn, connectString),
     dropConnection: Effect.sync(() => {
       if (conn.link !== null) conn.drop(conn.link, "dropped by client (dropConnection)")
     })

@@ -174,6 +174,14 @@ export class Client extends EventEmitter {
     return Object.assign(emitter, { close })
   }
 
+  /**
+   * Replaces the servers this session connects to; if the current one is not listed, the session
+   * moves to one that is (see the Effect client's `updateServerList`).
+   */
+  updateServerList(connectString: string): Promise<void> {
+    return run(this.effect.updateServerList(connectString))
+  }
+
   /** The session's id, password and negotiated timeout. */
   session(): Promise<ZooKeeper.SessionInfo> {
     return run(this.effect.session)

@@ -1,12 +1,13 @@
 /**
- * Node, children and tree caches against ezk and Apache ZooKeeper: the initial read, live
- * updates, and no gap across a reconnect (writes made while the client was cut off show up).
+ * Node, children and tree caches against ezk and Apache ZooKeeper, standalone and 3-peer
+ * ensembles: the initial read, live updates, and no gap across a reconnect (writes made while the
+ * client was cut off show up).
  */
 import { assert, it } from "@effect/vitest"
 import { Effect, Option, Stream, SubscriptionRef } from "effect"
 import { Cache } from "../../../src/client/recipes/index.js"
-import { describeServers } from "../servers.js"
-import { client, freshPath, serverClients, text } from "../helpers.js"
+import { describeTargets } from "../../support/targets.js"
+import { client, freshPath, targetClients, text } from "../helpers.js"
 
 /** Waits (bounded) until the mirror's view satisfies `ok`. */
 const until = <A>(mirror: Cache.Mirror<A>, ok: (a: A) => boolean) =>
@@ -21,8 +22,8 @@ const until = <A>(mirror: Cache.Mirror<A>, ok: (a: A) => boolean) =>
 const view = (tree: Cache.Tree): Record<string, string | null> =>
   Object.fromEntries([...tree].sort(([a], [b]) => (a < b ? -1 : 1)).map(([p, n]) => [p, text(n.data)]))
 
-describeServers("cache recipes", (server) => {
-  const { connect, proxy } = serverClients(server)
+describeTargets("cache recipes", (target) => {
+  const { connect, proxy } = targetClients(target)
 
   it.scopedLive("tree cache: initial read, then creates, updates and deletes at any depth", () =>
     Effect.gen(function*() {
@@ -73,6 +74,8 @@ describeServers("cache recipes", (server) => {
       const p = freshPath("gap")
       yield* writer.create(p, "v1")
       yield* writer.create(`${p}/gone`)
+      // On an ensemble the cached client may be on another peer: it syncs to start from the writer's view.
+      yield* zk.sync(p)
       const mirror = yield* Cache.tree(zk, p)
       // Cut the client off (reconnects held), change the tree, let it back in.
       px.setMode("hold")
@@ -87,4 +90,4 @@ describeServers("cache recipes", (server) => {
       yield* writer.setData(`${p}/new`, "n2")
       yield* until(mirror, (t) => text(t.get(`${p}/new`)?.data ?? null) === "n2")
     }))
-})
+}, { ensembles: true })

@@ -1,13 +1,15 @@
 /**
- * Barriers, queues, counters and group membership against ezk and Apache ZooKeeper, including
- * the ConnectionLoss cases each resolves (exactly-once takes, no double increments).
+ * Barriers, queues, counters and group membership against ezk and Apache ZooKeeper, standalone
+ * and 3-peer ensembles, including the ConnectionLoss cases each resolves (exactly-once takes, no
+ * double increments). On an ensemble another session may sit on a follower that has not applied a
+ * write yet, so a session that must see another's writes syncs first, as ZooKeeper prescribes.
  */
 import { assert, it } from "@effect/vitest"
 import { Chunk, Deferred, Effect, Exit, Fiber, Option, Schema, Scope, Stream } from "effect"
 import { type ZooKeeper, ZooKeeperError } from "../../../src/client/index.js"
 import { Barrier, Counter, Group, Queue } from "../../../src/client/recipes/index.js"
-import { describeServers } from "../servers.js"
-import { client, eventually, freshPath, staysPending, text } from "../helpers.js"
+import { describeTargets } from "../../support/targets.js"
+import { eventually, freshPath, staysPending, targetClients, text } from "../helpers.js"
 
 /** A client whose first multi / setData is applied but answered with ConnectionLoss. */
 const losingFirstReply = (zk: ZooKeeper.Client): ZooKeeper.Client => {
@@ -21,8 +23,8 @@ const losingFirstReply = (zk: ZooKeeper.Client): ZooKeeper.Client => {
   return { ...zk, multi: (ops) => lose(zk.multi(ops)), setData: (p, d, v) => lose(zk.setData(p, d, v)) }
 }
 
-describeServers("coordination recipes", (server) => {
-  const connect = (options: Partial<ZooKeeper.Options> = {}) => client(server.connectString(), options)
+describeTargets("coordination recipes", (target) => {
+  const { connect } = targetClients(target)
 
   it.scopedLive("barrier: wait blocks while set and returns once removed", () =>
     Effect.gen(function*() {
@@ -30,7 +32,9 @@ describeServers("coordination recipes", (server) => {
       const b = Barrier.make(yield* connect(), p)
       yield* b.set
       yield* b.set
-      const waiter = yield* Effect.fork(Barrier.make(yield* connect(), p).wait)
+      const other = yield* connect()
+      yield* other.sync(p)
+      const waiter = yield* Effect.fork(Barrier.make(other, p).wait)
       assert.isTrue(yield* staysPending(Fiber.join(waiter), 200))
       yield* b.remove
       yield* Fiber.join(waiter)
@@ -89,6 +93,7 @@ describeServers("coordination recipes", (server) => {
       yield* Effect.all(
         consumers.map((zk, i) =>
           Effect.gen(function*() {
+            yield* zk.sync(p)
             const q = Queue.make(i === 0 ? losingFirstReply(zk) : zk, p)
             for (;;) {
               const item = yield* q.poll
@@ -117,6 +122,7 @@ describeServers("coordination recipes", (server) => {
         ),
         { concurrency: "unbounded" }
       )
+      yield* clients[0]!.sync(p)
       const counter = Counter.make(clients[0]!, p)
       const now = yield* counter.get
       assert.strictEqual(now.value, 15)
@@ -137,6 +143,7 @@ describeServers("coordination recipes", (server) => {
       const scope = yield* Scope.make()
       yield* Group.join(other, p, "worker-1", "host-1").pipe(Scope.extend(scope))
       yield* Group.join(zk, p, "worker-2", "host-2")
+      yield* zk.sync(p)
       const members = yield* Group.members(zk, p)
       assert.deepStrictEqual([...members.keys()].sort(), ["worker-1", "worker-2"])
       assert.strictEqual(text(members.get("worker-1")!), "host-1")
@@ -159,10 +166,11 @@ describeServers("coordination recipes", (server) => {
       yield* Group.discovery(yield* connect(), base, Endpoint).register("api", "i2", { host: "10.0.0.2", port: 81 })
       // A member whose data does not decode is left out, not fatal.
       yield* Group.join(zk, `${base}/api`, "broken", "{")
+      yield* zk.sync(`${base}/api`)
       const found = yield* sd.lookup("api")
       assert.deepStrictEqual(found, [{ id: "i1", payload: { host: "10.0.0.1", port: 80 } }, { id: "i2", payload: { host: "10.0.0.2", port: 81 } }])
       const first = yield* Fiber.join(seen)
       assert.isTrue(Option.isSome(first))
       assert.deepStrictEqual(yield* sd.lookup("none"), [])
     }))
-})
+}, { ensembles: true })

@@ -1,14 +1,17 @@
 /**
- * Lock-like recipes against ezk and Apache ZooKeeper: mutual exclusion, reentrancy, increasing
- * fencing tokens, and the safety property under failures — a session expiring or the server
- * being killed in the middle of a hold never lets two holders overlap, and the fencing token
- * lets a guarded resource refuse a holder that lost the lock without noticing.
+ * Lock-like recipes against ezk and Apache ZooKeeper, standalone and 3-peer ensembles: mutual
+ * exclusion, reentrancy, increasing fencing tokens, and the safety property under failures — a
+ * session expiring or the server being killed in the middle of a hold never lets two holders
+ * overlap, and the fencing token lets a guarded resource refuse a holder that lost the lock
+ * without noticing. On an ensemble the killed server is the peer the holder is connected to (the
+ * leader): the session moves to another peer. A session that must see another's writes syncs first.
  */
 import { assert, it } from "@effect/vitest"
 import { Deferred, Effect, Fiber, Option, Ref, Stream, SubscriptionRef } from "effect"
+import type { ZooKeeper } from "../../../src/client/index.js"
 import { LeaderElection, type Lock, Mutex, ReadWriteLock, Semaphore } from "../../../src/client/recipes/index.js"
-import { describeServers } from "../servers.js"
-import { client, eventually, failure, freshPath, serverClients } from "../helpers.js"
+import { describeTargets, type TargetUnderTest } from "../../support/targets.js"
+import { awaitState, client, eventually, failure, freshPath, targetClients } from "../helpers.js"
 
 /** Counts holders inside a critical section and remembers the most seen at once. */
 const occupancy = Effect.map(Ref.make({ inside: 0, most: 0 }), (ref) => ({
@@ -37,8 +40,38 @@ const fencedResource = () => {
   }
 }
 
-describeServers("lock recipes", (server) => {
-  const { connect, proxy } = serverClients(server)
+/**
+ * A client on the server that `kill` kills: standalone, the server (kill -9, then restarted on the
+ * same data); on an ensemble, the leader, which stays down until the test ends (the client moves
+ * to another peer). The client is given every peer's address with updateServerList, so it stays
+ * on the leader until then.
+ */
+const onDoomedServer = (target: TargetUnderTest, options: Partial<ZooKeeper.Options>) =>
+  Effect.gen(function*() {
+    const server = target.server()
+    const ensemble = server.ensemble
+    if (ensemble === undefined) {
+      const zk = yield* client(server.connectString, options)
+      return { zk, kill: Effect.promise(async () => {
+        await server.kill9()
+        await server.restart()
+      }) }
+    }
+    const leader = yield* Effect.promise(() => ensemble.ready())
+    yield* Effect.addFinalizer(() =>
+      Effect.promise(async () => {
+        if (leader.pid() !== undefined) return
+        await leader.start()
+        await ensemble.ready()
+      })
+    )
+    const zk = yield* client(leader.connectString, options)
+    yield* zk.updateServerList(server.connectString)
+    return { zk, kill: Effect.promise(() => leader.kill()) }
+  })
+
+describeTargets("lock recipes", (target) => {
+  const { connect, proxy } = targetClients(target)
 
   it.scopedLive("mutex: one holder at a time across sessions; fencing tokens increase from hold to hold", () =>
     Effect.gen(function*() {
@@ -57,6 +90,7 @@ describeServers("lock recipes", (server) => {
       for (let i = 1; i < tokens.length; i++) assert.isAbove(tokens[i]!, tokens[i - 1]!)
       // Every node was released.
       const zk = yield* connect()
+      yield* zk.sync(p)
       assert.deepStrictEqual(yield* zk.getChildren(p), [])
     }))
 
@@ -144,11 +178,12 @@ describeServers("lock recipes", (server) => {
       assert.isTrue(afterB.every((t) => t >= tokenB))
     }))
 
-  it.scopedLive("mutex: the server killed mid-hold interrupts the holder; the waiter takes over after restart without overlap", () =>
+  it.scopedLive("mutex: the holder's server killed mid-hold interrupts the holder; the session survives; the waiter takes over without overlap", () =>
     Effect.gen(function*() {
       const p = freshPath("kill")
       const occ = yield* occupancy
-      const a = yield* connect({ sessionTimeoutMs: 20_000 })
+      const { kill, zk: a } = yield* onDoomedServer(target, { sessionTimeoutMs: 20_000 })
+      const before = yield* a.session
       const b = yield* connect({ sessionTimeoutMs: 20_000 })
       const aHolds = yield* Deferred.make<number>()
       const holderA = yield* Effect.fork(
@@ -157,11 +192,46 @@ describeServers("lock recipes", (server) => {
       const tokenA = yield* Deferred.await(aHolds)
       const holderB = yield* Effect.fork(Mutex.make(b, p).withLock((lease) => occ.hold(Effect.succeed(lease.token))))
       yield* Effect.sleep(200)
-      yield* Effect.promise(() => server.restart())
+      yield* kill
       const lostA = yield* failure(Fiber.join(holderA))
       assert.isTrue(lostA._tag === "LeaseLost" && lostA.reason === "Suspended")
       const tokenB = yield* Fiber.join(holderB)
       assert.isAbove(tokenB, tokenA)
+      assert.strictEqual(yield* occ.most, 1)
+      yield* awaitState(a, "Connected", 30_000)
+      assert.strictEqual((yield* a.session).sessionId, before.sessionId)
+    }))
+
+  it.scopedLive("mutex (loseOn expired): the holder's server killed mid-hold; the session moves, the holder keeps the lock, the waiter gets it only after release", () =>
+    Effect.gen(function*() {
+      const p = freshPath("kill-keep")
+      const occ = yield* occupancy
+      const { kill, zk: a } = yield* onDoomedServer(target, { sessionTimeoutMs: 20_000 })
+      const before = yield* a.session
+      const b = yield* connect({ sessionTimeoutMs: 20_000 })
+      const aHolds = yield* Deferred.make<number>()
+      const release = yield* Deferred.make<void>()
+      const holderA = yield* Effect.fork(
+        Mutex.make(a, p, { loseOn: "expired" }).withLock((lease) =>
+          occ.hold(Effect.zipRight(Deferred.succeed(aHolds, lease.token), Deferred.await(release)).pipe(Effect.as(lease.token)))
+        )
+      )
+      const tokenA = yield* Deferred.await(aHolds)
+      const bHolds = yield* Deferred.make<void>()
+      const holderB = yield* Effect.fork(
+        Mutex.make(b, p).withLock((lease) => occ.hold(Effect.as(Deferred.succeed(bHolds, undefined), lease.token)))
+      )
+      yield* Effect.sleep(200)
+      yield* kill
+      // A's session reconnects (on an ensemble: to another peer) and its lock node is still there.
+      yield* eventually(Effect.map(a.state, (s) => s === "Connected"), 30_000, "A reconnected")
+      assert.strictEqual((yield* a.session).sessionId, before.sessionId)
+      yield* a.sync(p)
+      assert.strictEqual((yield* a.getChildren(p)).length, 2, "A's node and B's node")
+      assert.isFalse(yield* Deferred.isDone(bHolds), "B waits while A holds")
+      yield* Deferred.succeed(release, undefined)
+      assert.strictEqual(yield* Fiber.join(holderA), tokenA)
+      assert.isAbove(yield* Fiber.join(holderB), tokenA)
       assert.strictEqual(yield* occ.most, 1)
     }))
 
@@ -174,6 +244,7 @@ describeServers("lock recipes", (server) => {
       const holder = yield* Effect.fork(
         Effect.scoped(Effect.gen(function*() {
           const lease = yield* Mutex.make(zk, p).acquire
+          yield* observer.sync(p)
           assert.isTrue(Option.isSome(yield* observer.exists(lease.path)))
           return yield* Effect.never
         })).pipe(Effect.onInterrupt(() => Deferred.succeed(interrupted, undefined)))
@@ -306,4 +377,4 @@ describeServers("lock recipes", (server) => {
       assert.isTrue(aStepped >= 0 && bLed > aStepped, events.join(", "))
       assert.isTrue(Option.isNone(yield* SubscriptionRef.get(latchA.leadership)))
     }))
-})
+}, { ensembles: true })
