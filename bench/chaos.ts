@@ -155,6 +155,7 @@ const vanishingClients = () => {
   return {
     transportFor: (w: number): TransportService => ({
       listen: Tcp.transport.listen,
+      resolve: Tcp.transport.resolve,
       connect: (o) =>
         cut.has(w)
           ? Effect.fail(new TransportError({ reason: "Refused", address: `${o.host}:${o.port}`, detail: "client vanished" }))
