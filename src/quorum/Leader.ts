@@ -235,7 +235,7 @@ export const run = (ctx: PeerContext): Effect.Effect<never, PeerError, Scope.Sco
           if (c === null) return
           for (const t of readSessionTouches(p.data)) {
             const s = c.tracker.get(t.sessionId)
-            if (s !== undefined) c.tracker.touch(s, now)
+            if (s !== undefined) c.tracker.touch(s)
           }
           return
         }
@@ -263,7 +263,7 @@ export const run = (ctx: PeerContext): Effect.Effect<never, PeerError, Scope.Sco
           const r = readRevalidateRequest(p.data)
           const s = core?.tracker.get(r.sessionId)
           const valid = s !== undefined && !s.closing
-          if (valid) core!.tracker.touch(s!, now)
+          if (valid) core!.tracker.touch(s!)
           l.channel.send({ type: PacketType.REVALIDATE, zxid: p.zxid, data: writeRevalidateReply({ sessionId: r.sessionId, valid }), authinfo: null })
           return
         }

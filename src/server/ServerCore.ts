@@ -66,7 +66,7 @@ export class ServerCore {
     auth: AuthProvidersShape,
     readonly logger: CoreLogger
   ) {
-    this.tracker = new SessionTracker(config.tickTime)
+    this.tracker = new SessionTracker(config.tickTime, () => clock.monotonicMs())
     this.pending = new Pending(tree)
     this.prep = new Prep(this.pending, { extendedTypes: config.extendedTypes, saslEnabled: config.saslAclEnabled })
     this.clients = new ClientConnections(config, tree, clock, this.stats, logger)
@@ -97,8 +97,7 @@ export class ServerCore {
       replay: (conn, frame) => this.onFrame(conn, frame)
     })
     // Sessions restored from disk get a fresh deadline: their clients may still reconnect.
-    const now = clock.nowMs()
-    for (const [id, timeout] of tree.sessions) this.tracker.add(id, timeout, now)
+    for (const [id, timeout] of tree.sessions) this.tracker.add(id, timeout)
   }
 
   /** The open client connections. */
@@ -224,7 +223,7 @@ export class ServerCore {
     conn.received++
     this.stats.received++
     const s = conn.session!
-    this.tracker.touch(s, now)
+    this.tracker.touch(s)
     const learner = this.writes.role === "learner"
     if (learner) this.learner.touch(s)
     if (type === Op.auth) return this.authRequests.onAuth(conn, frame)
@@ -300,7 +299,7 @@ export class ServerCore {
     const zxid = this.writes.nextZxid()
     if (zxid === null) return
     if (q.type === Op.createSession) {
-      this.tracker.add(caller.sessionId, q.timeOut, now)
+      this.tracker.add(caller.sessionId, q.timeOut)
       return this.writes.enqueue(this.prep.createSession(caller.sessionId, q.timeOut, zxid, now), WriteKind.Remote, null, cxid, now)
     }
     const s = this.tracker.get(caller.sessionId)
@@ -341,7 +340,7 @@ export class ServerCore {
     }
     // Only the server that prepares txns expires sessions; learners report their clients' touches.
     if (this.writes.role === "learner") return 0
-    const expired = this.tracker.expire(now)
+    const expired = this.tracker.expire()
     for (const s of expired) {
       this.logger.info(`Expiring session 0x${s.id.toString(16)}, timeout of ${s.timeout}ms exceeded`)
       const zxid = this.writes.nextZxid()

@@ -5,53 +5,68 @@ import { initialSessionId, nextSessionId, passwordMatches, sessionPassword } fro
 import { SessionTracker } from "../../src/server/sessions/SessionTracker.js"
 
 describe("SessionTracker", () => {
+  /** A tracker on a clock the test sets. */
+  const tracker = (tick: number) => {
+    const clock = { now: 0 }
+    return { t: new SessionTracker(tick, () => clock.now), at: (ms: number) => void (clock.now = ms) }
+  }
+
   it("a deadline is rounded up to the tick after now + timeout", () => {
-    const t = new SessionTracker(2000)
+    const { t } = tracker(2000)
     assert.strictEqual(t.deadline(0, 4000), 6000)
     assert.strictEqual(t.deadline(1999, 4000), 6000)
     assert.strictEqual(t.deadline(2000, 4000), 8000)
   })
 
   it("expires whole buckets at their deadline, not before; expired sessions are closing", () => {
-    const t = new SessionTracker(2000)
-    const a = t.add(1n, 4000, 0) // 6000
-    const b = t.add(2n, 4000, 1500) // 6000
-    t.add(3n, 10_000, 0) // 12000
+    const { t, at } = tracker(2000)
+    const a = t.add(1n, 4000) // 6000
+    at(1500)
+    const b = t.add(2n, 4000) // 6000
+    at(0)
+    t.add(3n, 10_000) // 12000
     assert.deepStrictEqual(t.dump(), [[6000, [1n, 2n]], [12000, [3n]]])
-    assert.deepStrictEqual(t.expire(5999), [])
-    assert.deepStrictEqual(t.expire(6000).map((s) => s.id), [1n, 2n])
+    at(5999)
+    assert.deepStrictEqual(t.expire(), [])
+    at(6000)
+    assert.deepStrictEqual(t.expire().map((s) => s.id), [1n, 2n])
     assert.isTrue(a.closing && b.closing)
-    assert.deepStrictEqual(t.expire(6000), [], "a bucket expires once")
-    assert.isFalse(t.touch(a, 6000), "a closing session cannot be kept alive")
+    assert.deepStrictEqual(t.expire(), [], "a bucket expires once")
+    assert.isFalse(t.touch(a), "a closing session cannot be kept alive")
     assert.deepStrictEqual(t.dump(), [[12000, [3n]]])
   })
 
   it("touch moves a session to a later bucket; add of a known id updates its timeout; remove unbuckets", () => {
-    const t = new SessionTracker(1000)
-    const s = t.add(7n, 3000, 0) // 4000
-    assert.isTrue(t.touch(s, 2500)) // 6000
-    assert.deepStrictEqual(t.expire(4000), [])
-    assert.strictEqual(t.add(7n, 5000, 2500), s) // 8000
+    const { t, at } = tracker(1000)
+    const s = t.add(7n, 3000) // 4000
+    at(2500)
+    assert.isTrue(t.touch(s)) // 6000
+    at(4000)
+    assert.deepStrictEqual(t.expire(), [])
+    at(2500)
+    assert.strictEqual(t.add(7n, 5000), s) // 8000
     assert.deepStrictEqual(t.dump(), [[8000, [7n]]])
     t.remove(7n)
     assert.deepStrictEqual(t.dump(), [])
     assert.isUndefined(t.get(7n))
-    assert.deepStrictEqual(t.expire(100_000), [])
+    at(100_000)
+    assert.deepStrictEqual(t.expire(), [])
   })
 
   it.prop("each live session sits in exactly the bucket of its last touch", [fc.array(fc.tuple(fc.integer({ min: 0, max: 4 }), fc.integer({ min: 0, max: 10_000 })), { maxLength: 60 })], ([ops]) => {
-    const t = new SessionTracker(500)
+    const { t, at } = tracker(500)
     let now = 0
     const last = new Map<bigint, number>()
     for (const [id, dt] of ops) {
       now += dt
+      at(now)
       const sid = BigInt(id)
-      for (const s of t.expire(now)) {
+      for (const s of t.expire()) {
         assert.isAtMost(t.deadline(last.get(s.id)!, 3000), now, "expired before its deadline")
         t.remove(s.id)
         last.delete(s.id)
       }
-      t.add(sid, 3000, now)
+      t.add(sid, 3000)
       last.set(sid, now)
     }
     const expected = new Map<number, Array<bigint>>()

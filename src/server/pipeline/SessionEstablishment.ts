@@ -68,7 +68,7 @@ export class SessionEstablishment {
     if (sessionId === 0n) {
       const id = this.sessionIdSeq
       this.sessionIdSeq = nextSessionId(id)
-      conn.session = tracker.add(id, timeout, now)
+      conn.session = tracker.add(id, timeout)
       conn.state = "connecting"
       clients.own(id, conn)
       if (writes.role === "learner") {
@@ -88,7 +88,7 @@ export class SessionEstablishment {
     const previous = clients.ownerOf(sessionId)
     if (previous !== undefined && previous !== conn) clients.close(previous, "session moved to a new connection")
     s.timeout = timeout
-    tracker.touch(s, now)
+    tracker.touch(s)
     this.attach(conn, s)
     sendConnectResponse(conn, timeout, sessionId, sessionPassword(sessionId))
   }

@@ -148,7 +148,7 @@ export class WritePath {
     }
     // Sessions created through other servers: known here too, so their clients may move to us.
     if (w.kind === WriteKind.Remote && w.txn.type === Op.createSession && tracker.get(w.header.clientId) === undefined) {
-      tracker.add(w.header.clientId, (w.txn as { readonly timeOut: number }).timeOut, now)
+      tracker.add(w.header.clientId, (w.txn as { readonly timeOut: number }).timeOut)
     }
     if (w.txn.type === Op.closeSession) {
       // After the reply to a client's own closeSession, so that reply still goes out.

@@ -1,7 +1,8 @@
 /**
  * Session expiry in tick buckets (ZooKeeper's SessionTrackerImpl / ExpiryQueue): a session's
  * deadline is rounded up to the next tick boundary, so one timer per tick expires whole buckets.
- * Pure: the caller passes the time in.
+ * Time comes from the monotonic clock it is given, never the wall clock: a wall-clock step (NTP, an
+ * operator) must neither expire every session at once nor keep dead ones alive (ZOOKEEPER-1366).
  */
 
 export interface SessionEntry {
@@ -17,7 +18,11 @@ export class SessionTracker {
   readonly sessions = new Map<bigint, SessionEntry>()
   private readonly buckets = new Map<number, Set<SessionEntry>>()
 
-  constructor(readonly tickTime: number) {}
+  constructor(
+    readonly tickTime: number,
+    /** Monotonic milliseconds. */
+    private readonly now: () => number
+  ) {}
 
   /** (floor((now + timeout) / tick) + 1) · tick (client.md §3.7). */
   deadline(now: number, timeout: number): number {
@@ -28,23 +33,23 @@ export class SessionTracker {
     return this.sessions.get(id)
   }
 
-  add(id: bigint, timeout: number, now: number): SessionEntry {
+  add(id: bigint, timeout: number): SessionEntry {
     const existing = this.sessions.get(id)
     if (existing !== undefined) {
       existing.timeout = timeout
-      this.touch(existing, now)
+      this.touch(existing)
       return existing
     }
     const s: SessionEntry = { id, timeout, expireAt: 0, closing: false }
     this.sessions.set(id, s)
-    this.touch(s, now)
+    this.touch(s)
     return s
   }
 
   /** Moves the session's deadline; false if it is closing (then it must not be kept alive). */
-  touch(s: SessionEntry, now: number): boolean {
+  touch(s: SessionEntry): boolean {
     if (s.closing) return false
-    const at = this.deadline(now, s.timeout)
+    const at = this.deadline(this.now(), s.timeout)
     if (at === s.expireAt) return true
     this.unbucket(s)
     s.expireAt = at
@@ -71,8 +76,9 @@ export class SessionTracker {
     this.sessions.delete(id)
   }
 
-  /** Takes every session whose deadline is <= now out of the buckets and marks it closing. */
-  expire(now: number): Array<SessionEntry> {
+  /** Takes every session whose deadline has passed out of the buckets and marks it closing. */
+  expire(): Array<SessionEntry> {
+    const now = this.now()
     const out: Array<SessionEntry> = []
     for (const [at, bucket] of this.buckets) {
       if (at > now) continue
