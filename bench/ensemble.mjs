@@ -187,6 +187,8 @@ async function failovers(cl, opt) {
 
 /** Create up to opt.snapNodes znodes in chunks while the time budget lasts, then SNAP a wiped follower. */
 const POPULATE_CHUNK = 50000;
+/** Creates per multi request while populating: a txn per 25 znodes reaches 1M within the budget on both targets. */
+const POPULATE_BATCH = 25;
 async function snapRejoin(cl, opt) {
   const leader = await until("a leader", () => cl.leader());
   const c = await MiniClient.connect(leader.clientPort);
@@ -200,7 +202,7 @@ async function snapRejoin(cl, opt) {
   let errors = 0;
   while (n < opt.snapNodes && performance.now() - t0Pop < opt.snapBudgetMs) {
     const count = Math.min(POPULATE_CHUNK, opt.snapNodes - n);
-    const pop = await runLoad({ port: ports[0], ports, conns: opt.conns, workload: "populate", window: 64, populateBase: n, populateCount: count, timeoutMs: 900000 });
+    const pop = await runLoad({ port: ports[0], ports, conns: opt.conns, workload: "populate", window: 64, populateBatch: POPULATE_BATCH, populateBase: n, populateCount: count, timeoutMs: 900000 });
     if (pop.fatal) throw new Error(`populate failed: ${pop.fatal}`);
     errors += pop.errors;
     n += count;

@@ -58,7 +58,7 @@ export function renderEnsemble(doc) {
       "first successful setData reply on any surviving peer (each probe attempt a new session; attempts overlap every 20 ms). The " +
       "killed peer is restarted and rejoins before the next trial, which kills the then-current leader.",
     "",
-    "SNAP: the znodes are created through all peers (window 64 × 8 sessions, in chunks of 50,000 until the count or the time budget is reached), a follower is killed, its data dir emptied except " +
+    "SNAP: the znodes are created through all peers (multi requests of 25 creates, window 64 × 8 sessions, in chunks of 50,000 until the count or the time budget is reached), a follower is killed, its data dir emptied except " +
       "myid, and restarted; the time runs from its spawn to the moment it answers `exists` of the last znode. " +
       "`snapshotSizeFactor=-1` in both configs makes ZooKeeper send SNAP rather than a txn-log DIFF (ezk always does).",
     "",
