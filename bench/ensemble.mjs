@@ -7,7 +7,7 @@ import path from "node:path";
 import { parseArgs } from "node:util";
 import { makeCluster, clusterAvailable } from "./lib/cluster.mjs";
 import { runLoad } from "./lib/loadgen.mjs";
-import { waitIdle } from "./lib/procstat.mjs";
+import { cpuSeconds, waitIdle } from "./lib/procstat.mjs";
 import { body, ensureNode, MiniClient, Op, valueOfSize } from "./lib/proto.mjs";
 import { BENCH_DIR, REPO_DIR, running } from "./lib/targets.mjs";
 import { renderEnsemble } from "./lib/ensemble-report.mjs";
@@ -214,6 +214,7 @@ async function snapRejoin(cl, opt) {
   await until("the follower to have the last znode", () => sees(follower.clientPort, lastPath), 120000);
   await cl.kill9(follower);
   cl.wipe(follower);
+  const leaderCpu0 = cpuSeconds(leader.handle.pid);
   const t0 = cl.start(follower);
   const base = { znodes: n, createErrors: errors, budgetHit: n < opt.snapNodes, populateOpsPerSec: Math.round(n / (populateMs / 1000)), followerSid: follower.sid };
   let served;
@@ -227,7 +228,10 @@ async function snapRejoin(cl, opt) {
     log(`  [${cl.kind}] wiped follower ${follower.sid} did NOT rejoin within ${opt.snapLimitMs} ms`);
     return { ...base, stuck: `not rejoined within ${opt.snapLimitMs} ms`, logTails };
   }
-  const r = { ...base, servedMs: round(served - t0), completeMs: round(complete - t0) };
+  // CPU (all threads) of the new follower since its spawn and of the leader meanwhile: what the
+  // rejoin costs, apart from how long a busy machine made it wait.
+  const cpuMs = { follower: round(cpuSeconds(follower.handle.pid) * 1000), leader: round((cpuSeconds(leader.handle.pid) - leaderCpu0) * 1000) };
+  const r = { ...base, servedMs: round(served - t0), completeMs: round(complete - t0), cpuMs, loadavg: os.loadavg() };
   log(`  [${cl.kind}] wiped follower ${follower.sid} served after ${r.servedMs} ms, last znode after ${r.completeMs} ms`);
   return r;
 }

@@ -20,6 +20,7 @@ const INFO = [
   ["failover trials (ms)", (r) => r.failover?.trials.map((t) => t.ms ?? `stuck (${t.stuck})`).join(", ")],
   ["machine load average 1 min (write64 / read64 / write1)", (r) => (r.load ? ["write64", "read64", "write1"].map((k) => r.load[k]?.loadavg?.[0]?.toFixed(1) ?? "–").join(" / ") : null)],
   ["wiped follower: first request served (ms)", (r) => r.snap?.servedMs ?? r.snap?.stuck],
+  ["SNAP rejoin CPU (ms): new follower / leader; load average 1 min at the end", (r) => (r.snap?.cpuMs ? `${fmt(r.snap.cpuMs.follower)} / ${fmt(r.snap.cpuMs.leader)}; ${r.snap.loadavg[0].toFixed(1)}` : null)],
   ["znodes at SNAP (budget hit?); create rate (ops/s)", (r) => (r.snap ? `${fmt(r.snap.znodes)}${r.snap.budgetHit ? " (yes)" : ""}; ${fmt(r.snap.populateOpsPerSec)}` : null)],
   ["ensemble start → all peers serving (ms)", (r) => r.formedMs],
 ];
