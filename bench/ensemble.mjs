@@ -7,7 +7,7 @@ import path from "node:path";
 import { parseArgs } from "node:util";
 import { makeCluster, clusterAvailable } from "./lib/cluster.mjs";
 import { runLoad } from "./lib/loadgen.mjs";
-import { waitIdle } from "./lib/procstat.mjs";
+import { cpuSeconds, waitIdle } from "./lib/procstat.mjs";
 import { body, ensureNode, MiniClient, Op, valueOfSize } from "./lib/proto.mjs";
 import { BENCH_DIR, REPO_DIR, running } from "./lib/targets.mjs";
 import { renderEnsemble } from "./lib/ensemble-report.mjs";
@@ -187,6 +187,8 @@ async function failovers(cl, opt) {
 
 /** Create up to opt.snapNodes znodes in chunks while the time budget lasts, then SNAP a wiped follower. */
 const POPULATE_CHUNK = 50000;
+/** Creates per multi request while populating: a txn per 25 znodes reaches 1M within the budget on both targets. */
+const POPULATE_BATCH = 25;
 async function snapRejoin(cl, opt) {
   const leader = await until("a leader", () => cl.leader());
   const c = await MiniClient.connect(leader.clientPort);
@@ -200,7 +202,7 @@ async function snapRejoin(cl, opt) {
   let errors = 0;
   while (n < opt.snapNodes && performance.now() - t0Pop < opt.snapBudgetMs) {
     const count = Math.min(POPULATE_CHUNK, opt.snapNodes - n);
-    const pop = await runLoad({ port: ports[0], ports, conns: opt.conns, workload: "populate", window: 64, populateBase: n, populateCount: count, timeoutMs: 900000 });
+    const pop = await runLoad({ port: ports[0], ports, conns: opt.conns, workload: "populate", window: 64, populateBatch: POPULATE_BATCH, populateBase: n, populateCount: count, timeoutMs: 900000 });
     if (pop.fatal) throw new Error(`populate failed: ${pop.fatal}`);
     errors += pop.errors;
     n += count;
@@ -212,6 +214,7 @@ async function snapRejoin(cl, opt) {
   await until("the follower to have the last znode", () => sees(follower.clientPort, lastPath), 120000);
   await cl.kill9(follower);
   cl.wipe(follower);
+  const leaderCpu0 = cpuSeconds(leader.handle.pid);
   const t0 = cl.start(follower);
   const base = { znodes: n, createErrors: errors, budgetHit: n < opt.snapNodes, populateOpsPerSec: Math.round(n / (populateMs / 1000)), followerSid: follower.sid };
   let served;
@@ -225,7 +228,10 @@ async function snapRejoin(cl, opt) {
     log(`  [${cl.kind}] wiped follower ${follower.sid} did NOT rejoin within ${opt.snapLimitMs} ms`);
     return { ...base, stuck: `not rejoined within ${opt.snapLimitMs} ms`, logTails };
   }
-  const r = { ...base, servedMs: round(served - t0), completeMs: round(complete - t0) };
+  // CPU (all threads) of the new follower since its spawn and of the leader meanwhile: what the
+  // rejoin costs, apart from how long a busy machine made it wait.
+  const cpuMs = { follower: round(cpuSeconds(follower.handle.pid) * 1000), leader: round((cpuSeconds(leader.handle.pid) - leaderCpu0) * 1000) };
+  const r = { ...base, servedMs: round(served - t0), completeMs: round(complete - t0), cpuMs, loadavg: os.loadavg() };
   log(`  [${cl.kind}] wiped follower ${follower.sid} served after ${r.servedMs} ms, last znode after ${r.completeMs} ms`);
   return r;
 }

@@ -20,6 +20,7 @@ const INFO = [
   ["failover trials (ms)", (r) => r.failover?.trials.map((t) => t.ms ?? `stuck (${t.stuck})`).join(", ")],
   ["machine load average 1 min (write64 / read64 / write1)", (r) => (r.load ? ["write64", "read64", "write1"].map((k) => r.load[k]?.loadavg?.[0]?.toFixed(1) ?? "–").join(" / ") : null)],
   ["wiped follower: first request served (ms)", (r) => r.snap?.servedMs ?? r.snap?.stuck],
+  ["SNAP rejoin CPU (ms): new follower / leader; load average 1 min at the end", (r) => (r.snap?.cpuMs ? `${fmt(r.snap.cpuMs.follower)} / ${fmt(r.snap.cpuMs.leader)}; ${r.snap.loadavg[0].toFixed(1)}` : null)],
   ["znodes at SNAP (budget hit?); create rate (ops/s)", (r) => (r.snap ? `${fmt(r.snap.znodes)}${r.snap.budgetHit ? " (yes)" : ""}; ${fmt(r.snap.populateOpsPerSec)}` : null)],
   ["ensemble start → all peers serving (ms)", (r) => r.formedMs],
 ];
@@ -58,7 +59,7 @@ export function renderEnsemble(doc) {
       "first successful setData reply on any surviving peer (each probe attempt a new session; attempts overlap every 20 ms). The " +
       "killed peer is restarted and rejoins before the next trial, which kills the then-current leader.",
     "",
-    "SNAP: the znodes are created through all peers (window 64 × 8 sessions, in chunks of 50,000 until the count or the time budget is reached), a follower is killed, its data dir emptied except " +
+    "SNAP: the znodes are created through all peers (multi requests of 25 creates, window 64 × 8 sessions, in chunks of 50,000 until the count or the time budget is reached), a follower is killed, its data dir emptied except " +
       "myid, and restarted; the time runs from its spawn to the moment it answers `exists` of the last znode. " +
       "`snapshotSizeFactor=-1` in both configs makes ZooKeeper send SNAP rather than a txn-log DIFF (ezk always does).",
     "",

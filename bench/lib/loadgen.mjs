@@ -38,6 +38,7 @@ export const defaultWorkers = () => 1;
  * @param {string} [o.populateParent] parent of the b<k>/n<j> tree for "populate"
  * @param {number} [o.populateCount]
  * @param {number} [o.populateBase]
+ * @param {number} [o.populateBatch] creates per request for "populate": > 1 sends them as one multi (default 1)
  * @param {number} [o.timeoutMs] hard limit after the planned end
  */
 export async function runLoad(o) {
@@ -67,6 +68,7 @@ export async function runLoad(o) {
         populateParent: o.populateParent ?? "/ezkrss",
         populateCount: o.populateCount ?? 0,
         populateBase: o.populateBase ?? 0,
+        populateBatch: o.populateBatch ?? 1,
       },
     });
     base += n;

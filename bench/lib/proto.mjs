@@ -10,6 +10,7 @@ export const Op = Object.freeze({
   getData: 4,
   setData: 5,
   getChildren: 8,
+  multi: 14,
   ping: 11,
   closeSession: -11,
 });

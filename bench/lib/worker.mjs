@@ -34,7 +34,9 @@ let mEnd = Infinity;
 
 const valueBytes = workload === "set1k" ? 1024 : 100;
 const setValue = valueOfSize(valueBytes, 7);
-const maxFrame = 64 + Math.max(valueBytes, 100) + 200;
+// populate: each request is a multi of this many creates (1: plain creates).
+const popBatch = Math.max(1, cfg.populateBatch ?? 1);
+const maxFrame = (64 + Math.max(valueBytes, 100) + 200) * (isPopulate ? popBatch : 1) + 32;
 const staging = Buffer.allocUnsafe(W * maxFrame + 4096);
 
 // create(ephemeral-sequential) template (empty data) and populate tail (data, acl, flags).
@@ -135,17 +137,42 @@ function emitNext(c, o, prevKind, prevErr, buf, p, len) {
       }
       break;
     case "populate": {
-      const i = c.next++;
-      const path = `${cfg.populateParent}/b${Math.floor(i / 1000)}/n${i % 1000}`;
-      const plen = path.length; // ASCII
-      const flen = 8 + 4 + plen + popTail.length;
-      staging.writeInt32BE(flen, o);
-      staging.writeInt32BE(c.xid++, o + 4);
-      staging.writeInt32BE(Op.create, o + 8);
-      staging.writeInt32BE(plen, o + 12);
-      staging.write(path, o + 16, "latin1");
-      popTail.copy(staging, o + 16 + plen);
-      o += 4 + flen;
+      if (popBatch === 1) {
+        const i = c.next++;
+        const path = `${cfg.populateParent}/b${Math.floor(i / 1000)}/n${i % 1000}`;
+        const plen = path.length; // ASCII
+        const flen = 8 + 4 + plen + popTail.length;
+        staging.writeInt32BE(flen, o);
+        staging.writeInt32BE(c.xid++, o + 4);
+        staging.writeInt32BE(Op.create, o + 8);
+        staging.writeInt32BE(plen, o + 12);
+        staging.write(path, o + 16, "latin1");
+        popTail.copy(staging, o + 16 + plen);
+        o += 4 + flen;
+      } else {
+        // multi: (MultiHeader{type, done, err}, create body)*, then MultiHeader{-1, true, -1}.
+        const start = o;
+        staging.writeInt32BE(c.xid++, o + 4);
+        staging.writeInt32BE(Op.multi, o + 8);
+        o += 12;
+        for (let k = 0; k < popBatch && c.next < c.to; k++) {
+          const i = c.next++;
+          const path = `${cfg.populateParent}/b${Math.floor(i / 1000)}/n${i % 1000}`;
+          staging.writeInt32BE(Op.create, o);
+          staging.writeUInt8(0, o + 4);
+          staging.writeInt32BE(-1, o + 5);
+          staging.writeInt32BE(path.length, o + 9);
+          staging.write(path, o + 13, "latin1");
+          o = o + 13 + path.length;
+          popTail.copy(staging, o);
+          o += popTail.length;
+        }
+        staging.writeInt32BE(-1, o);
+        staging.writeUInt8(1, o + 4);
+        staging.writeInt32BE(-1, o + 5);
+        o += 9;
+        staging.writeInt32BE(o - start - 4, start);
+      }
       kind = K_POPULATE;
       break;
     }

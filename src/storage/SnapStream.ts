@@ -24,6 +24,9 @@ import * as Snapshot from "./Snapshot.js"
 /** The signature that ends the stream (Learner.syncWithLeader checks it). */
 export const SIGNATURE = "BenWasHere"
 
+/** Bytes of a new chunk first tried to complete an item split across chunks (doubled until it is). */
+const STITCH_BYTES = 4096
+
 /** The stream encoder for `tree`: takes the SNAP zxid (tree.lastProcessedZxid), sessions and ACLs now. */
 export const encoder = (tree: DataTree): Snapshot.SnapshotEncoder => new Snapshot.SnapshotEncoder(tree, false)
 
@@ -103,7 +106,7 @@ export class SnapStreamDecoder {
   /** Bytes of an incomplete record carried over to the next chunk. */
   private held = new Uint8Array(1 << 12)
   private heldLength = 0
-  /** Stream bytes consumed before the current chunk. */
+  /** Stream bytes consumed so far (the held bytes follow them). */
   private base = 0
   private phase = Phase.SessionCount
   /** Items left in the current counted section. */
@@ -123,42 +126,68 @@ export class SnapStreamDecoder {
   /** Takes the next chunk; the result once the signature is in, else null. Not to be fed after that. */
   feed(chunk: Uint8Array): Received | null {
     if (this.phase === Phase.Done) throw new Error("SnapStreamDecoder fed after the end of its stream")
-    const length = this.heldLength + chunk.length
-    if (this.base + length > this.maxBytes) throw new WireError({ reason: "FrameTooLarge", detail: `SNAP stream over ${this.maxBytes} bytes` })
-    // Parse the chunk in place unless an incomplete record waits in front of it.
-    let src = chunk
-    if (this.heldLength > 0) {
-      if (length > this.held.length) {
-        const next = new Uint8Array(Math.max(length, this.held.length * 2))
-        next.set(this.held.subarray(0, this.heldLength))
-        this.held = next
+    const held = this.heldLength
+    if (this.base + held + chunk.length > this.maxBytes) throw new WireError({ reason: "FrameTooLarge", detail: `SNAP stream over ${this.maxBytes} bytes` })
+    // Where the scan of `chunk` itself starts.
+    let from = 0
+    if (held > 0) {
+      // The held bytes are one incomplete item. Complete it with as little of the chunk as will do
+      // (copying whole chunks costs a copy and an allocation per chunk for the body); once it is
+      // done, the rest of the chunk is scanned in place.
+      for (let take = Math.min(chunk.length, STITCH_BYTES); ; take = Math.min(chunk.length, take * 2)) {
+        const length = held + take
+        this.reserve(length)
+        this.held.set(chunk.subarray(0, take), held)
+        const consumed = this.run(this.held, 0, length)
+        if ((this.phase as Phase) === Phase.Done) return this.finish(cat(this.held.subarray(consumed, length), chunk.subarray(take)))
+        if (consumed > 0) {
+          from = consumed - held
+          break
+        }
+        if (take === chunk.length) {
+          this.heldLength = length
+          return null
+        }
       }
-      this.held.set(chunk, this.heldLength)
-      src = this.held
+      this.heldLength = 0
     }
-    const r = new JuteReader(src, 0, length, 0x7fffffff)
+    const at = from + this.run(chunk, from, chunk.length)
+    if ((this.phase as Phase) === Phase.Done) return this.finish(chunk.slice(at))
+    // Keep the incomplete item (copied: `chunk` is the caller's).
+    this.reserve(chunk.length - at)
+    this.held.set(chunk.subarray(at))
+    this.heldLength = chunk.length - at
+    return null
+  }
+
+  /** Grows `held` to at least `n` bytes, keeping what it holds. */
+  private reserve(n: number): void {
+    if (n <= this.held.length) return
+    const next = new Uint8Array(Math.max(n, this.held.length * 2))
+    next.set(this.held.subarray(0, this.heldLength))
+    this.held = next
+  }
+
+  /**
+   * Loads every complete item of src[start, end), hands the body bytes among them to onBody
+   * (copied out of `held`, which is reused), and returns how many bytes it consumed.
+   */
+  private run(src: Uint8Array, start: number, end: number): number {
+    const r = new JuteReader(src, start, end, 0x7fffffff)
     const bodyDone = this.phase >= Phase.Signature
     let bodyEnd: number
     try {
-      bodyEnd = this.scan(r, length)
+      bodyEnd = this.scan(r, end, this.base - start)
     } catch (e) {
       if (e instanceof Snapshot.SnapshotCorrupt) throw new WireError({ reason: "BadRecord", detail: e.message })
       throw e
     }
     const pos = r.pos
     // The body is what precedes the signature: everything consumed, up to the terminator.
-    const bodyTo = bodyEnd >= 0 ? bodyEnd : bodyDone ? 0 : pos
-    if (this.onBody !== undefined && bodyTo > 0) this.onBody(src === chunk ? src.subarray(0, bodyTo) : src.slice(0, bodyTo))
-    if ((this.phase as Phase) === Phase.Done) return this.finish(src, pos, length)
-    // Keep the incomplete record (copied: `chunk` is the caller's).
-    const rest = length - pos
-    if (src === chunk) {
-      if (rest > this.held.length) this.held = new Uint8Array(Math.max(rest, this.held.length * 2))
-      this.held.set(chunk.subarray(pos, length))
-    } else this.held.copyWithin(0, pos, length)
-    this.heldLength = rest
-    this.base += pos
-    return null
+    const bodyTo = bodyEnd >= 0 ? bodyEnd : bodyDone ? start : pos
+    if (this.onBody !== undefined && bodyTo > start) this.onBody(src === this.held ? src.slice(start, bodyTo) : src.subarray(start, bodyTo))
+    this.base += pos - start
+    return pos - start
   }
 
   /** Size of the length-prefixed item at `at`, or -1 if incomplete. */
@@ -193,7 +222,7 @@ export class SnapStreamDecoder {
    * after the signature). Returns where the body ends in this chunk once the terminator is read
    * here, else -1.
    */
-  private scan(r: JuteReader, end: number): number {
+  private scan(r: JuteReader, end: number, origin: number): number {
     let bodyEnd = -1
     for (;;) {
       const at = r.pos
@@ -202,7 +231,7 @@ export class SnapStreamDecoder {
         case Phase.AclCount: {
           if (at + 4 > end) return bodyEnd
           this.left = r.int()
-          if (this.left < 0) throw new WireError({ reason: "BadLength", detail: `count ${this.left} at ${this.base + at}` })
+          if (this.left < 0) throw new WireError({ reason: "BadLength", detail: `count ${this.left} at ${origin + at}` })
           this.phase = this.phase === Phase.SessionCount ? Phase.Sessions : Phase.Acls
           break
         }
@@ -257,7 +286,8 @@ export class SnapStreamDecoder {
     }
   }
 
-  private finish(src: Uint8Array, pos: number, length: number): Received {
+  /** After the signature: the tree, and `rest`, the bytes fed after the stream (the next packets). */
+  private finish(rest: Uint8Array): Received {
     let tree: DataTree
     try {
       tree = this.loader.finish(this.zxid)
@@ -265,10 +295,17 @@ export class SnapStreamDecoder {
       if (e instanceof Snapshot.SnapshotCorrupt) throw new WireError({ reason: "BadRecord", detail: e.message })
       throw e
     }
-    const rest = src.slice(pos, length)
     this.held = new Uint8Array(0)
-    return { tree, nodeCount: this.loader.nodeCount, consumed: this.base + pos, rest }
+    return { tree, nodeCount: this.loader.nodeCount, consumed: this.base, rest }
   }
+}
+
+/** Joins two byte ranges into a new array. */
+const cat = (a: Uint8Array, b: Uint8Array): Uint8Array => {
+  const out = new Uint8Array(a.length + b.length)
+  out.set(a)
+  out.set(b, a.length)
+  return out
 }
 
 /** Where a learner writes the SNAP stream it receives. */

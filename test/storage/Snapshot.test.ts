@@ -9,6 +9,7 @@ import { Disk, join, makeMemory } from "../../src/disk/Disk.js"
 import { DataTree } from "../../src/tree/DataTree.js"
 import * as Recovery from "../../src/storage/Recovery.js"
 import * as Snapshot from "../../src/storage/Snapshot.js"
+import * as SnapStream from "../../src/storage/SnapStream.js"
 import * as TxnLog from "../../src/storage/TxnLog.js"
 import { Op } from "../../src/wire/Codes.js"
 import { readFileSync } from "node:fs"
@@ -52,6 +53,24 @@ describe("Snapshot", () => {
       // The loaded tree keeps numbering ACL refs after the largest one loaded.
       assert.deepStrictEqual(Snapshot.encode(loaded.tree), bytes)
     }
+  })
+
+  it("paths beyond ASCII round-trip (UTF-8, not one byte per character), in a file and in a SNAP stream", () => {
+    const d = new TxnDriver()
+    const acl = [{ perms: 31, id: { scheme: "world", id: "anyone" } }]
+    // U+00E9 and U+00FF would decode to other characters byte by byte; U+FEFF must stay a character.
+    for (const path of ["/caf\u00e9", "/caf\u00e9/\u00ff", "/\u65e5\u672c", "/\u65e5\u672c/\ufeffx", "/a\u0080b", "/plain"]) d.commit(0n, d.createTxn(path, "v", acl, false))
+    const bytes = Snapshot.encode(d.tree)
+    const back = Snapshot.decode(bytes, "x", d.tree.lastProcessedZxid, treeOptions)
+    assert.notInstanceOf(back, Snapshot.SnapshotCorrupt)
+    assertSameTree((back as Snapshot.LoadedSnapshot).tree, d.tree, "file")
+    const streamed = SnapStream.encode(d.tree)
+    const decoder = new SnapStream.SnapStreamDecoder(d.tree.lastProcessedZxid, treeOptions)
+    let got: SnapStream.Received | null = null
+    // Fed a byte at a time: every path is split across chunks somewhere.
+    for (let i = 0; i < streamed.length && got === null; i++) got = decoder.feed(streamed.subarray(i, i + 1))
+    assert.isNotNull(got)
+    assertSameTree(got!.tree, d.tree, "stream")
   })
 
   it.effect("a fuzzy snapshot taken while txns keep landing recovers to the exact live tree", () =>
