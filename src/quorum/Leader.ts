@@ -146,7 +146,10 @@ export const run = (ctx: PeerContext): Effect.Effect<never, PeerError, Scope.Sco
       const upTo = outstanding.length > 0 ? outstanding[0]!.zxid - 1 : Infinity
       while (pendingSyncs.length > 0 && pendingSyncs[0]!.upTo <= upTo) pendingSyncs.shift()!.learner.channel.send(packet(PacketType.SYNC, 0))
     }
-    const sync = yield* LogSync.start(log, (upTo) => committed(tracker.ack(ctx.sid, upTo)))
+    const sync = yield* LogSync.start(log, (upTo, ms) => {
+      core?.stats.fsyncMs.record(ms)
+      committed(tracker.ack(ctx.sid, upTo))
+    })
     let abdicated = false
     const proposals = { count: 0, last: -1, min: -1, max: -1 }
     const stage: CommitStage = {

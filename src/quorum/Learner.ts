@@ -293,7 +293,10 @@ export const run = (ctx: PeerContext, leader: Member, kind: LearnerKind): Effect
 
     // Log what arrived after NEWLEADER, then apply every committed txn in order, once.
     const log = ctx.store.log
-    const sync = yield* LogSync.start(log, kind === "follower" ? (upTo) => ackUpTo(upTo) : () => {})
+    const sync = yield* LogSync.start(log, (upTo, ms) => {
+      core.stats.fsyncMs.record(ms)
+      if (kind === "follower") ackUpTo(upTo)
+    })
     const unacked: Array<number> = []
     const ackUpTo = (upTo: number): void => {
       let n = 0

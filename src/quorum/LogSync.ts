@@ -3,7 +3,7 @@
  * and only then reported (a follower ACKs, a leader counts its own ACK). A failing disk is retried
  * with backoff and nothing is reported meanwhile: never ACK what is not durable.
  */
-import { Duration, Effect, Schedule, type Scope } from "effect"
+import { Clock, Duration, Effect, Schedule, type Scope } from "effect"
 import type { TxnLogWriter } from "../storage/TxnLog.js"
 import { toHex, type Zxid } from "../wire/Zxid.js"
 import { type PeerContext, PeerError } from "./PeerContext.js"
@@ -15,7 +15,8 @@ export interface LogSync {
   readonly wake: () => void
 }
 
-export const start = (log: TxnLogWriter, onDurable: (upTo: Zxid) => void): Effect.Effect<LogSync, never, Scope.Scope> =>
+/** `onDurable` gets the last zxid made durable and how long the sync took (mntr's fsync time), in ms. */
+export const start = (log: TxnLogWriter, onDurable: (upTo: Zxid, syncMs: number) => void): Effect.Effect<LogSync, never, Scope.Scope> =>
   Effect.gen(function* () {
     const work = yield* Effect.makeLatch(false)
     yield* Effect.gen(function* () {
@@ -25,12 +26,13 @@ export const start = (log: TxnLogWriter, onDurable: (upTo: Zxid) => void): Effec
         // Everything appended before this point is in the batch the sync writes.
         const upTo = log.lastAppendedZxid
         if (upTo <= log.lastSyncedZxid) continue
+        const started = yield* Clock.currentTimeNanos
         yield* log.sync.pipe(
           Effect.tapError((e) => Effect.logError(`txn log sync failed, retrying (nothing is acknowledged meanwhile): ${e.message}`)),
           Effect.retry(SYNC_RETRY),
           Effect.orDie
         )
-        onDurable(upTo)
+        onDurable(upTo, Number((yield* Clock.currentTimeNanos) - started) / 1e6)
       }
     }).pipe(Effect.forkScoped)
     return { wake: () => work.unsafeOpen() }

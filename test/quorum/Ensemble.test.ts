@@ -63,6 +63,8 @@ describe("in-process ensemble (fixed leader)", () => {
       const mntr = yield* word("s3", "mntr")
       assert.match(mntr, /\nzk_server_state\tleader\n/)
       assert.match(mntr, /\nzk_synced_followers\t2\n/)
+      // Leader and followers time their log syncs too (only the standalone group commit did).
+      for (const host of ["s1", "s3"]) assert.match(yield* word(host, "mntr"), /\nzk_cnt_fsynctime\t[1-9][0-9]*\n/, `${host} recorded no fsync`)
       assert.match(mntr, /\nzk_peer_state\tleading - broadcast\n/)
       const zxids = lastZxids(ens)
       assert.strictEqual(new Set(zxids).size, 1, `last zxids ${zxids.map((z) => z?.toString(16)).join(",")}`)
