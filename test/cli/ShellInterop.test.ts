@@ -122,11 +122,11 @@ printwatches
 printwatches off
 get -w /R
 set /R x
-printwatches on
 history
 redo 1
 redo 99
 get "/R"
+printwatches on
 create /R/sp "a b c"
 get /R/sp
 ls /R x
