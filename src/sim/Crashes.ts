@@ -87,11 +87,15 @@ export const make = (options: CrashesOptions): Effect.Effect<Crashes & { readonl
     const crashed = (p: Testing.PeerHandle, tear: boolean, why: string) => note(`fault crash peer ${p.sid}${tear ? " (torn)" : ""}${why}`)
     const crash = (p: Testing.PeerHandle, tear: boolean, why = "") =>
       down.has(p.sid) ? Effect.void : Effect.zipRight(Effect.zipRight(powerOff(p, tear), p.stop), crashed(p, tear, why))
+    /** A peer whose start fails (its disk still failing) stays down: a later restart or the heal retries it. */
     const restart = (p: Testing.PeerHandle) =>
       Effect.gen(function* () {
-        down.delete(p.sid)
         restartAt.delete(p.sid)
-        yield* p.start.pipe(Effect.catchAll((e) => note(`peer ${p.sid} failed to start: ${e.message}`)))
+        const started = yield* p.start.pipe(
+          Effect.as(true),
+          Effect.catchAll((e) => Effect.as(note(`peer ${p.sid} failed to start: ${e.message}`), false))
+        )
+        if (started) down.delete(p.sid)
         yield* note(`fault restart peer ${p.sid}`)
       })
     /** Crashes `sids` together, then brings them back one by one in a random order. */
