@@ -27,8 +27,16 @@ const REGRESSIONS: ReadonlyArray<{ readonly seed: number; readonly faultMs: numb
  * Regression seeds recorded with every fault kind drawn (none forced off). 5009 (20 s faults): a peer
  * restarted while its disk failed fsyncs could not start; the run counted it as up, so the heal never
  * started it and the ensemble "did not converge" (a harness bug, fixed in Crashes.restart).
+ * 2285 (8 s faults, power loss / cut-off leader / crash at new epoch forced on): a server bug. Peer 1
+ * led alone long enough to choose and accept epoch 4, never established it; peers 2 and 3 then
+ * established epoch 3 without it. Peer 1 refused epoch 3 (below its accepted 4) and looked again,
+ * forever. The leader now steps down for a late learner that accepted a newer epoch
+ * (core/Discovery LearnerEpochAhead), and the next election chooses an epoch it accepts.
  */
-const DRAWN_REGRESSIONS: ReadonlyArray<{ readonly seed: number; readonly faultMs: number }> = [{ seed: 5009, faultMs: 20_000 }]
+const DRAWN_REGRESSIONS: ReadonlyArray<{ readonly seed: number; readonly faultMs: number; readonly odds?: Partial<Run.FaultOdds> }> = [
+  { seed: 5009, faultMs: 20_000 },
+  { seed: 2285, faultMs: 8000, odds: { powerLoss: 0.01, cutOffLeader: 0.02, crashAtNewLeader: 0.5 } }
+]
 const SEEDS = [11, 12, 13]
 const NEWER_FAULTS_OFF = { abandon: 0, pause: 0, clockJump: 0, isolate: 0, syncDelayMs: 0, powerLoss: 0, crashAtNewLeader: 0, cutOffLeader: 0, sessionMove: 0 }
 
@@ -52,8 +60,8 @@ describe("simulation", () => {
         const r = yield* Run.run({ seed, faultPhaseMs: faultMs, ephemeralPercent: 0, checkWatches: false, odds: { ...NEWER_FAULTS_OFF, ...(crash === undefined ? {} : { crash }) }, ...(leader === undefined ? {} : { leader }) })
         assert.deepStrictEqual(r.violations, [], `regression seed ${seed}`)
       }
-      for (const { faultMs, seed } of DRAWN_REGRESSIONS) {
-        const r = yield* Run.run({ seed, faultPhaseMs: faultMs })
+      for (const { faultMs, odds, seed } of DRAWN_REGRESSIONS) {
+        const r = yield* Run.run({ seed, faultPhaseMs: faultMs, ...(odds === undefined ? {} : { odds }) })
         assert.deepStrictEqual(r.violations, [], `regression seed ${seed}: npm run sim -- --seed ${seed} --fault-ms ${faultMs} --verbose`)
       }
     }), 300_000)
