@@ -1,9 +1,9 @@
 /**
  * The Disk port in memory, for tests and the simulator: it remembers what was synced, so a
- * simulated `crash()` loses (or tears) exactly the unsynced writes, and it can inject ENOSPC and
- * fsync failures. A seeded `Random` replays a crash exactly.
+ * simulated `crash()` loses (or tears) exactly the unsynced writes, and it can inject ENOSPC,
+ * fsync failures and slow fsyncs. A seeded `Random` replays a crash exactly.
  */
-import { Context, Effect, Layer, Random } from "effect"
+import { Context, Duration, Effect, Layer, Random } from "effect"
 import { Disk, DiskError, type DiskFile, type DiskOp, type DiskService } from "./DiskPort.js"
 
 /** Faults the memory disk injects (all off by default). */
@@ -12,6 +12,11 @@ export interface DiskFaults {
   readonly writeLimitBytes: number | null
   /** Every datasync/syncDir fails with EIO (nothing becomes durable). */
   readonly failSync: boolean
+  /**
+   * A slow disk: every datasync, O_DSYNC write and syncDir takes this long (virtual ms) before it
+   * returns. A datasync makes durable what was written before it began; a crash meanwhile loses it.
+   */
+  readonly syncDelayMs: number
 }
 
 /** What a simulated crash keeps of the unsynced writes. */
@@ -102,10 +107,10 @@ class MemFile {
     if (op.kind === "write") to.write(op.position, op.bytes)
     else to.truncate(op.length)
   }
-  /** datasync: the cost is the bytes written since the last one, not the file size. */
-  sync(): void {
-    for (const op of this.pending) this.apply(op, this.durable)
-    this.pending = []
+  /** datasync of the first `count` pending operations (all by default): the cost is what they wrote, not the file size. */
+  sync(count = this.pending.length): void {
+    for (const op of this.pending.slice(0, count)) this.apply(op, this.durable)
+    this.pending = this.pending.slice(count)
   }
 }
 
@@ -125,7 +130,7 @@ export const makeMemory = (initialFaults: Partial<DiskFaults> = {}): { readonly 
   /** The namespace as of the last syncDir of each directory (what survives a crash). */
   const durable = new Map<string, MemFile>()
   const dirs = new Set<string>(["/", "."])
-  let faults: DiskFaults = { writeLimitBytes: null, failSync: false, ...initialFaults }
+  let faults: DiskFaults = { writeLimitBytes: null, failSync: false, syncDelayMs: 0, ...initialFaults }
   let written = 0
   /** Bumped on crash: handles from before it fail. */
   let generation = 0
@@ -159,8 +164,13 @@ export const makeMemory = (initialFaults: Partial<DiskFaults> = {}): { readonly 
       Effect.suspend(() => (gen === generation ? eff : fail(op, path, errno("EBADF", "handle from before a crash"))))
     const syncNow = Effect.suspend(() => {
       if (faults.failSync) return fail("datasync", path, errno("EIO", "injected fsync failure"))
-      f.sync()
-      return Effect.void
+      if (faults.syncDelayMs <= 0) return Effect.sync(() => f.sync())
+      // What was written before the call, once the slow disk returns, unless power was lost meanwhile.
+      const count = f.pending.length
+      return Effect.zipRight(
+        Effect.sleep(Duration.millis(faults.syncDelayMs)),
+        Effect.suspend(() => (gen === generation ? Effect.sync(() => f.sync(count)) : fail("datasync", path, errno("EIO", "power lost during fsync"))))
+      )
     })
     return {
       path,
@@ -240,12 +250,22 @@ export const makeMemory = (initialFaults: Partial<DiskFaults> = {}): { readonly 
     syncDir: (dir) =>
       Effect.suspend(() => {
         if (faults.failSync) return fail("syncDir", dir, errno("EIO", "injected fsync failure"))
-        const d = normalize(dir)
-        for (const p of [...durable.keys()]) if (parentDir(p) === d && !live.has(p)) durable.delete(p)
-        for (const [p, f] of live) if (parentDir(p) === d) durable.set(p, f)
-        return Effect.void
+        if (faults.syncDelayMs <= 0) return syncDirNow(dir)
+        const gen = generation
+        return Effect.zipRight(
+          Effect.sleep(Duration.millis(faults.syncDelayMs)),
+          Effect.suspend(() => (gen === generation ? syncDirNow(dir) : fail("syncDir", dir, errno("EIO", "power lost during fsync"))))
+        )
       })
   }
+
+  /** The directory's names as processes see them become what survives a crash. */
+  const syncDirNow = (dir: string): Effect.Effect<void> =>
+    Effect.sync(() => {
+      const d = normalize(dir)
+      for (const p of [...durable.keys()]) if (parentDir(p) === d && !live.has(p)) durable.delete(p)
+      for (const [p, f] of live) if (parentDir(p) === d) durable.set(p, f)
+    })
 
   /** Replays a random prefix of the unsynced operations, tearing the last write. */
   const tearFile = (f: MemFile): Effect.Effect<void> =>

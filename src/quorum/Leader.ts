@@ -115,6 +115,13 @@ export const run = (ctx: PeerContext): Effect.Effect<never, PeerError, Scope.Sco
                 })
                 return Effect.zipRight(Deferred.fail(fatal, e), Effect.fail(e))
               }
+              case "LearnerEpochAhead": {
+                const e = new PeerError({
+                  phase: "discovery",
+                  detail: `learner ${o.sid} accepted epoch ${o.acceptedEpoch}, above ours: stepping down so that the next epoch is above it`
+                })
+                return Effect.zipRight(Deferred.fail(fatal, e), Effect.fail(e))
+              }
             }
           },
           { discard: true }

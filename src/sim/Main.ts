@@ -1,5 +1,5 @@
 /**
- * `npm run sim -- --seeds N [--seed S] [--nodes 3|5] [--fault-ms MS] [--no-faults] [--crash P] [--flaw NAME] [--no-watches]`: runs seeds
+ * `npm run sim -- --seeds N [--seed S] [--nodes 3|5] [--fault-ms MS] [--no-faults] [--crash P] [--odds JSON] [--flaw NAME] [--no-watches]`: runs seeds
  * S, S+1, … one after another, prints one line per seed, and for a failing seed the command that
  * replays it and the trace around its first violation. bin/sim.mjs bundles and runs this.
  */
@@ -20,6 +20,8 @@ export interface Args {
   readonly watches: boolean
   /** A known-bad variant to switch on (a FlawSet key), or null. */
   readonly flaw: string | null
+  /** Fault odds forced over the drawn ones (Run.FaultOdds as JSON, e.g. '{"powerLoss":0.02}'), or null. */
+  readonly odds: string | null
 }
 
 export const parseArgs = (argv: ReadonlyArray<string>): Args => {
@@ -37,17 +39,28 @@ export const parseArgs = (argv: ReadonlyArray<string>): Args => {
     verbose: argv.includes("--verbose"),
     crash: argv.includes("--crash") ? value("--crash", 0) : null,
     watches: !argv.includes("--no-watches"),
-    flaw: argv.includes("--flaw") ? (argv[argv.indexOf("--flaw") + 1] ?? null) : null
+    flaw: argv.includes("--flaw") ? (argv[argv.indexOf("--flaw") + 1] ?? null) : null,
+    odds: argv.includes("--odds") ? (argv[argv.indexOf("--odds") + 1] ?? null) : null
+  }
+}
+
+const parseOdds = (json: string | null): Partial<Run.FaultOdds> => {
+  if (json === null) return {}
+  try {
+    return JSON.parse(json) as Partial<Run.FaultOdds>
+  } catch (e) {
+    throw new Error(`--odds takes fault odds as JSON, e.g. '{"powerLoss":0.02}': ${String(e)}`)
   }
 }
 
 export const replayCommand = (args: Args, seed: number): string =>
-  `npm run sim -- --seed ${seed} --nodes ${args.nodes} --fault-ms ${args.faultPhaseMs}${args.faults ? "" : " --no-faults"}${args.crash === null ? "" : ` --crash ${args.crash}`}${args.flaw === null ? "" : ` --flaw ${args.flaw}`}${args.watches ? "" : " --no-watches"} --verbose`
+  `npm run sim -- --seed ${seed} --nodes ${args.nodes} --fault-ms ${args.faultPhaseMs}${args.faults ? "" : " --no-faults"}${args.crash === null ? "" : ` --crash ${args.crash}`}${args.odds === null ? "" : ` --odds '${args.odds}'`}${args.flaw === null ? "" : ` --flaw ${args.flaw}`}${args.watches ? "" : " --no-watches"} --verbose`
 
 /** Runs the seeds; `wallMs` is the caller's wall clock (for seeds/second only). Returns failing seeds. */
 export const main = (argv: ReadonlyArray<string>, wallMs: () => number): Effect.Effect<ReadonlyArray<number>> =>
   Effect.gen(function* () {
     const args = parseArgs(argv)
+    const odds: Partial<Run.FaultOdds> = { ...parseOdds(args.odds), ...(args.crash === null ? {} : { crash: args.crash }) }
     const failing: Array<number> = []
     const started = wallMs()
     for (let seed = args.seed; seed < args.seed + args.seeds; seed++) {
@@ -58,7 +71,7 @@ export const main = (argv: ReadonlyArray<string>, wallMs: () => number): Effect.
         faultPhaseMs: args.faultPhaseMs,
         faults: args.faults,
         checkWatches: args.watches,
-        ...(args.crash === null ? {} : { odds: { crash: args.crash } }),
+        odds,
         ...(args.flaw === null ? {} : { flaws: { [args.flaw]: true } })
       })
       const status = r.violations.length === 0 ? "VALID" : `INVALID (${r.violations.length}: ${[...new Set(r.violations.map((v) => v.checker))].join(", ")})`

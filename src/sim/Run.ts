@@ -15,6 +15,7 @@ import { Op } from "../wire/Codes.js"
 import { readTxnEntry, type Txn } from "../wire/TxnRecords.js"
 import * as Zxid from "../wire/Zxid.js"
 import * as Checkers from "./Checkers.js"
+import * as Crashes from "./Crashes.js"
 import * as History from "./History.js"
 import * as SimTime from "./SimTime.js"
 import * as Workload from "./Workload.js"
@@ -66,6 +67,16 @@ export interface FaultOdds {
   readonly crash: number
   readonly tornCrash: boolean
   readonly diskFault: number
+  /** Every fsync on every peer's disk takes this long (virtual ms; 0: instant). */
+  readonly syncDelayMs: number
+  /** Per step: the whole ensemble loses power; the peers come back one by one (Crashes.ts). */
+  readonly powerLoss: number
+  /** Per new epoch a learner made durable: it crashes right after, with its leader or with every peer. */
+  readonly crashAtNewLeader: number
+  /** Per step: the leader is cut off from the other peers, then crashes and comes back. */
+  readonly cutOffLeader: number
+  /** Percent of a session's idle moments at which it moves to another server on purpose (Workload). */
+  readonly sessionMove: number
 }
 
 export interface RunResult {
@@ -80,7 +91,7 @@ export interface RunResult {
 const STEP_MS = 100
 
 /** Swarm testing: every fault kind is on or off per run, with its own rate. */
-export const drawOdds = (random: () => number, faults: boolean, later: () => number): FaultOdds => {
+export const drawOdds = (random: () => number, faults: boolean, later: () => number, newest: () => number): FaultOdds => {
   const rate = (max: number) => (faults && random() < 0.5 ? random() * max : 0)
   return {
     latencyMs: 1 + Math.floor(random() * 5),
@@ -94,7 +105,8 @@ export const drawOdds = (random: () => number, faults: boolean, later: () => num
     crash: rate(0.02),
     tornCrash: random() < 0.5,
     diskFault: rate(0.01),
-    ...drawLaterOdds(later, faults)
+    ...drawLaterOdds(later, faults),
+    ...drawNewestOdds(newest, faults)
   }
 }
 
@@ -105,6 +117,12 @@ export const drawOdds = (random: () => number, faults: boolean, later: () => num
 const drawLaterOdds = (later: () => number, faults: boolean) => {
   const rate = (max: number) => (faults && later() < 0.5 ? later() * max : 0)
   return { abandon: rate(0.03), pause: rate(0.01), clockJump: rate(0.01), isolate: rate(0.02) }
+}
+
+/** Slow disks and the crash kinds of Crashes.ts, from a third PRNG for the same reason. */
+const drawNewestOdds = (newest: () => number, faults: boolean) => {
+  const rate = (max: number) => (faults && newest() < 0.5 ? newest() * max : 0)
+  return { syncDelayMs: Math.round(rate(100)), powerLoss: rate(0.005), crashAtNewLeader: rate(0.5), cutOffLeader: rate(0.01), sessionMove: Math.round(rate(6)) }
 }
 
 /** Runs the seed on its own virtual time (SimTime). */
@@ -136,8 +154,9 @@ const body = (options: RunOptions, history: History.History): Effect.Effect<RunR
   Effect.gen(function* () {
     const random = makePrng(options.seed)
     const later = makePrng(options.seed ^ 0x5bd1e995)
+    const newest = makePrng(options.seed ^ 0x27d4eb2f)
     const nodes = options.nodes ?? 3
-    const odds = { ...drawOdds(random, options.faults ?? true, later), ...options.odds }
+    const odds = { ...drawOdds(random, options.faults ?? true, later, newest), ...options.odds }
     // Half the runs snapshot every few txns (own PRNG, so the fault draws of recorded seeds stay as they were).
     const snapDraw = makePrng(options.seed ^ 0x2545f491)
     const snapCount = snapDraw() < 0.5 ? 2 + Math.floor(snapDraw() * 60) : undefined
@@ -146,6 +165,8 @@ const body = (options: RunOptions, history: History.History): Effect.Effect<RunR
     const note = (text: string) => Effect.flatMap(now, (t) => Effect.sync(() => History.note(history, t, text)))
     yield* note(`seed ${options.seed} nodes ${nodes} odds ${JSON.stringify(odds)}${snapCount === undefined ? "" : ` snapCount ${snapCount}`}`)
 
+    let stopped = false
+    const epochWritten: Array<(sid: number) => void> = []
     const ens = yield* Testing.ensemble({
       nodes,
       observers: options.observers ?? 0,
@@ -155,9 +176,12 @@ const body = (options: RunOptions, history: History.History): Effect.Effect<RunR
       tickTime: 500,
       leader: options.leader ?? "fle",
       ...(snapCount === undefined ? {} : { config: { snapCount } }),
-      ...(options.wrapDisk === undefined ? {} : { wrapDisk: options.wrapDisk }),
+      wrapDisk: (sid, disk) => Crashes.watchEpochWrites(options.wrapDisk?.(sid, disk) ?? disk, () => epochWritten[0]?.(sid)),
       ...(options.flaws === undefined ? {} : { flaws: options.flaws })
     }).pipe(Effect.orDie)
+    for (const p of ens.peers) yield* p.disk.setFaults({ syncDelayMs: odds.syncDelayMs })
+    const crashes = yield* Crashes.make({ ensemble: ens, odds, random: newest, now, note, faulting: () => !stopped })
+    epochWritten.push(crashes.onEpoch)
     const hosts = ens.peers.map((p) => p.host)
     const sessions = options.sessions ?? 4
     const allHosts = [...hosts, ...Array.from({ length: sessions }, (_, i) => `c${i}`)]
@@ -177,7 +201,6 @@ const body = (options: RunOptions, history: History.History): Effect.Effect<RunR
       }
     })
 
-    let stopped = false
     const workload = yield* Effect.fork(
       Workload.run(history, {
         sessions,
@@ -193,12 +216,12 @@ const body = (options: RunOptions, history: History.History): Effect.Effect<RunR
           for (const h of hosts) ens.network.partition(`c${w}`, h)
         },
         ...(options.ephemeralPercent === undefined ? {} : { ephemeralPercent: options.ephemeralPercent }),
+        movePercent: odds.sessionMove,
         opTimeoutMs: 15_000
       })
     )
 
     // Fault phase: one roll per kind per step.
-    const down = new Set<number>()
     const paused = new Map<number, number>()
     const faultEnd = (yield* now) + (options.faultPhaseMs ?? 20_000)
     while ((yield* now) < faultEnd) {
@@ -259,19 +282,11 @@ const body = (options: RunOptions, history: History.History): Effect.Effect<RunR
       }
       if (random() < odds.crash) {
         const p = pick(ens.peers)
-        if (!down.has(p.sid) && down.size < Math.floor((nodes - 1) / 2) + 1) {
-          down.add(p.sid)
-          const tear = odds.tornCrash && random() < 0.5
-          ens.network.reset(p.host)
-          yield* p.disk.crash({ tear })
-          yield* p.stop
-          yield* note(`fault crash peer ${p.sid}${tear ? " (torn)" : ""}`)
-        }
-      } else if (down.size > 0 && random() < 0.05) {
-        const sid = [...down][0]!
-        down.delete(sid)
-        yield* restart(ens.peers[sid - 1]!, note)
+        if (!crashes.down.has(p.sid) && crashes.down.size < Math.floor((nodes - 1) / 2) + 1) yield* crashes.crash(p, odds.tornCrash && random() < 0.5)
+      } else if (crashes.unscheduled() !== null && random() < 0.05) {
+        yield* crashes.restart(ens.peers[crashes.unscheduled()! - 1]!)
       }
+      yield* crashes.step
       if (random() < odds.diskFault) {
         const p = pick(ens.peers)
         const full = random() < 0.5
@@ -288,7 +303,7 @@ const body = (options: RunOptions, history: History.History): Effect.Effect<RunR
     for (const h of hosts) ens.network.unrefuse(h, 2181)
     for (const p of ens.peers) yield* p.disk.setFaults({ writeLimitBytes: null, failSync: false })
     for (const sid of paused.keys()) ens.peers[sid - 1]!.resume()
-    for (const sid of down) yield* restart(ens.peers[sid - 1]!, note)
+    yield* crashes.restartAll
     yield* note("heal: faults off, every peer started")
     const healEnd = (yield* now) + (options.healLimitMs ?? 60_000)
     let notConverged: string | null = null
@@ -357,12 +372,6 @@ const logDurable = (p: Testing.PeerHandle): boolean => {
   const log = p.running()?.context.store.log
   return log !== undefined && log.lastSyncedZxid >= log.lastAppendedZxid
 }
-
-const restart = (p: Testing.PeerHandle, note: (text: string) => Effect.Effect<void>) =>
-  Effect.zipRight(
-    p.start.pipe(Effect.catchAll((e) => note(`peer ${p.sid} failed to start: ${e.message}`))),
-    note(`fault restart peer ${p.sid}`)
-  )
 
 const toHex = (bytes: Uint8Array): string => Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("")
 const text = (b: Uint8Array | null): string | null => (b === null ? null : new TextDecoder().decode(b))

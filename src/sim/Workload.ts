@@ -2,7 +2,7 @@
  * The simulated clients: `sessions` sequential workers, each with its own ZooKeeper session
  * (the project's Effect client over the memory network), doing create/delete, blind and
  * versioned setData, getData with and without a preceding sync, and two-key multis over a few
- * keys. Every choice is drawn from Effect's Random (seeded by the run), every time from its
+ * keys; now and then a session moves to another server on purpose. Every choice is drawn from Effect's Random (seeded by the run), every time from its
  * Clock, so one seed gives one history.
  */
 import { Clock, Duration, Effect, Random, type Scope, Stream, type Exit } from "effect"
@@ -33,6 +33,11 @@ export interface WorkloadOptions {
   readonly watch?: boolean
   /** Percent of operations that create an ephemeral node of the session (default 8). */
   readonly ephemeralPercent?: number
+  /**
+   * Percent of idle moments at which a connected session moves to the next server on purpose, as a
+   * ZooKeeper client does on a server-list change (default 0: sessions move only when a link breaks).
+   */
+  readonly movePercent?: number
 }
 
 export const keyPath = (i: number): string => `/k${i}`
@@ -79,6 +84,12 @@ const session = (history: History.History, options: WorkloadOptions, w: number, 
     while (!options.stopped()) {
       const think = options.thinkMs ?? 50
       yield* Effect.sleep(Duration.millis(yield* Random.nextIntBetween(0, think + 1)))
+      if ((options.movePercent ?? 0) > 0 && (yield* Random.nextIntBetween(0, 100)) < options.movePercent! && (yield* zk.state) === "Connected") {
+        // Nothing is in flight: the session reconnects to the next server and the next op waits for
+        // it. FIFO order and monotonic reads must hold across the move (the checkers are per session).
+        yield* zk.dropConnection
+        History.note(history, yield* now(options), `p${process} moves session ${sessionId} to the next server`)
+      }
       const key = keyPath(yield* Random.nextIntBetween(0, options.keys))
       const value = `p${process}.${counter++}`
       const roll = yield* Random.nextIntBetween(0, 100)

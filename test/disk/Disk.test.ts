@@ -3,7 +3,7 @@
  * from a seed, directory entries needing syncDir, injected ENOSPC/EIO) and the node layer's basics.
  */
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Random } from "effect"
+import { Effect, Fiber, Random, TestClock } from "effect"
 import { mkdtempSync, rmSync } from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
@@ -87,6 +87,35 @@ describe("memory disk", () => {
       yield* f.datasync
       assert.strictEqual(control.bytesWritten(), 5)
     }).pipe(Effect.provide(layerMemory()))
+  )
+
+  it.effect("a slow fsync: durable when it returns, only what was written before it began; a crash meanwhile loses it", () =>
+    Effect.gen(function* () {
+      const { disk, control } = makeMemory()
+      yield* disk.mkdirp("/d")
+      const f = yield* disk.open("/d/a", "create")
+      yield* disk.syncDir("/d")
+      yield* control.setFaults({ syncDelayMs: 50 })
+      yield* f.write(bytes(1, 2), 0)
+      const sync = yield* Effect.fork(f.datasync)
+      yield* Effect.yieldNow()
+      yield* TestClock.adjust("10 millis")
+      yield* f.write(bytes(3), 2) // after the fsync began: not covered by it
+      yield* TestClock.adjust("40 millis")
+      yield* Fiber.join(sync)
+      yield* control.crash()
+      assert.deepStrictEqual(yield* disk.readFile("/d/a"), bytes(1, 2))
+
+      const g = yield* disk.open("/d/a", "readWrite")
+      yield* g.write(bytes(4), 2)
+      const lost = yield* Effect.fork(Effect.flip(g.datasync))
+      yield* Effect.yieldNow()
+      yield* TestClock.adjust("20 millis")
+      yield* control.crash() // power lost while the fsync was under way
+      yield* TestClock.adjust("30 millis")
+      assert.strictEqual((yield* Fiber.join(lost)).code, "EIO")
+      assert.deepStrictEqual(yield* disk.readFile("/d/a"), bytes(1, 2))
+    })
   )
 
   it.effect("preallocated files are sparse: a zero byte at 64 MiB costs nothing, syncs cost what was written", () =>

@@ -13,30 +13,52 @@ interface Variant {
   readonly faultMs: number
   /** Fault odds that make the variant's window likely (e.g. isolate the leader). */
   readonly odds: Partial<Run.FaultOdds>
-  /** Seeds 1..bound are tried in order. */
+  /** Seeds from..from+bound-1 are tried in order (from = 1 unless a later range finds it sooner). */
+  readonly from?: number
   readonly bound: number
 }
 
-const ISOLATE = { isolate: 0.04, heal: 0.015, pause: 0 }
+/** Slow disks, session moves and the crash kinds of Crashes.ts: off unless a variant needs one (the first three were measured without them). */
+const NO_NEW_CRASHES = { powerLoss: 0, crashAtNewLeader: 0, cutOffLeader: 0 }
+const NEWEST_OFF = { ...NO_NEW_CRASHES, syncDelayMs: 0, sessionMove: 0 }
+const ISOLATE = { isolate: 0.04, heal: 0.015, pause: 0, ...NEWEST_OFF }
+
+/**
+ * A run never leaves the microtask queue (SimTime): between seeds the worker's event loop gets a turn,
+ * or vitest's RPC to the main process times out (60 s) while a variant searches.
+ */
+const letEventLoopRun = Effect.promise(() => new Promise<void>((resolve) => setImmediate(resolve)))
 
 const VARIANTS: ReadonlyArray<Variant> = [
-  { flaw: "logHole", faultMs: 3000, odds: {}, bound: 2 },
+  { flaw: "logHole", faultMs: 3000, odds: NEWEST_OFF, bound: 2 },
   { flaw: "commitWithoutQuorum", faultMs: 8000, odds: ISOLATE, bound: 12 },
-  { flaw: "syncWithoutCatchUp", faultMs: 6000, odds: ISOLATE, bound: 8 }
+  { flaw: "syncWithoutCatchUp", faultMs: 6000, odds: ISOLATE, bound: 8 },
+  // A slow disk (every fsync 50 ms) keeps the window between ACK and durability open; a power loss
+  // then loses the followers' acknowledged tail, and the peers come back one by one: when the two
+  // followers elect a leader before the old leader returns, acknowledged writes are gone.
+  { flaw: "ackBeforeFsync", faultMs: 4000, odds: { ...NO_NEW_CRASHES, syncDelayMs: 50, powerLoss: 0.02, isolate: 0, pause: 0 }, bound: 3 },
+  // Crashes and isolations make learners lag and rejoin with DIFFs. What fires (seed 6) is durability:
+  // the txns the learner acked at NEWLEADER are not in its log when the run ends idle.
+  { flaw: "epochBeforeSync", faultMs: 6000, odds: { ...NO_NEW_CRASHES, crash: 0.04, isolate: 0.03, heal: 0.015, crashAtNewLeader: 1, pause: 0 }, bound: 8 },
+  // A leader cut off from the other peers logs its clients' writes, crashes, and comes back as a
+  // follower of the leader elected meanwhile; before that leader commits anything new it is told TRUNC.
+  { flaw: "ignoreTrunc", faultMs: 6000, odds: { ...NO_NEW_CRASHES, cutOffLeader: 0.05, crash: 0, isolate: 0, pause: 0 }, bound: 6 }
 ]
 
 describe("known-bad variants are found", () => {
   for (const v of VARIANTS) {
     it.effect(`${v.flaw}: within ${v.bound} seeds`, () =>
       Effect.gen(function* () {
-        for (let seed = 1; seed <= v.bound; seed++) {
+        const from = v.from ?? 1
+        for (let seed = from; seed < from + v.bound; seed++) {
+          yield* letEventLoopRun
           const r = yield* Run.run({ seed, faultPhaseMs: v.faultMs, odds: v.odds, flaws: { [v.flaw]: true } })
           if (r.violations.length === 0) continue
           const clean = yield* Run.run({ seed, faultPhaseMs: v.faultMs, odds: v.odds })
           assert.deepStrictEqual(clean.violations, [], `seed ${seed} fails without ${v.flaw} too`)
           return
         }
-        assert.fail(`${v.flaw} not found in seeds 1..${v.bound}`)
+        assert.fail(`${v.flaw} not found in seeds ${from}..${from + v.bound - 1}`)
       }), 600_000)
   }
 })

@@ -43,6 +43,8 @@ export type LeaderOutput =
   | { readonly _tag: "EpochAcked"; readonly newEpoch: number }
   /** "Follower is ahead of the leader": give up leading and look again. */
   | { readonly _tag: "FollowerAhead"; readonly sid: Sid; readonly summary: StateSummary }
+  /** A late learner accepted a newer epoch than ours, so it refuses ours: give up leading, look again. */
+  | { readonly _tag: "LearnerEpochAhead"; readonly sid: Sid; readonly acceptedEpoch: number }
 
 /** The leader's discovery at its own (acceptedEpoch, currentEpoch, lastZxid); its own vote counts. */
 export const makeLeader = (myid: Sid, verifier: QuorumVerifier, acceptedEpoch: number, own: StateSummary): Leader => {
@@ -58,7 +60,16 @@ export const stepLeader = (s: Leader, input: LeaderInput): { state: Leader; outp
   if (s.phase === "failed") return { state: s, outputs: [] }
   switch (input._tag) {
     case "LearnerInfo": {
-      if (s.phase !== "collectingInfo") return { state: s, outputs: [] }
+      if (s.phase !== "collectingInfo") {
+        // It accepted the epoch of a leader that never established it (ours came from a quorum without
+        // it): it refuses ours (onLeaderInfo), and while the others follow us it would look again
+        // forever. Stepping down lets the next election choose an epoch above it. (ZooKeeper leaves
+        // such a learner out until the leader changes.)
+        if (input.acceptedEpoch > s.newEpoch!) {
+          return { state: { ...s, phase: "failed" }, outputs: [{ _tag: "LearnerEpochAhead", sid: input.sid, acceptedEpoch: input.acceptedEpoch }] }
+        }
+        return { state: s, outputs: [] }
+      }
       const connecting = new Set(s.connecting)
       if (s.verifier.isVoter(input.sid)) connecting.add(input.sid)
       const next: Leader = { ...s, connecting, maxAcceptedEpoch: Math.max(s.maxAcceptedEpoch, input.acceptedEpoch) }

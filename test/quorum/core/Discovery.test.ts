@@ -27,7 +27,17 @@ describe("Discovery (leader)", () => {
     assert.deepStrictEqual(a.outputs, [], "an observer does not count for the quorum")
     const b = feed(a.state, info(3, 3))
     assert.deepStrictEqual(b.outputs, [{ _tag: "EpochChosen", newEpoch: 8 }], "the observer's epoch still raises it")
-    assert.deepStrictEqual(feed(b.state, info(4, 20)).outputs, [], "late learners just get the chosen epoch")
+    assert.deepStrictEqual(feed(b.state, info(4, 8)).outputs, [], "late learners just get the chosen epoch")
+  })
+
+  it("a late learner that accepted a newer epoch (it would refuse ours) stops the leader", () => {
+    const s = feed(D.makeLeader(1, qv, 2, { currentEpoch: 2, lastZxid: 0x2_0000_0005 }), info(2, 2), info(3, 2)).state
+    assert.strictEqual(s.newEpoch, 3)
+    const late = feed(s, info(4, 4))
+    assert.deepStrictEqual(late.outputs, [{ _tag: "LearnerEpochAhead", sid: 4, acceptedEpoch: 4 }])
+    assert.strictEqual(late.state.phase, "failed")
+    const established = feed(s, ack(2, 2, 0x2_0000_0005), ack(3, 2, 0x2_0000_0005))
+    assert.strictEqual(feed(established.state, info(6, 4)).state.phase, "failed", "after establishment too, observers too")
   })
 
   it("a quorum of ACKEPOCHs establishes the epoch; -1 (already accepted) is not compared", () => {
@@ -53,13 +63,16 @@ describe("Discovery (leader)", () => {
   it.prop("newEpoch exceeds every accepted epoch of the quorum that chose it", [fc.array(fc.tuple(fc.integer({ min: 2, max: 6 }), fc.nat(50)), { maxLength: 12 }), fc.nat(50)], ([infos, own]) => {
     let s = D.makeLeader(1, qv, own, { currentEpoch: 0, lastZxid: 0 })
     const seen = [own]
+    let lateAhead = false
     for (const [sid, e] of infos) {
       const r = D.stepLeader(s, info(sid, e))
       if (s.phase === "collectingInfo") seen.push(e)
+      else if (s.phase === "collectingAcks" && e > s.newEpoch!) lateAhead = true
       s = r.state
       for (const o of r.outputs) if (o._tag === "EpochChosen") assert.strictEqual(o.newEpoch, Math.max(...seen) + 1)
     }
-    assert.strictEqual(s.phase === "collectingAcks", qv.containsQuorum([1, ...infos.map(([sid]) => sid)]))
+    assert.strictEqual(s.phase !== "collectingInfo", qv.containsQuorum([1, ...infos.map(([sid]) => sid)]))
+    assert.strictEqual(s.phase === "failed", lateAhead, "only a late learner above the chosen epoch stops the leader")
   })
 })
 
