@@ -21,8 +21,9 @@ export interface Snapshots {
 export const start = (store: Storage.Store, snapCount: number): Effect.Effect<Snapshots, never, Scope.Scope> =>
   Effect.gen(function* () {
     const half = Math.max(1, Math.floor(snapCount / 2))
-    const rollPoint = Random.nextIntBetween(0, half).pipe(Effect.map((r) => half + r))
-    let next = yield* rollPoint
+    // Drawn once `half` txns are in: a server that never gets that far consumes no randomness (the
+    // simulation's recorded seeds replay unchanged with the default snapCount).
+    let rollPoint: number | null = null
     let since = 0
     const due = yield* Effect.makeLatch(false)
 
@@ -30,7 +31,11 @@ export const start = (store: Storage.Store, snapCount: number): Effect.Effect<Sn
       for (;;) {
         yield* due.await
         yield* due.close
-        next = yield* rollPoint
+        if (rollPoint === null) rollPoint = half + (yield* Random.nextIntBetween(0, half))
+        if (since < rollPoint) continue
+        // Counted from here: a snapshot still being written delays the next one, never skips it.
+        since = 0
+        rollPoint = null
         // The new log file starts after every txn the snapshot can reflect was appended: recovery
         // reads this snapshot plus the log from its zxid on.
         store.log.roll()
@@ -45,10 +50,7 @@ export const start = (store: Storage.Store, snapCount: number): Effect.Effect<Sn
     return {
       committed: (txns) => {
         since += txns
-        if (since < next) return
-        // Counted from the trigger: a snapshot still being written delays the next one, never skips it.
-        since = 0
-        due.unsafeOpen()
+        if (since >= (rollPoint ?? half)) due.unsafeOpen()
       }
     }
   })
