@@ -43,7 +43,10 @@ const NEWEST_FAULTS_OFF = { syncDelayMs: 0, powerLoss: 0, crashAtNewLeader: 0, c
 const DRAWN_REGRESSIONS: ReadonlyArray<{ readonly seed: number; readonly faultMs: number; readonly odds?: Partial<Run.FaultOdds> }> = [
   { seed: 5009, faultMs: 20_000 },
   { seed: 2285, faultMs: 8000, odds: { powerLoss: 0.01, cutOffLeader: 0.02, crashAtNewLeader: 0.5 } },
-  // Recorded before the newest fault kinds (slow disks, power loss, crash at a new epoch, cut-off leader, session moves).
+  // Recorded before the newest fault kinds (slow disks, power loss, crash at a new epoch, cut-off leader,
+  // session moves), which stay off here. The workload has changed since, so they no longer replay the
+  // recorded run exactly (100509 passes even on the wall-clock tracker now): they stay as runs that must be
+  // VALID; ClockJump.test.ts and the checker change's own seed-independent reasoning are the real checks.
   { seed: 7013, faultMs: 20_000, odds: NEWEST_FAULTS_OFF },
   { seed: 100509, faultMs: 2000, odds: NEWEST_FAULTS_OFF }
 ]
