@@ -12,6 +12,7 @@ import * as os from "node:os"
 import * as path from "node:path"
 import { Disk, layerNode } from "../src/disk/Disk.js"
 import * as Snapshot from "../src/storage/Snapshot.js"
+import * as SnapshotWriter from "../src/storage/SnapshotWriter.js"
 import * as TxnLog from "../src/storage/TxnLog.js"
 import { DataTree } from "../src/tree/DataTree.js"
 import { Op } from "../src/wire/Codes.js"
@@ -112,7 +113,7 @@ const snapshot = Effect.gen(function* () {
     })
   )
   t0 = performance.now()
-  const info = yield* Snapshot.write(dir, tree, { fuzzy: true })
+  const info = yield* SnapshotWriter.write(dir, tree, { fuzzy: true })
   const writeMs = ms(t0)
   running = false
   yield* Fiber.join(ticker)

@@ -9,7 +9,7 @@ import { Clock, Deferred, Duration, Effect, FiberSet, Queue, Schedule, type Scop
 import { Transport, type Socket } from "../net/Transport.js"
 import type { CommitStage, PendingWrite } from "../server/commit/CommitStage.js"
 import type { ServerCore } from "../server/ServerCore.js"
-import type * as Snapshot from "../storage/Snapshot.js"
+import type { SnapshotEncoder } from "../storage/SnapshotWriter.js"
 import * as SnapStream from "../storage/SnapStream.js"
 import { readRequest } from "../wire/ClientRecords.js"
 import { Op } from "../wire/Codes.js"
@@ -52,7 +52,7 @@ interface LearnerHandle {
 }
 
 interface SnapshotToSend {
-  readonly encoder: Snapshot.SnapshotEncoder
+  readonly encoder: SnapshotEncoder
   readonly raw: PacketChannel.RawStream
 }
 

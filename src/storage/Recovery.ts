@@ -11,6 +11,7 @@ import { readTxnEntry } from "../wire/TxnRecords.js"
 import { WireError } from "../wire/WireError.js"
 import { Disk, type DiskError, join } from "../disk/Disk.js"
 import * as Snapshot from "./Snapshot.js"
+import * as SnapshotWriter from "./SnapshotWriter.js"
 import * as TxnLog from "./TxnLog.js"
 
 /** Where and how to recover. */
@@ -128,7 +129,7 @@ const emptyDatabase = (opts: RecoveryOptions, hasLogs: boolean) =>
     const tree = new DataTree(opts.tree)
     if (!hasLogs) {
       // ZooKeeper saves the empty database right away (snapshot.0).
-      yield* Snapshot.write(opts.snapDir, tree, { fuzzy: false })
+      yield* SnapshotWriter.write(opts.snapDir, tree, { fuzzy: false })
     }
     return tree
   })

@@ -20,6 +20,7 @@ import type { DataTree, DataTreeOptions } from "../tree/DataTree.js"
 import { JuteReader, JuteWriter } from "../wire/Jute.js"
 import { WireError } from "../wire/WireError.js"
 import * as Snapshot from "./Snapshot.js"
+import * as SnapshotWriter from "./SnapshotWriter.js"
 
 /** The signature that ends the stream (Learner.syncWithLeader checks it). */
 export const SIGNATURE = "BenWasHere"
@@ -28,7 +29,7 @@ export const SIGNATURE = "BenWasHere"
 const STITCH_BYTES = 4096
 
 /** The stream encoder for `tree`: takes the SNAP zxid (tree.lastProcessedZxid), sessions and ACLs now. */
-export const encoder = (tree: DataTree): Snapshot.SnapshotEncoder => new Snapshot.SnapshotEncoder(tree, false)
+export const encoder = (tree: DataTree): SnapshotWriter.SnapshotEncoder => new SnapshotWriter.SnapshotEncoder(tree, false)
 
 /** Encodes the whole SNAP stream of `tree` at once (tests, small trees). */
 export const encode = (tree: DataTree): Uint8Array => {
@@ -52,7 +53,7 @@ export interface SendOptions {
  * sent), yielding to other fibers between chunks; `write` waits while the socket is full.
  */
 export const send = <E>(
-  enc: Snapshot.SnapshotEncoder,
+  enc: SnapshotWriter.SnapshotEncoder,
   write: (chunk: Uint8Array) => Effect.Effect<void, E>,
   options: SendOptions = {}
 ): Effect.Effect<{ readonly nodes: number; readonly bytes: number }, E> =>

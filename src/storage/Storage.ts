@@ -21,6 +21,7 @@ import { Disk, type DiskError, join } from "../disk/Disk.js"
 import * as Purge from "./Purge.js"
 import * as Recovery from "./Recovery.js"
 import * as Snapshot from "./Snapshot.js"
+import * as SnapshotWriter from "./SnapshotWriter.js"
 import * as SnapStream from "./SnapStream.js"
 import * as TxnLog from "./TxnLog.js"
 
@@ -64,9 +65,9 @@ export interface Store {
   /** Group-commit log writer: `append` (sync) / `sync` (Effect) / `roll`. */
   readonly log: TxnLog.TxnLogWriter
   /** A fuzzy snapshot of `tree` named by its lastProcessedZxid; roll the log first (as ZooKeeper does). */
-  readonly snapshot: Effect.Effect<Snapshot.SnapshotInfo, DiskError>
+  readonly snapshot: Effect.Effect<SnapshotWriter.SnapshotInfo, DiskError>
   /** Like `snapshot`, without yielding (nothing else runs: startup, NEWLEADER). */
-  readonly snapshotNow: Effect.Effect<Snapshot.SnapshotInfo, DiskError>
+  readonly snapshotNow: Effect.Effect<SnapshotWriter.SnapshotInfo, DiskError>
   /** Deletes snapshots beyond the newest `snapRetainCount` (>= 3) and the logs only they needed. */
   readonly purge: (snapRetainCount: number) => Effect.Effect<Purge.PurgeReport, DiskError>
   /** Drops logged txns after `zxid` (ZAB TRUNC) and deletes snapshots newer than it; the next append starts a new file. */
@@ -119,8 +120,8 @@ export const open = (config: StorageConfig): Effect.Effect<Store, OpenError, Dis
       },
       recovery,
       log,
-      snapshot: Effect.suspend(() => provide(Snapshot.write(snapDir, tree, { chunkNodes, fuzzy: true }))),
-      snapshotNow: Effect.suspend(() => provide(Snapshot.write(snapDir, tree, { fuzzy: false }))),
+      snapshot: Effect.suspend(() => provide(SnapshotWriter.write(snapDir, tree, { chunkNodes, fuzzy: true }))),
+      snapshotNow: Effect.suspend(() => provide(SnapshotWriter.write(snapDir, tree, { fuzzy: false }))),
       purge: (snapRetainCount) => provide(Purge.purge({ snapDir, logDir, snapRetainCount })),
       truncateLog: (zxid) =>
         provide(
@@ -153,7 +154,7 @@ export const openStandalone = (config: StorageConfig): Effect.Effect<Store, Open
   Effect.tap(open(config), (store) => startupSnapshot(store))
 
 /** The snapshot a standalone server takes after loading (ZooKeeperServer.loadData → takeSnapshot). */
-export const startupSnapshot = (store: Store): Effect.Effect<Snapshot.SnapshotInfo | null, DiskError> => {
+export const startupSnapshot = (store: Store): Effect.Effect<SnapshotWriter.SnapshotInfo | null, DiskError> => {
   const r = store.recovery
   const current = r.created || (r.replayedTxns === 0 && r.snapshot !== null && r.snapshot.zxid === r.lastZxid)
   if (current) return Effect.succeed(null)

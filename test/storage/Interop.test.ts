@@ -14,6 +14,7 @@ import * as path from "node:path"
 import { Disk, layerNode } from "../../src/disk/Disk.js"
 import * as Recovery from "../../src/storage/Recovery.js"
 import * as Snapshot from "../../src/storage/Snapshot.js"
+import * as SnapshotWriter from "../../src/storage/SnapshotWriter.js"
 import * as TxnLog from "../../src/storage/TxnLog.js"
 import { assertSameTree, clientView, rng, treeOptions, TxnDriver } from "./helpers.js"
 import { missingTool } from "../support/requireTool.js"
@@ -51,7 +52,7 @@ describe.skipIf(missing)("Apache ZooKeeper 3.8 reads our data dir", () => {
           yield* log.sync
         }
         log.roll()
-        const fiber = yield* Effect.fork(Snapshot.write(dir, driver.tree, { chunkNodes: 10, flushBytes: 1024 }))
+        const fiber = yield* Effect.fork(SnapshotWriter.write(dir, driver.tree, { chunkNodes: 10, flushBytes: 1024 }))
         // Let the snapshot take its starting zxid before the first interleaved txns.
         yield* Effect.yieldNow()
         while (fiber.unsafePoll() === null) {

@@ -9,6 +9,7 @@ import { Disk, join, makeMemory } from "../../src/disk/Disk.js"
 import { DataTree } from "../../src/tree/DataTree.js"
 import * as Recovery from "../../src/storage/Recovery.js"
 import * as Snapshot from "../../src/storage/Snapshot.js"
+import * as SnapshotWriter from "../../src/storage/SnapshotWriter.js"
 import * as SnapStream from "../../src/storage/SnapStream.js"
 import * as TxnLog from "../../src/storage/TxnLog.js"
 import { Op } from "../../src/wire/Codes.js"
@@ -44,14 +45,14 @@ describe("Snapshot", () => {
       const d = new TxnDriver()
       const r = rng(seed)
       for (let i = 0; i < 300; i++) d.random(r)
-      const bytes = Snapshot.encode(d.tree)
+      const bytes = SnapshotWriter.encode(d.tree)
       const back = Snapshot.decode(bytes, "x", d.tree.lastProcessedZxid, treeOptions)
       assert.notInstanceOf(back, Snapshot.SnapshotCorrupt)
       const loaded = back as Snapshot.LoadedSnapshot
       assertSameTree(loaded.tree, d.tree, `seed ${seed}`)
       assert.deepStrictEqual(loaded.digest, { zxid: d.tree.lastProcessedZxid, version: 2, hi: d.tree.digest.hi, lo: d.tree.digest.lo })
       // The loaded tree keeps numbering ACL refs after the largest one loaded.
-      assert.deepStrictEqual(Snapshot.encode(loaded.tree), bytes)
+      assert.deepStrictEqual(SnapshotWriter.encode(loaded.tree), bytes)
     }
   })
 
@@ -60,7 +61,7 @@ describe("Snapshot", () => {
     const acl = [{ perms: 31, id: { scheme: "world", id: "anyone" } }]
     // U+00E9 and U+00FF would decode to other characters byte by byte; U+FEFF must stay a character.
     for (const path of ["/caf\u00e9", "/caf\u00e9/\u00ff", "/\u65e5\u672c", "/\u65e5\u672c/\ufeffx", "/a\u0080b", "/plain"]) d.commit(0n, d.createTxn(path, "v", acl, false))
-    const bytes = Snapshot.encode(d.tree)
+    const bytes = SnapshotWriter.encode(d.tree)
     const back = Snapshot.decode(bytes, "x", d.tree.lastProcessedZxid, treeOptions)
     assert.notInstanceOf(back, Snapshot.SnapshotCorrupt)
     assertSameTree((back as Snapshot.LoadedSnapshot).tree, d.tree, "file")
@@ -82,7 +83,7 @@ describe("Snapshot", () => {
         step(r, 1500)
         yield* log.sync
         log.roll()
-        const fiber = yield* Effect.fork(s.provide(Snapshot.write(dir, driver.tree, { chunkNodes: 20, flushBytes: 2048 })))
+        const fiber = yield* Effect.fork(s.provide(SnapshotWriter.write(dir, driver.tree, { chunkNodes: 20, flushBytes: 2048 })))
         let rounds = 0
         while (fiber.unsafePoll() === null) {
           step(r, 1 + r.int(6))
@@ -111,7 +112,7 @@ describe("Snapshot", () => {
       const { driver, log, step } = yield* loggedDriver(s)
       step(rng(9), 200)
       yield* log.sync
-      const enc = new Snapshot.SnapshotEncoder(driver.tree)
+      const enc = new SnapshotWriter.SnapshotEncoder(driver.tree)
       // Pick a node the walk has not reached yet and give it a brand-new ACL list.
       const target = [...driver.tree.nodes.keys()].filter((p) => !p.startsWith("/zookeeper")).pop()!
       const acl = [{ perms: 3, id: { scheme: "digest", id: "late:abc" } }]
@@ -142,11 +143,11 @@ describe("Snapshot", () => {
       step(r, 100)
       yield* log.sync
       log.roll()
-      const first = yield* s.provide(Snapshot.write(dir, driver.tree))
+      const first = yield* s.provide(SnapshotWriter.write(dir, driver.tree))
       step(r, 100)
       yield* log.sync
       log.roll()
-      const second = yield* s.provide(Snapshot.write(dir, driver.tree))
+      const second = yield* s.provide(SnapshotWriter.write(dir, driver.tree))
       step(r, 20)
       yield* log.sync
       const path = join(dir, second.name)

@@ -9,7 +9,7 @@ import { Cause, Effect, Exit, FastCheck as fc, Logger, LogLevel, Random } from "
 import { Disk, type DiskFile, type DiskService, join, makeMemory } from "../../src/disk/Disk.js"
 import { DataTree } from "../../src/tree/DataTree.js"
 import * as Recovery from "../../src/storage/Recovery.js"
-import * as Snapshot from "../../src/storage/Snapshot.js"
+import * as SnapshotWriter from "../../src/storage/SnapshotWriter.js"
 import * as TxnLog from "../../src/storage/TxnLog.js"
 import { readTxnEntry } from "../../src/wire/TxnRecords.js"
 import { assertSameTree, rng, treeOptions, TxnDriver } from "./helpers.js"
@@ -42,7 +42,7 @@ const setup = () => {
   Effect.runSync(
     Effect.gen(function* () {
       yield* m.disk.mkdirp(dir)
-      yield* m.disk.writeFile(join(dir, "snapshot.0"), Snapshot.encode(new DataTree(treeOptions)))
+      yield* m.disk.writeFile(join(dir, "snapshot.0"), SnapshotWriter.encode(new DataTree(treeOptions)))
       yield* m.disk.syncDir(dir)
     })
   )

@@ -1,10 +1,11 @@
 /**
  * DataTree on its own: the incremental digest never drifts from one recomputed from scratch, and a
- * snapshot round-trip (Snapshot.encode → decode) gives back the same tree and digest.
+ * snapshot round-trip (SnapshotWriter.encode → decode) gives back the same tree and digest.
  */
 import { assert, describe, it } from "@effect/vitest"
 import { FastCheck as fc } from "effect"
 import * as Snapshot from "../../src/storage/Snapshot.js"
+import * as SnapshotWriter from "../../src/storage/SnapshotWriter.js"
 import { DataTree } from "../../src/tree/DataTree.js"
 import { assertSameTree, rng, treeOptions, TxnDriver } from "../storage/helpers.js"
 
@@ -40,7 +41,7 @@ describe("DataTree", () => {
       const r = rng(seed)
       for (let i = 0; i < count; i++) driver.random(r)
       const tree = driver.tree
-      const loaded = Snapshot.decode(Snapshot.encode(tree), "snapshot", tree.lastProcessedZxid, treeOptions)
+      const loaded = Snapshot.decode(SnapshotWriter.encode(tree), "snapshot", tree.lastProcessedZxid, treeOptions)
       if (loaded instanceof Snapshot.SnapshotCorrupt) throw loaded
       assertSameTree(loaded.tree, tree, "round-trip")
       assert.strictEqual(recomputed(loaded.tree), tree.digest.value)
