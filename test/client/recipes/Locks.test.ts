@@ -226,8 +226,13 @@ describeTargets("lock recipes", (target) => {
       // A's session reconnects (on an ensemble: to another peer) and its lock node is still there.
       yield* eventually(Effect.map(a.state, (s) => s === "Connected"), 30_000, "A reconnected")
       assert.strictEqual((yield* a.session).sessionId, before.sessionId)
-      yield* a.sync(p)
-      assert.strictEqual((yield* a.getChildren(p)).length, 2, "A's node and B's node")
+      // On an ensemble the peer A moved to may still drop its clients once more while the peers elect a
+      // new leader (ConnectionLoss; seen in a loaded run): the check retries until the ensemble has settled.
+      yield* eventually(
+        Effect.map(Effect.zipRight(a.sync(p), a.getChildren(p)).pipe(Effect.orElseSucceed(() => [])), (c) => c.length === 2),
+        30_000,
+        "A's node and B's node"
+      )
       assert.isFalse(yield* Deferred.isDone(bHolds), "B waits while A holds")
       yield* Deferred.succeed(release, undefined)
       assert.strictEqual(yield* Fiber.join(holderA), tokenA)
