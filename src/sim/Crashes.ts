@@ -123,6 +123,12 @@ export const make = (options: CrashesOptions): Effect.Effect<Crashes & { readonl
     const leaderOf = (): Testing.PeerHandle | undefined =>
       ens.peers.find((p) => !down.has(p.sid) && p.running()?.status.state === "LEADING" && p.running()?.core() != null)
 
+    // One crash or restart at a time: a power loss requested from a peer's disk call (the fiber below)
+    // stops peers over several virtual ms; a heal or restart meanwhile would start a peer that the
+    // power loss then stops again (seed 203110: every peer down after the heal).
+    const lock = yield* Effect.makeSemaphore(1)
+    const exclusive = lock.withPermits(1)
+
     // Protocol-step crashes are requested from inside a peer's disk call; this fiber performs them.
     const requests = yield* Queue.unbounded<number>()
     yield* Effect.gen(function* () {
@@ -135,7 +141,11 @@ export const make = (options: CrashesOptions): Effect.Effect<Crashes & { readonl
         // A few ms: the ACK reaches the leader, which may start serving.
         yield* Effect.sleep(between(0, 10))
         if (!options.faulting() || down.has(sid)) continue
-        yield* crashTogether(all ? ens.peers.map((p) => p.sid) : [sid, leader], ` right after its new epoch (${all ? "power loss" : `with leader ${leader}`})`)
+        yield* exclusive(
+          Effect.suspend(() =>
+            !options.faulting() || down.has(sid) ? Effect.void : crashTogether(all ? ens.peers.map((p) => p.sid) : [sid, leader], ` right after its new epoch (${all ? "power loss" : `with leader ${leader}`})`)
+          )
+        )
       }
     }).pipe(Effect.forkScoped)
     const onEpoch = (sid: number) => {
@@ -145,7 +155,7 @@ export const make = (options: CrashesOptions): Effect.Effect<Crashes & { readonl
       if (options.faulting() && odds.crashAtNewLeader > 0 && random() < odds.crashAtNewLeader) Queue.unsafeOffer(requests, sid)
     }
 
-    const step = Effect.gen(function* () {
+    const step = exclusive(Effect.gen(function* () {
       const t = yield* now
       for (const [sid, at] of restartAt) if (at <= t) yield* restart(peer(sid))
       for (const [sid, at] of cutOff) {
@@ -167,18 +177,18 @@ export const make = (options: CrashesOptions): Effect.Effect<Crashes & { readonl
           yield* note(`fault cut off leader ${l.sid} from the other peers for ${hold}ms, then crash it`)
         }
       }
-    })
+    }))
 
     return {
       down,
-      crash,
-      restart,
+      crash: (p, tear, why) => exclusive(crash(p, tear, why)),
+      restart: (p) => exclusive(restart(p)),
       onEpoch,
       unscheduled: () => [...down].find((sid) => !restartAt.has(sid)) ?? null,
       step,
-      restartAll: Effect.gen(function* () {
+      restartAll: exclusive(Effect.gen(function* () {
         cutOff.clear()
         for (const sid of [...down]) yield* restart(peer(sid))
-      })
+      }))
     }
   })

@@ -43,6 +43,10 @@ const NEWEST_FAULTS_OFF = { syncDelayMs: 0, powerLoss: 0, crashAtNewLeader: 0, c
 const DRAWN_REGRESSIONS: ReadonlyArray<{ readonly seed: number; readonly faultMs: number; readonly odds?: Partial<Run.FaultOdds> }> = [
   { seed: 5009, faultMs: 20_000 },
   { seed: 2285, faultMs: 8000, odds: { powerLoss: 0.01, cutOffLeader: 0.02, crashAtNewLeader: 0.5 } },
+  // A harness bug: the heal restarted peers while a power loss (requested at a new epoch) was still
+  // stopping them; the power loss then stopped the new instances: every peer down. Crashes and restarts
+  // now take turns (Crashes.ts).
+  { seed: 203110, faultMs: 2000 },
   // Recorded before the newest fault kinds (slow disks, power loss, crash at a new epoch, cut-off leader,
   // session moves), which stay off here. The workload has changed since, so they no longer replay the
   // recorded run exactly (100509 passes even on the wall-clock tracker now): they stay as runs that must be
