@@ -190,6 +190,12 @@ describeTargets("node-zookeeper-client", (t) => {
     )
     await expectError(owner.setACL("/acl", [alice, worldRead], 3), "BAD_VERSION")
     assert.strictEqual((await owner.setACL("/acl", [alice, worldRead], 0)).aversion, 1)
+    // On an ensemble the stranger's server applies the setACL a moment later (node-zookeeper-client has no sync).
+    const aclVisible = Date.now() + 10_000
+    while ((await stranger.exists("/acl"))!.aversion < 1) {
+      if (Date.now() > aclVisible) assert.fail("the new ACL never reached the second session's server")
+      await new Promise((r) => setTimeout(r, 10))
+    }
     assert.strictEqual((await stranger.getData("/acl")).data?.toString(), "private")
     await expectError(stranger.setData("/acl", Buffer.from("x")), "NO_AUTH")
 

@@ -206,7 +206,9 @@ describeTargets("lock recipes", (target) => {
     Effect.gen(function*() {
       const p = freshPath("kill-keep")
       const occ = yield* occupancy
-      const { kill, zk: a } = yield* onDoomedServer(target, { sessionTimeoutMs: 20_000 })
+      // 40 s (ZooKeeper's default maximum): a restarted standalone ZooKeeper took ~20 s to take A's session
+      // back on a loaded machine, and A's session must outlive that for this test.
+      const { kill, zk: a } = yield* onDoomedServer(target, { sessionTimeoutMs: 40_000 })
       const before = yield* a.session
       const b = yield* connect({ sessionTimeoutMs: 20_000 })
       const aHolds = yield* Deferred.make<number>()
