@@ -149,6 +149,8 @@ export const ensemble = (options: EnsembleOptions): Effect.Effect<Ensemble, Serv
       const wallClock = skewed(baseClock)
       const start = Effect.gen(function* () {
         if (scope !== null) return
+        // A new process: whatever SIGSTOP held the old one does not hold it.
+        process.resume()
         const s = yield* Scope.fork(outer, ExecutionStrategy.sequential)
         const peer = yield* QuorumServer.make({ ...config, clientPortAddress: host }, { sid, ...(options.elector !== undefined ? { elector: () => Effect.succeed(options.elector!(sid)) } : elector !== undefined ? { elector } : {}) }).pipe(
           Effect.provideService(Transport, network.transportFor(host)),
