@@ -4,12 +4,11 @@
  * skipped with the reason, never dropped silently. Pure.
  *
  * Without peer logs, the checkers that need the committed sequence (same-sequence, no-lost-write,
- * the read values, watch order) cannot run; `readsSeeAckedWrites` still catches a stale read, and so
+ * the read values, watch order) cannot run; `Checkers.readsSeeAckedWrites` still catches a stale read, and so
  * a lost acknowledged write that a later read misses, from the history alone.
  */
-import * as Zxid from "../wire/Zxid.js"
 import * as Checkers from "./Checkers.js"
-import { isWrite, type Op } from "./History.js"
+import { isWrite } from "./History.js"
 import type { HistoryFile } from "./HistoryFile.js"
 import * as Wgl from "./Wgl.js"
 
@@ -29,43 +28,6 @@ export interface Report {
 /** The largest number of writes the Wing–Gong–Lowe search is run on (it is exponential). */
 export const WGL_MAX_WRITES = 16
 
-/**
- * An ok read answered at zxid Z must show every acknowledged write on its key with a zxid <= Z:
- * a node that exists has mzxid >= that write's zxid; a node that is absent was deleted after it,
- * by a delete that may have happened (an ok delete in between, or one with an unknown outcome) or
- * by the expiry of an ephemeral's session.
- */
-export const readsSeeAckedWrites = (ops: ReadonlyArray<Op>): Array<Checkers.Violation> => {
-  const acked = ops.filter((o) => o.outcome === "ok" && o.zxid !== null)
-  const writesOn = (key: string) => acked.filter((w) => isWrite(w) && w.steps.some((s) => s.key === key))
-  const out: Array<Checkers.Violation> = []
-  for (const r of acked) {
-    if (isWrite(r) || r.read === null) continue
-    const z = r.zxid!
-    const got = r.read
-    const missed = got.exists
-      ? writesOn(r.key).find((w) => w.zxid! > got.mzxid && w.zxid! <= z)
-      : writesOn(r.key)
-        .filter((w) => w.zxid! <= z && w.steps.some((s) => s.key === r.key && s.kind !== "delete"))
-        .find((w) => !mayHaveDeleted(ops, r.key, w.zxid!, z))
-    if (missed !== undefined) {
-      const saw = got.exists ? `${got.value} v${got.version} at ${Zxid.toHex(got.mzxid)}` : "absent"
-      out.push({
-        checker: "read-sees-acked-writes",
-        message: `read #${r.id} of ${r.key} answered at ${Zxid.toHex(z)} saw ${saw}, but write #${missed.id} on it was acknowledged at ${Zxid.toHex(missed.zxid!)}`,
-        marker: `#${r.id} `
-      })
-    }
-  }
-  return out
-}
-
-const mayHaveDeleted = (ops: ReadonlyArray<Op>, key: string, after: number, upTo: number): boolean =>
-  ops.some((o) =>
-    (o.kind === "ephemeral" && o.steps.some((s) => s.key === key)) ||
-    (o.outcome !== "fail" && o.steps.some((s) => s.key === key && s.kind === "delete") &&
-      (o.outcome !== "ok" || o.zxid === null || (o.zxid > after && o.zxid <= upTo))))
-
 /** Runs every checker the file has inputs for. */
 export const checkHistory = (file: HistoryFile): Report => {
   const ops = file.history.ops
@@ -84,7 +46,7 @@ export const checkHistory = (file: HistoryFile): Report => {
     ...file.ephemeralsLeft.map((e) => ({ checker: "ephemerals-expire", message: `ephemerals left after their sessions ended: ${e}`, marker: "" }))
   ])
   run("linearizable (zxid order vs real time)", () => Checkers.realTimeOrder(ops))
-  run("read-sees-acked-writes", () => readsSeeAckedWrites(ops))
+  run("read-sees-acked-writes", () => Checkers.readsSeeAckedWrites(ops))
   run("session-fifo, monotonic-reads", () => Checkers.sessionOrder(ops))
   run("read-after-sync", () => Checkers.readAfterSync(ops))
 

@@ -274,6 +274,48 @@ export const oneLeaderPerEpoch = (sightings: ReadonlyArray<LeaderSighting>): Arr
   return out
 }
 
+/**
+ * An ok read answered at zxid Z must show every acknowledged write on its key with a zxid <= Z:
+ * a node that exists has mzxid >= that write's zxid; a node that is absent was deleted after it,
+ * by a delete that may have happened (an ok delete in between, or one with an unknown outcome) or
+ * by the expiry of an ephemeral's session. Needs the history only (no peer logs).
+ */
+export const readsSeeAckedWrites = (ops: ReadonlyArray<Op>): Array<Violation> => {
+  const acked = ops.filter((o) => o.outcome === "ok" && o.zxid !== null)
+  const writesOn = new Map<string, Array<Op>>()
+  for (const w of acked) {
+    if (!isWrite(w)) continue
+    for (const key of new Set(w.steps.map((s) => s.key))) writesOn.set(key, [...(writesOn.get(key) ?? []), w])
+  }
+  const out: Array<Violation> = []
+  for (const r of acked) {
+    if (isWrite(r) || r.read === null) continue
+    const z = r.zxid!
+    const got = r.read
+    const writes = writesOn.get(r.key) ?? []
+    const missed = got.exists
+      ? writes.find((w) => w.zxid! > got.mzxid && w.zxid! <= z)
+      : writes
+        .filter((w) => w.zxid! <= z && w.steps.some((s) => s.key === r.key && s.kind !== "delete"))
+        .find((w) => !mayHaveDeleted(ops, r.key, w.zxid!, z))
+    if (missed !== undefined) {
+      const saw = got.exists ? `${got.value} v${got.version} at ${hex(got.mzxid)}` : "absent"
+      out.push({
+        checker: "read-sees-acked-writes",
+        message: `read #${r.id} of ${r.key} answered at ${hex(z)} saw ${saw}, but write #${missed.id} on it was acknowledged at ${hex(missed.zxid!)}`,
+        marker: `#${r.id} `
+      })
+    }
+  }
+  return out
+}
+
+const mayHaveDeleted = (ops: ReadonlyArray<Op>, key: string, after: number, upTo: number): boolean =>
+  ops.some((o) =>
+    (o.kind === "ephemeral" && o.steps.some((s) => s.key === key)) ||
+    (o.outcome !== "fail" && o.steps.some((s) => s.key === key && s.kind === "delete") &&
+      (o.outcome !== "ok" || o.zxid === null || (o.zxid > after && o.zxid <= upTo))))
+
 /** Every check; an empty result means the run is valid. */
 export const checkAll = (input: CheckInput, wglMaxOps = 16): Array<Violation> => {
   const ops = input.history.ops
@@ -284,7 +326,7 @@ export const checkAll = (input: CheckInput, wglMaxOps = 16): Array<Violation> =>
   for (const op of ops) {
     if (op.outcome === null) out.push({ checker: "converges", message: `op #${op.id} never completed`, marker: `#${op.id} ` })
   }
-  out.push(...noLostWrites(ops, merged), ...realTimeOrder(ops), ...sessionOrder(ops), ...readAfterSync(ops), ...readValues(ops, merged), ...oneLeaderPerEpoch(input.leaders))
+  out.push(...noLostWrites(ops, merged), ...realTimeOrder(ops), ...readsSeeAckedWrites(ops), ...sessionOrder(ops), ...readAfterSync(ops), ...readValues(ops, merged), ...oneLeaderPerEpoch(input.leaders))
   if (input.checkWatches === true) out.push(...watchNotifications(input.history.watches, ops, merged))
   const wgl = Wgl.check(ops, wglMaxOps)
   if (wgl._tag === "NotLinearizable") out.push({ checker: "wgl", message: `no linearization of the writes exists (longest prefix: ${wgl.longestPrefix.map((id) => `#${id}`).join(" ")})`, marker: "invoke" })
