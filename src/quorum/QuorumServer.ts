@@ -7,7 +7,7 @@
 import { Context, Effect, Layer, type Scope } from "effect"
 import * as AuthProviders from "../auth/Digest.js"
 import type { Disk } from "../disk/Disk.js"
-import type { TransportError } from "../net/Transport.js"
+import { Transport, type TransportError } from "../net/Transport.js"
 import * as Recovery from "../storage/Recovery.js"
 import * as Storage from "../storage/Storage.js"
 import * as ClientPort from "../server/ClientPort.js"
@@ -177,6 +177,14 @@ export const make = (config: ZkConfig, options: PeerOptions): Effect.Effect<Runn
       options.elector ??
       ((ctx: PeerContext) =>
         Elector.fastLeaderElection(ctx, { cnxTimeoutMs: 5000, listenOnAllIPs: config.quorum.quorumListenOnAllIPs, ...options.election }))
+    // Only a leader listens on the quorum port, so a port another process holds would go unnoticed
+    // until this peer wins an election — and then it would win, fail to listen and win again, forever.
+    // Checked once here, like the client and election ports: a clear error at start instead.
+    if (me.type === "participant") {
+      yield* Effect.scoped((yield* Transport).listen({ host: me.host, port: me.quorumPort }, (socket) => socket.destroy())).pipe(
+        Effect.mapError((e) => new ServerError({ reason: e.reason === "AddressInUse" ? "PortInUse" : "Listen", message: `quorum port ${me.host}:${me.quorumPort}: ${e.message}` }))
+      )
+    }
     const elector = yield* electorOf(context).pipe(
       Effect.mapError((e) => new ServerError({ reason: e.reason === "AddressInUse" ? "PortInUse" : "Listen", message: `election port ${me.host}:${me.electionPort}: ${e.message}` }))
     )

@@ -209,6 +209,7 @@ describeTargets("node-zookeeper-client", (t) => {
     const c = await connect()
     const other = await connect()
     await c.create("/eph-owner", Buffer.from("x"), undefined, nzk.CreateMode.EPHEMERAL)
+    await visible(other, "/eph-owner")
     const deleted = nextEvent()
     assert.isNotNull(await other.exists("/eph-owner", deleted.watcher))
     c.close()

@@ -219,4 +219,16 @@ describe("in-process ensemble: a leader's committed log spans its roles", () => 
       const zxids = lastZxids(ens).slice(0, 2)
       assert.strictEqual(new Set(zxids).size, 1, `last zxids ${zxids.map((z) => z?.toString(16)).join(",")}`)
     }))
+
+  it.scoped("a participant whose quorum port another process holds refuses to start, with the port named", () =>
+    Effect.gen(function* () {
+      const ens = yield* Testing.ensemble({ nodes: 3, leader: 3 })
+      yield* allServing(ens)
+      yield* ens.peers[1]!.stop
+      // Only a leader listens there: unchecked, this peer would win elections it cannot serve, again and again.
+      yield* ens.network.transportFor("s2").listen({ host: "s2", port: 2888 }, (socket) => socket.destroy())
+      const started = yield* Effect.either(ens.peers[1]!.start)
+      assert.isTrue(started._tag === "Left", "the peer started")
+      if (started._tag === "Left") assert.match(started.left.message, /quorum port s2:2888: .*in use/)
+    }))
 })

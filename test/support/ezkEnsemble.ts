@@ -97,10 +97,13 @@ const OUTPUT_LIMIT = 1 << 20
  * A port that was free a moment ago, below Linux's ephemeral range (32768+). A port from the
  * ephemeral range (`listen(0)`) can be taken by the outgoing quorum/election connection of another
  * peer before its own peer binds it (seen: EADDRINUSE on an election port at start-up).
+ * Each vitest worker draws from its own slice of 20000–31999 and never hands a port out twice: a
+ * quorum port is bound only while its peer leads, so a port drawn again by another suite (the
+ * probe sees it free) was once taken before its leader needed it, and the ensemble never formed.
  */
 export const portBelowEphemeralRange = async (): Promise<number> => {
   for (;;) {
-    const candidate = 20_000 + Math.floor(Math.random() * 12_000)
+    const candidate = nextCandidate()
     const free = await new Promise<boolean>((resolve) => {
       const server = net.createServer()
       server.once("error", () => resolve(false))
@@ -109,6 +112,14 @@ export const portBelowEphemeralRange = async (): Promise<number> => {
     if (free) return candidate
   }
 }
+
+const SLICES = 4
+const SLICE = 12_000 / SLICES
+const slice = (Number(process.env.VITEST_POOL_ID ?? "1") - 1) % SLICES
+const sliceStart = 20_000 + slice * SLICE
+// A random start: runs outside vitest (bench, scripts) and successive test files in one worker spread out.
+let cursor = Math.floor(Math.random() * SLICE)
+const nextCandidate = (): number => sliceStart + (cursor++ % SLICE)
 
 interface Slot {
   readonly peer: EnsemblePeer

@@ -142,7 +142,8 @@ const ensembleTarget = (name: TargetName, kind: PeerKind, available: () => boole
       ...(options.tickTime !== undefined ? { tickTime: options.tickTime } : {})
     })
     try {
-      await ensemble.ready()
+      // Within the 60 s hook timeout, so that a failure prints every peer's log.
+      await ensemble.ready(45_000)
     } catch (e) {
       await ensemble.stop()
       throw e
