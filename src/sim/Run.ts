@@ -137,6 +137,9 @@ export const run = (options: RunOptions): Effect.Effect<RunResult> =>
       if (Option.isNone(closed)) History.note(history, result.virtualMs, "the ensemble did not close within 60 s")
       return result
     })
+    // A run never leaves the microtask queue (SimTime): the host's event loop gets a turn before each
+    // one, or a caller running many seeds starves it (vitest's RPC to its main process times out at 60 s).
+    yield* Effect.promise(() => new Promise<void>((resolve) => setImmediate(resolve)))
     return yield* SimTime.run(scoped.pipe(Effect.withRandom(Random.make(options.seed)), Effect.provide(logInto(history)), Logger.withMinimumLogLevel(LogLevel.Info)))
   })
 

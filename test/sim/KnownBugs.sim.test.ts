@@ -23,12 +23,6 @@ const NO_NEW_CRASHES = { powerLoss: 0, crashAtNewLeader: 0, cutOffLeader: 0 }
 const NEWEST_OFF = { ...NO_NEW_CRASHES, syncDelayMs: 0, sessionMove: 0 }
 const ISOLATE = { isolate: 0.04, heal: 0.015, pause: 0, ...NEWEST_OFF }
 
-/**
- * A run never leaves the microtask queue (SimTime): between seeds the worker's event loop gets a turn,
- * or vitest's RPC to the main process times out (60 s) while a variant searches.
- */
-const letEventLoopRun = Effect.promise(() => new Promise<void>((resolve) => setImmediate(resolve)))
-
 const VARIANTS: ReadonlyArray<Variant> = [
   { flaw: "logHole", faultMs: 3000, odds: NEWEST_OFF, bound: 2 },
   { flaw: "commitWithoutQuorum", faultMs: 8000, odds: ISOLATE, bound: 12 },
@@ -51,7 +45,6 @@ describe("known-bad variants are found", () => {
       Effect.gen(function* () {
         const from = v.from ?? 1
         for (let seed = from; seed < from + v.bound; seed++) {
-          yield* letEventLoopRun
           const r = yield* Run.run({ seed, faultPhaseMs: v.faultMs, odds: v.odds, flaws: { [v.flaw]: true } })
           if (r.violations.length === 0) continue
           const clean = yield* Run.run({ seed, faultPhaseMs: v.faultMs, odds: v.odds })
