@@ -23,9 +23,9 @@
  */
 import { Context, Duration, Effect, FiberSet, type Scope } from "effect"
 import { makePrng } from "./internal/prng.js"
-import type { ConnectOptions, ListenOptions, Socket, SocketHandlers, TransportService } from "./Socket.js"
+import type { ConnectOptions, ListenOptions, Socket, TransportService } from "./Socket.js"
 import { TransportError } from "./Socket.js"
-import { concat } from "./internal/bytes.js"
+import { type Conn, makeLinks } from "./internal/memoryConn.js"
 
 /** Plain callbacks at a virtual time (SimTime provides it): deliveries then need no fiber each. `after` never calls `f` in the caller's stack. */
 export class DirectTimer extends Context.Reference<DirectTimer>()("ezk/net/Memory/DirectTimer", {
@@ -79,39 +79,6 @@ export interface Network {
   readonly trace: ReadonlyArray<string>
 }
 
-interface Segment {
-  /** null: end of stream (FIN). */
-  readonly data: Uint8Array | null
-  readonly due: number
-}
-
-interface Endpoint {
-  readonly host: string
-  readonly port: number
-  readonly allowHalfOpen: boolean
-  readonly conn: Conn
-  peer: Endpoint
-  handlers: SocketHandlers
-  /** Bytes and FIN on their way to the peer, due times non-decreasing. */
-  queue: Array<Segment>
-  queued: number
-  lastDue: number
-  paused: boolean
-  /** Nothing from this side is delivered before this time (an abandoned side's last bytes). */
-  heldUntil: number
-  needDrain: boolean
-  writeEnded: boolean
-  finDelivered: boolean
-  readEnded: boolean
-  closed: boolean
-}
-
-interface Conn {
-  broken: boolean
-  a: Endpoint
-  b: Endpoint
-}
-
 const LOOPBACK = new Set(["127.0.0.1", "localhost", "::1", "0.0.0.0", "::", ""])
 
 /** Makes a network whose delivery fibers live in the current scope and run on its Clock. */
@@ -134,7 +101,6 @@ export const makeNetwork = (options: NetworkOptions = {}): Effect.Effect<Network
     const cut = new Map<string, number>() // "from>to" → partition generation
     const stalledUntil = new Map<string, number>()
     const refused = new Set<string>()
-    const conns = new Set<Conn>()
     let generation = 0
 
     const key = (from: string, to: string) => `${from}>${to}`
@@ -162,127 +128,9 @@ export const makeNetwork = (options: NetworkOptions = {}): Effect.Effect<Network
     const between = (c: Conn, a: string, b?: string) =>
       b === undefined ? c.a.host === a || c.b.host === a : (c.a.host === a && c.b.host === b) || (c.a.host === b && c.b.host === a)
 
-    const maybeClose = (e: Endpoint): void => {
-      if (e.closed || !e.readEnded || !e.finDelivered) return
-      e.closed = true
-      e.handlers.close?.(false)
-      if (e.peer.closed) conns.delete(e.conn)
-    }
+    const links = makeLinks({ now, random, later, blocked, delayOf, chunking, highWater, trace: options.trace === true ? trace : null, startedAt })
+    const { conns, deliver, breakConn, socketOf } = links
 
-    /** Delivers what is due from `from` to its peer, in order, until blocked, paused or not yet due. */
-    const deliver = (from: Endpoint): void => {
-      const to = from.peer
-      while (!from.conn.broken && from.queue.length > 0 && from.queue[0]!.due <= now() && from.heldUntil <= now() && !blocked(from.host, to.host)) {
-        // Like a node socket, nothing is read until a data handler is set (or while paused).
-        if ((to.paused || to.handlers.data === undefined) && !to.closed) break
-        const head = from.queue[0]!
-        if (head.data === null) {
-          from.queue.shift()
-          from.finDelivered = true
-          if (options.trace) trace.push(`${now() - startedAt} ${from.host}:${from.port}>${to.host}:${to.port} FIN`)
-          if (!to.closed && !to.readEnded) {
-            to.readEnded = true
-            to.handlers.end?.()
-            if (!to.allowHalfOpen) endSide(to)
-            maybeClose(to)
-          }
-          maybeClose(from)
-          continue
-        }
-        // Coalesce a seeded number of due segments into one chunk, as a receive buffer does.
-        let n = 1
-        while (chunking && n < from.queue.length && from.queue[n]!.data !== null && from.queue[n]!.due <= now() && random() < 0.5) n++
-        const parts = from.queue.splice(0, n).map((s) => s.data!)
-        const chunk = parts.length === 1 ? parts[0]! : concat(parts)
-        from.queued -= chunk.length
-        if (options.trace) trace.push(`${now() - startedAt} ${from.host}:${from.port}>${to.host}:${to.port} ${chunk.length}`)
-        if (!to.closed) to.handlers.data?.(chunk)
-      }
-      if (from.needDrain && from.queued === 0 && !from.closed) {
-        from.needDrain = false
-        from.handlers.drain?.()
-      }
-    }
-
-    const enqueue = (e: Endpoint, data: Uint8Array | null): void => {
-      const due = Math.max(e.lastDue, now() + delayOf(e.host, e.peer.host))
-      e.lastDue = due
-      e.queue.push({ data, due })
-      if (data !== null) e.queued += data.length
-      later(due - now(), () => deliver(e))
-    }
-
-    const endSide = (e: Endpoint): void => {
-      if (e.writeEnded || e.conn.broken) return
-      e.writeEnded = true
-      enqueue(e, null)
-    }
-
-    const write = (e: Endpoint, data: Uint8Array): boolean => {
-      if (e.writeEnded || e.closed || e.conn.broken) return true // dropped, as after a reset
-      let off = 0
-      while (off < data.length) {
-        const rest = data.length - off
-        const size = !chunking || random() < 0.5 ? rest : 1 + Math.floor(random() * rest)
-        enqueue(e, data.slice(off, off + size)) // a copy: callers may reuse their buffer
-        off += size
-      }
-      if (e.queued < highWater) return true
-      e.needDrain = true
-      return false
-    }
-
-    const breakConn = (c: Conn, address: string): void => {
-      if (c.broken) return
-      c.broken = true
-      conns.delete(c)
-      for (const e of [c.a, c.b]) {
-        e.queue = []
-        e.queued = 0
-        if (e.closed) continue
-        e.closed = true
-        later(0, () => {
-          e.handlers.error?.(new TransportError({ reason: "Reset", address }))
-          e.handlers.close?.(true)
-        })
-      }
-    }
-
-    const socketOf = (e: Endpoint): Socket => ({
-      remoteAddress: e.peer.host,
-      remotePort: e.peer.port,
-      localAddress: e.host,
-      localPort: e.port,
-      get writableLength() {
-        return e.queued
-      },
-      write: (data) => write(e, data),
-      end: () => endSide(e),
-      destroy: () => {
-        if (e.closed) return
-        endSide(e)
-        e.closed = true
-        later(0, () => {
-          e.handlers.close?.(false)
-          if (e.peer.closed) conns.delete(e.conn)
-        })
-      },
-      pause: () => void (e.paused = true),
-      resume: () => {
-        e.paused = false
-        later(0, () => deliver(e.peer))
-      },
-      setHandlers: (h) => {
-        const reading = e.handlers.data !== undefined
-        e.handlers = { ...e.handlers, ...h }
-        if (!reading && e.handlers.data !== undefined) later(0, () => deliver(e.peer))
-      }
-    })
-
-    const endpoint = (host: string, port: number, allowHalfOpen: boolean, conn: Conn): Endpoint => ({
-      host, port, allowHalfOpen, conn, peer: undefined as unknown as Endpoint, handlers: {}, queue: [], queued: 0, lastDue: 0,
-      paused: false, heldUntil: 0, needDrain: false, writeEnded: false, finDelivered: false, readEnded: false, closed: false
-    })
     const ephemeral = (host: string): number => {
       const port = nextPort.get(host) ?? 40000
       nextPort.set(host, port + 1)
@@ -319,12 +167,7 @@ export const makeNetwork = (options: NetworkOptions = {}): Effect.Effect<Network
               if (listener === undefined || refused.has(to) || refused.has(address)) {
                 return Effect.fail(new TransportError({ reason: "Refused", address }))
               }
-              const conn = { broken: false } as Conn
-              conn.a = endpoint(self, ephemeral(self), false, conn)
-              conn.b = endpoint(to, o.port, listener.allowHalfOpen, conn)
-              conn.a.peer = conn.b
-              conn.b.peer = conn.a
-              conns.add(conn)
+              const conn = links.open({ host: self, port: ephemeral(self) }, { host: to, port: o.port, allowHalfOpen: listener.allowHalfOpen })
               listener.onSocket(socketOf(conn.b))
               return Effect.succeed(socketOf(conn.a))
             })
