@@ -75,6 +75,8 @@ export class Connection implements Watcher {
 
   // Statistics for cons/stat/mntr.
   readonly establishedMs: number
+  /** When it opened on the monotonic clock: the sessionless timeout must not move with wall-clock steps. */
+  readonly openedMonotonicMs: number
   received = 0
   sent = 0
   lastOp = "NA"
@@ -88,6 +90,7 @@ export class Connection implements Watcher {
     readonly socket: ClientSocket,
     maxFrame: number,
     nowMs: number,
+    monotonicMs: number,
     private readonly onOutput: (c: Connection, bytes: number) => void
   ) {
     this.splitter = new FrameSplitter({ maxFrame, fourLetterWords: true })
@@ -95,6 +98,7 @@ export class Connection implements Watcher {
     this.remotePort = socket.remotePort ?? 0
     this.ids = [{ scheme: "ip", id: ipIdFromRemoteAddress(this.remoteAddress) }]
     this.establishedMs = nowMs
+    this.openedMonotonicMs = monotonicMs
   }
 
   get sessionId(): bigint {

@@ -333,14 +333,15 @@ export class ServerCore {
 
   /** Expires sessions whose deadline passed: each gets a closeSession txn with cxid 0. */
   expireSessions(): number {
-    const now = this.clock.nowMs()
+    const elapsed = this.clock.monotonicMs()
     // A connection that never completed its handshake is dropped (zookeeper.nio.sessionlessCnxnTimeout).
     for (const c of this.clients.all) {
-      if (c.state === "new" && now - c.establishedMs > this.config.sessionlessCnxnTimeoutMs) this.close(c, "no ConnectRequest within the sessionless connection timeout")
+      if (c.state === "new" && elapsed - c.openedMonotonicMs > this.config.sessionlessCnxnTimeoutMs) this.close(c, "no ConnectRequest within the sessionless connection timeout")
     }
     // Only the server that prepares txns expires sessions; learners report their clients' touches.
     if (this.writes.role === "learner") return 0
     const expired = this.tracker.expire()
+    const now = this.clock.nowMs()
     for (const s of expired) {
       this.logger.info(`Expiring session 0x${s.id.toString(16)}, timeout of ${s.timeout}ms exceeded`)
       const zxid = this.writes.nextZxid()

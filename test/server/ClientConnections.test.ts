@@ -15,9 +15,9 @@ import { CreateMode, Op } from "../../src/wire/Codes.js"
 import { JuteReader } from "../../src/wire/Jute.js"
 import { connectFrame, coreConfig, FakeSocket, framesOf, requestFrame, silent } from "./fakes.js"
 
-const setup = (config: Partial<CoreConfig> = {}) => {
+const setup = (config: Partial<CoreConfig> = {}, clock = { wall: 0, monotonic: 0 }) => {
   const stage = new StandaloneStage({ append: () => {} })
-  const core = new ServerCore({ ...coreConfig, ...config }, new DataTree({ extendedTypes: true, digestEnabled: true }), stage, { nowMs: () => 0, monotonicMs: () => 0 }, AuthProviders.make({}), silent)
+  const core = new ServerCore({ ...coreConfig, ...config }, new DataTree({ extendedTypes: true, digestEnabled: true }), stage, { nowMs: () => clock.wall, monotonicMs: () => clock.monotonic }, AuthProviders.make({}), silent)
   /** The disk syncs: every appended write commits. */
   const sync = (): void => {
     for (let b = stage.take(); b.length > 0; b = stage.take()) core.commit(b)
@@ -49,6 +49,20 @@ class PausableSocket extends FakeSocket {
 const create = (path: string) => ({ type: Op.create, path, data: null, acl: OPEN_ACL_UNSAFE, flags: CreateMode.PERSISTENT, ttl: -1 }) as const
 
 describe("a standalone core's connections", () => {
+  it("drops a connection without a ConnectRequest after the sessionless timeout on the monotonic clock, whatever the wall clock does", () => {
+    const clock = { wall: 1_000_000, monotonic: 0 }
+    const { core } = setup({ sessionlessCnxnTimeoutMs: 10_000 }, clock)
+    const silentOne = new FakeSocket("10.0.0.1")
+    core.accept(silentOne)
+    clock.wall += 600_000 // the wall clock steps forward ten minutes; no time passed
+    core.expireSessions()
+    assert.isFalse(silentOne.ended, "closed on a wall-clock step")
+    clock.wall -= 1_200_000 // and back twenty; 11 s pass
+    clock.monotonic += 11_000
+    core.expireSessions()
+    assert.isTrue(silentOne.ended, "kept past the sessionless timeout")
+  })
+
   it("refuses a connection beyond maxClientCnxns from one IP, and takes it again once one closes", () => {
     const { core } = setup({ maxClientCnxns: 2 })
     const a = core.accept(new FakeSocket("10.0.0.1"))!

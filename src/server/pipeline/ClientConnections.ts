@@ -25,7 +25,7 @@ export class ClientConnections {
 
   /** Registers a new socket; null if it was refused (maxClientCnxns, shutting down). */
   accept(socket: ClientSocket, serving: boolean): Connection | null {
-    const conn = new Connection(socket, this.config.maxFrame, this.clock.nowMs(), (c, bytes) => this.markDirty(c, bytes))
+    const conn = new Connection(socket, this.config.maxFrame, this.clock.nowMs(), this.clock.monotonicMs(), (c, bytes) => this.markDirty(c, bytes))
     if (!serving) {
       socket.destroy()
       return null
