@@ -299,6 +299,9 @@ ${rows.join("\n")}
 - \`effect\`: \`Effect.all(n × zk.getData(...), { concurrency: "unbounded" })\`, a fiber per request.
 - \`effect-c256\`: the same with \`{ concurrency: 256 }\`: each round still issues n requests, at most 256 in
   flight (so its memory columns are for 256 outstanding, not n).
+- \`effect-floor\` (when listed): the \`effect\` harness on a no-op \`Effect.async\` resumed in bursts from
+  \`setImmediate\`, as replies are from one socket read; no request is sent. The Effect runtime's own cost
+  of a fiber per request, with no client in it.
 - \`effect-batch\`: \`zk.batch(n × Batch.getData(...))\`, one fiber per batch; a request's latency is the whole
   batch's (the caller gets all results at once).
 - \`promise\`: \`ezk/promise\`, n calls and \`Promise.all\`. \`nzk\`: node-zookeeper-client 1.1.3, callbacks in Promises.

@@ -45,7 +45,10 @@ export interface Options {
   readonly authInfo?: ReadonlyArray<{ readonly scheme: string; readonly auth: Uint8Array | string }>
   /** How long `make` waits for the first session before failing with ConnectionLoss. Default sessionTimeoutMs. */
   readonly connectTimeoutMs?: number
-  /** Timeout of one connection attempt (TCP + handshake). Default sessionTimeoutMs / number of servers (Java). */
+  /**
+   * Timeout of one connection attempt (TCP + handshake). Default: the session timeout (negotiated
+   * once known) / the number of servers listed now (Java's connectTimeout), at least 1000.
+   */
   readonly attemptTimeoutMs?: number
   /** Pause after every server failed in a row (jittered ×0.5–1). Default 1000. */
   readonly reconnectDelayMs?: number
@@ -245,7 +248,7 @@ export const make = (options: Options): Effect.Effect<Client, ZkError, Scope.Sco
       chroot: parsed.chroot,
       sessionTimeoutMs,
       readOnly: options.readOnly ?? false,
-      attemptTimeoutMs: options.attemptTimeoutMs ?? Math.max(1000, Math.floor(sessionTimeoutMs / parsed.servers.length)),
+      attemptTimeoutMs: options.attemptTimeoutMs,
       reconnectDelayMs: options.reconnectDelayMs ?? 1000,
       maxPendingRequests: options.maxPendingRequests ?? 10_000,
       maxFrameBytes: options.maxFrameBytes ?? 4 * 1024 * 1024,

@@ -3,16 +3,16 @@
  * after an indeterminate ConnectionLoss, Schema-typed data and the typed multi builder. Same
  * expectations against ezk and Apache ZooKeeper.
  */
-import { assert, it } from "@effect/vitest"
+import { assert } from "@effect/vitest"
 import { Chunk, Effect, Fiber, Option, Schema, Stream, SubscriptionRef } from "effect"
 import { CreateMode, Retry, Session, Transaction, Typed, type ZooKeeper, ZooKeeperError } from "../../src/client/index.js"
-import { describeServers } from "./servers.js"
+import { describeServersAndEnsemble } from "./servers.js"
 import { client, eventually, failure, freshPath } from "./helpers.js"
 
-describeServers("client foundations", (server) => {
+describeServersAndEnsemble("client foundations", (server) => {
   const connect = (options: Partial<ZooKeeper.Options> = {}) => client(server.connectString(), options)
 
-  it.scopedLive("connection states: Connected, Suspended on a lost link, Reconnected with the same session", () =>
+  server.it("connection states: Connected, Suspended on a lost link, Reconnected with the same session", () =>
     Effect.gen(function*() {
       const zk = yield* connect()
       const ref = yield* Session.connectionState(zk)
@@ -24,7 +24,7 @@ describeServers("client foundations", (server) => {
       yield* eventually(Effect.map(SubscriptionRef.get(ref), (s) => s === "Reconnected"), 5000, "ref Reconnected")
     }))
 
-  it.scopedLive("guard interrupts its body when the connection is suspended (loseOn suspended) but not with loseOn expired", () =>
+  server.it("guard interrupts its body when the connection is suspended (loseOn suspended) but not with loseOn expired", () =>
     Effect.gen(function*() {
       const zk = yield* connect()
       let interrupted = false
@@ -42,7 +42,7 @@ describeServers("client foundations", (server) => {
       yield* Fiber.interrupt(lax)
     }))
 
-  it.scopedLive("protectedCreate: a create applied before a ConnectionLoss is found, not repeated", () =>
+  server.it("protectedCreate: a create applied before a ConnectionLoss is found, not repeated", () =>
     Effect.gen(function*() {
       const zk = yield* connect()
       const p = freshPath("protected")
@@ -63,7 +63,7 @@ describeServers("client foundations", (server) => {
       assert.strictEqual(losses, 1)
     }))
 
-  it.scopedLive("onConnectionLoss retries ConnectionLoss only", () =>
+  server.it("onConnectionLoss retries ConnectionLoss only", () =>
     Effect.gen(function*() {
       let calls = 0
       const flaky = Effect.suspend(() =>
@@ -79,7 +79,7 @@ describeServers("client foundations", (server) => {
       assert.strictEqual(calls, 1)
     }))
 
-  it.scopedLive("Typed data: values round-trip through a Schema; bad bytes are a DataDecodeError", () =>
+  server.it("Typed data: values round-trip through a Schema; bad bytes are a DataDecodeError", () =>
     Effect.gen(function*() {
       const zk = yield* connect()
       const Config = Schema.Struct({ replicas: Schema.Int, name: Schema.String })
@@ -102,7 +102,7 @@ describeServers("client foundations", (server) => {
       assert.strictEqual(enc._tag, "DataEncodeError")
     }))
 
-  it.scopedLive("Transaction: results line up with the ops; a failing op is named", () =>
+  server.it("Transaction: results line up with the ops; a failing op is named", () =>
     Effect.gen(function*() {
       const zk = yield* connect()
       const p = freshPath("tx")

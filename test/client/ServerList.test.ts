@@ -1,12 +1,12 @@
 /**
  * Where the client connects, on a 3-peer in-process ensemble (src/quorum/Testing.ts) in virtual
  * time: every server's name is resolved again on each attempt (a moved name is followed, a name
- * that does not resolve is skipped with a warning), and `updateServerList` moves the session off a
- * server that is no longer listed while a listed one keeps it. Names are the memory network's
- * records (`setAddresses`), so no real DNS is involved.
+ * that does not resolve is skipped with a warning), `updateServerList` moves the session off a
+ * server that is no longer listed while a listed one keeps it, and the attempt timeout follows the
+ * list. Names are the memory network's records (`setAddresses`), so no real DNS is involved.
  */
 import { assert, describe, it } from "@effect/vitest"
-import { Duration, Effect, Exit, Fiber, Logger, Option, Ref, Schedule, type Scope, Stream } from "effect"
+import { Clock, Duration, Effect, Exit, Fiber, Logger, Option, Ref, Schedule, type Scope, Stream } from "effect"
 import { CreateMode, ZooKeeper } from "../../src/client/index.js"
 import { directOf } from "../../src/client/internal/operations.js"
 import { Transport } from "../../src/net/Transport.js"
@@ -141,5 +141,39 @@ describe("client: server names and the server list", () => {
       // The session's own chroot may be repeated.
       yield* zk.updateServerList("s2:2181/app")
       yield* until(() => hostOf(zk) === "s2", 10_000)
+    })))
+
+  it.effect("updateServerList recomputes the attempt timeout: session timeout / the servers listed now", () =>
+    sim(Effect.gen(function*() {
+      const ens = yield* serving
+      // Every connect the client makes, with the virtual time it was made at.
+      const connects: Array<{ readonly at: number; readonly host: string }> = []
+      const base = ens.clientTransport()
+      const transport: typeof base = {
+        ...base,
+        connect: (options) =>
+          Effect.flatMap(Clock.currentTimeMillis, (at) => {
+            connects.push({ at, host: options.host })
+            return base.connect(options)
+          })
+      }
+      // One server listed: a 6 s session gives one attempt all 6 s.
+      const zk = yield* ZooKeeper.make({ connectString: "s1:2181", sessionTimeoutMs: 6000, reconnectDelayMs: 200 }).pipe(
+        Effect.provideService(Transport, transport)
+      )
+      assert.strictEqual((yield* zk.session).timeoutMs, 6000)
+      // Three names of a host that takes connections and never answers: each attempt runs into its
+      // timeout, which must now be 6000 / 3.
+      yield* ens.clientTransport("mute").listen({ host: "mute", port: 2181 }, () => {})
+      for (const name of ["a.test", "b.test", "c.test"]) ens.network.setAddresses(name, ["mute"])
+      const before = connects.length
+      yield* zk.updateServerList("a.test:2181,b.test:2181,c.test:2181")
+      yield* Effect.sleep(Duration.seconds(5))
+      const tried = connects.slice(before)
+      assert.isAtLeast(tried.length, 3, JSON.stringify(tried))
+      for (let i = 1; i < tried.length; i++) {
+        const gap = tried[i]!.at - tried[i - 1]!.at
+        assert.strictEqual(gap, 2000, `attempt ${i}: ${JSON.stringify(tried)}`)
+      }
     })))
 })

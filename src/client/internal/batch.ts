@@ -7,7 +7,7 @@ import { Cause, Effect, Either, Exit, Option } from "effect"
 import type { Spec } from "../Batch.js"
 import type { ZkError } from "../ZooKeeperError.js"
 import type { Connection, Pending } from "./connection.js"
-import type { Call, Calls } from "./operations.js"
+import type { Call, Calls } from "./calls.js"
 
 /** The request and reply decoder of one batch op, shared with the single calls. */
 export const callOf = (calls: Calls, op: Spec): Call<unknown, ZkError> => {

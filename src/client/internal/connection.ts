@@ -63,6 +63,16 @@ export class Connection extends Requests {
   }
 
   /**
+   * Timeout of one connection attempt (TCP, handshake): the user's, or else the session timeout
+   * (the negotiated one once known) shared among the listed servers, at least 1 s, as the Java
+   * client's connectTimeout. Read on every attempt, so `updateServerList` changes it.
+   */
+  get attemptTimeoutMs(): number {
+    const sessionMs = this.negotiatedTimeoutMs > 0 ? this.negotiatedTimeoutMs : this.config.sessionTimeoutMs
+    return this.config.attemptTimeoutMs ?? Math.max(1000, Math.floor(sessionMs / this.servers.size))
+  }
+
+  /**
    * Replaces the server list (ZooKeeper's updateServerList). If the current server is no longer
    * listed, its link is dropped and the driver moves the session to a listed one; otherwise the
    * client stays where it is (ZooKeeper may also move some clients to rebalance load; ezk does

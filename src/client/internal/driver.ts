@@ -45,6 +45,7 @@ const reach = (server: Server) =>
 const attempt = (conn: Connection, server: Server, hooks: DriverHooks): Effect.Effect<Outcome, never, Scope.Scope> =>
   Effect.gen(function*() {
     // Resolve, connect and handshake share the attempt's deadline; once connected, the link is released with the scope.
+    const timeoutMs = conn.attemptTimeoutMs
     const opened = yield* Effect.uninterruptibleMask((restore) =>
       restore(reach(server)).pipe(
         Effect.flatMap(({ address, socket }) =>
@@ -57,8 +58,8 @@ const attempt = (conn: Connection, server: Server, hooks: DriverHooks): Effect.E
     ).pipe(
       Effect.flatMap((link) => Effect.map(Deferred.await(link.handshake), (response) => ({ link, response }))),
       Effect.timeoutFail({
-        duration: conn.config.attemptTimeoutMs,
-        onTimeout: () => new ConnectionLoss({ reason: `no handshake from ${server.host}:${server.port} within ${conn.config.attemptTimeoutMs}ms` })
+        duration: timeoutMs,
+        onTimeout: () => new ConnectionLoss({ reason: `no handshake from ${server.host}:${server.port} within ${timeoutMs}ms` })
       }),
       Effect.either
     )

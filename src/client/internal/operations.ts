@@ -1,58 +1,38 @@
 /**
- * The operations of a client session: each `Client` method encodes its request, submits it on
- * the `Connection` and decodes the reply (or the server's error code) into its typed result.
+ * The operations of a client session: each `Client` method builds its request (calls.ts,
+ * multi.ts), submits it on the `Connection` and decodes the reply (or the server's error code)
+ * into its typed result.
  */
-import { Effect, Either, Exit, Mailbox, Option, SubscriptionRef } from "effect"
-import {
-  type CreateRequest,
-  type MultiResult,
-  readACLs,
-  readMultiResponse,
-  readStat,
-  type Request,
-  type Stat
-} from "../../wire/ClientRecords.js"
-import { AddWatchMode, CreateMode, Err, errName, Op, WatcherType } from "../../wire/Codes.js"
-import { encodeUtf8, type JuteReader } from "../../wire/Jute.js"
-import { openAclUnsafe } from "../Acl.js"
+import { Effect, Exit, Mailbox, Option, SubscriptionRef } from "effect"
+import { readACLs, readStat, type Request, type Stat } from "../../wire/ClientRecords.js"
+import { AddWatchMode, Err, Op, WatcherType } from "../../wire/Codes.js"
+import { encodeUtf8 } from "../../wire/Jute.js"
 import type * as Batch from "../Batch.js"
-import type { CreateOptions, Data, WriteOp, WriteResult, ReadResult } from "../MultiOp.js"
 import type { Client, Watch, WatcherKind } from "../ZooKeeper.js"
-import { KeeperError, MultiError, type WatchOverflow } from "../ZooKeeperError.js"
+import type { KeeperError, WatchOverflow } from "../ZooKeeperError.js"
 import { callOf, runBatch } from "./batch.js"
+import {
+  type Call,
+  type Calls,
+  createRequest,
+  emptyBytes,
+  keeperError,
+  makeCalls,
+  noResult,
+  ok,
+  readData,
+  readPathStat,
+  readStrings
+} from "./calls.js"
 import type { Connection, Reply, Subscriber, WatchedEvent, WatchError } from "./connection.js"
 import type { DriverHooks } from "./driver.js"
+import { multiReadRequest, multiReply, multiRequest, readMultiRead } from "./multi.js"
 import { updateServerList } from "./serverList.js"
-
-const emptyBytes = new Uint8Array(0)
-const toBytes = (data: Data | undefined): Uint8Array | null =>
-  data === undefined ? emptyBytes : typeof data === "string" ? encodeUtf8(data) : data
-
-const readStrings = (r: JuteReader): Array<string> => r.vector((x) => x.string()) ?? []
 
 const watcherTypes: Record<WatcherKind, number> = {
   Children: WatcherType.Children,
   Data: WatcherType.Data,
   Any: WatcherType.Any
-}
-
-/** A request ready to go: its body and how its reply becomes the result. */
-export interface Call<A, E> {
-  readonly request: Request
-  readonly reply: Reply<A, E>
-}
-
-/**
- * The plain (watch-free) operations as `Call`s, shared by the Effect client and the Promise
- * facade's direct path (`directOf`), so both encode and decode them the same way.
- */
-export interface Calls {
-  readonly create: (path: string, data: Data | undefined, options: CreateOptions) => Call<string, KeeperError>
-  readonly delete: (path: string, version: number) => Call<void, KeeperError>
-  readonly exists: (path: string) => Call<Option.Option<Stat>, KeeperError>
-  readonly getData: (path: string) => Call<{ readonly data: Uint8Array | null; readonly stat: Stat }, KeeperError>
-  readonly setData: (path: string, data: Data, version: number) => Call<Stat, KeeperError>
-  readonly getChildren: (path: string) => Call<Array<string>, KeeperError>
 }
 
 /** What the Promise facade needs to run `Calls` on a client's session without a fiber per call. */
@@ -68,70 +48,14 @@ export const directOf = (client: Client): Direct | undefined => directs.get(clie
 
 /** The `Client` of a session whose engine is `conn` and whose driver reports to `hooks`. */
 export const makeClient = (conn: Connection, hooks: DriverHooks): Client => {
-  const keeperError = (err: number, path: string) => new KeeperError({ code: errName(err), path })
-
-  /** The usual reply: decode the body on success, KeeperError otherwise. */
-  const ok = <A>(path: string, decode: (r: JuteReader) => A): Reply<A, KeeperError> => (err, r) =>
-    err === 0 ? Exit.succeed(decode(r)) : Exit.fail(keeperError(err, path))
-
   const submit = <A, E>(request: Request, reply: Reply<A, E>) => conn.submit(request.type, request, reply)
   const submitCall = <A, E>(call: Call<A, E>) => conn.submit(call.request.type, call.request, call.reply)
-
-  const createRequest = (path: string, data: Data | undefined, options: CreateOptions, withStat: boolean): CreateRequest => {
-    const mode = options.mode ?? CreateMode.PERSISTENT
-    const ttlMode = mode === CreateMode.PERSISTENT_WITH_TTL || mode === CreateMode.PERSISTENT_SEQUENTIAL_WITH_TTL
-    const type = options.ttl !== undefined || ttlMode
-      ? Op.createTTL
-      : mode === CreateMode.CONTAINER
-      ? Op.createContainer
-      : withStat
-      ? Op.create2
-      : Op.create
-    return {
-      type,
-      path: conn.toServer(path),
-      data: toBytes(data),
-      acl: options.acl ?? openAclUnsafe,
-      flags: mode,
-      ttl: options.ttl ?? -1
-    }
-  }
-
-  const readPathStat = (r: JuteReader) => ({ path: conn.toClient(r.string()), stat: readStat(r) })
-
-  const readData = (r: JuteReader) => ({ data: r.buffer(), stat: readStat(r) })
-  const noResult = () => undefined
-
-  const calls: Calls = {
-    create: (path, data, options) => {
-      const request = createRequest(path, data, options, false)
-      return {
-        request,
-        reply: ok(path, request.type === Op.create ? (r) => conn.toClient(r.string()) : (r) => readPathStat(r).path)
-      }
-    },
-    delete: (path, version) => ({ request: { type: Op.delete, path: conn.toServer(path), version }, reply: ok(path, noResult) }),
-    exists: (path) => ({
-      request: { type: Op.exists, path: conn.toServer(path), watch: false },
-      reply: (err, r) =>
-        err === 0
-          ? Exit.succeed(Option.some(readStat(r)))
-          : err === Err.NoNode
-          ? Exit.succeed(Option.none())
-          : Exit.fail(keeperError(err, path))
-    }),
-    getData: (path) => ({ request: { type: Op.getData, path: conn.toServer(path), watch: false }, reply: ok(path, readData) }),
-    setData: (path, data, version) => ({
-      request: { type: Op.setData, path: conn.toServer(path), data: toBytes(data), version },
-      reply: ok(path, readStat)
-    }),
-    getChildren: (path) => ({ request: { type: Op.getChildren, path: conn.toServer(path), watch: false }, reply: ok(path, readStrings) })
-  }
+  const calls = makeCalls(conn)
 
   const create: Client["create"] = (path, data, options = {}) => submitCall(calls.create(path, data, options))
 
   const createWithStat: Client["createWithStat"] = (path, data, options = {}) =>
-    submit(createRequest(path, data, options, true), ok(path, readPathStat))
+    submit(createRequest(conn, path, data, options, true), ok(path, (r) => readPathStat(conn, r)))
 
   const remove: Client["delete"] = (path, version = -1) => submitCall(calls.delete(path, version))
 
@@ -208,86 +132,9 @@ export const makeClient = (conn: Connection, hooks: DriverHooks): Client => {
       })
     )
 
-  const writeOpRequest = (op: WriteOp): Request => {
-    switch (op._tag) {
-      case "Create":
-        return createRequest(
-          op.path,
-          op.data,
-          op.ttl === undefined ? { mode: op.mode, acl: op.acl } : { mode: op.mode, acl: op.acl, ttl: op.ttl },
-          false
-        )
-      case "Delete":
-        return { type: Op.delete, path: conn.toServer(op.path), version: op.version }
-      case "SetData":
-        return { type: Op.setData, path: conn.toServer(op.path), data: toBytes(op.data), version: op.version }
-      case "Check":
-        return { type: Op.check, path: conn.toServer(op.path), version: op.version }
-    }
-  }
+  const multi: Client["multi"] = (ops) => submit(multiRequest(conn, ops), multiReply(conn, ops))
 
-  const multiFailure = (ops: ReadonlyArray<WriteOp>, results: ReadonlyArray<MultiResult>): MultiError | undefined => {
-    let index = -1
-    const codes = results.map((res, i) => {
-      const code = res.type === Op.error ? errName(res.err) : "Ok"
-      if (index < 0 && code !== "Ok" && code !== "RuntimeInconsistency") index = i
-      return code
-    })
-    if (index < 0) index = codes.findIndex((c) => c !== "Ok")
-    if (index < 0) return undefined
-    return new MultiError({ code: codes[index]!, path: ops[index]?.path ?? "", index, results: codes })
-  }
-
-  const writeResult = (res: MultiResult): WriteResult => {
-    switch (res.type) {
-      case Op.create:
-        return { _tag: "Create", path: conn.toClient(res.path), stat: Option.none() }
-      case Op.create2:
-        return { _tag: "Create", path: conn.toClient(res.path), stat: Option.some(res.stat) }
-      case Op.delete:
-        return { _tag: "Delete" }
-      case Op.setData:
-        return { _tag: "SetData", stat: res.stat }
-      default:
-        return { _tag: "Check" }
-    }
-  }
-
-  const multi: Client["multi"] = (ops) =>
-    submit(
-      { type: Op.multi, ops: ops.map(writeOpRequest) },
-      (err, r): Exit.Exit<ReadonlyArray<WriteResult>, KeeperError | MultiError> => {
-        if (err !== 0) return Exit.fail(keeperError(err, ops[0]?.path ?? ""))
-        const results = readMultiResponse(r)
-        const failure = multiFailure(ops, results)
-        return failure === undefined ? Exit.succeed(results.map(writeResult)) : Exit.fail(failure)
-      }
-    )
-
-  const multiRead: Client["multiRead"] = (ops) =>
-    submit(
-      {
-        type: Op.multiRead,
-        ops: ops.map((op) => ({
-          type: op._tag === "GetData" ? Op.getData : Op.getChildren,
-          path: conn.toServer(op.path),
-          watch: false
-        }))
-      },
-      ok(ops[0]?.path ?? "", (r) =>
-        readMultiResponse(r).map((res, i): Either.Either<ReadResult, KeeperError> => {
-          switch (res.type) {
-            case Op.getData:
-              return Either.right({ _tag: "GetData", data: res.data, stat: res.stat })
-            case Op.getChildren:
-              return Either.right({ _tag: "GetChildren", children: res.children })
-            case Op.error:
-              return Either.left(keeperError(res.err, ops[i]?.path ?? ""))
-            default:
-              return Either.left(keeperError(Err.MarshallingError, ops[i]?.path ?? ""))
-          }
-        }))
-    )
+  const multiRead: Client["multiRead"] = (ops) => submit(multiReadRequest(conn, ops), ok(ops[0]?.path ?? "", readMultiRead(ops)))
 
   const batch: Client["batch"] = (ops) =>
     runBatch(conn, ops.map((op) => callOf(calls, op))) as Effect.Effect<Batch.Results<typeof ops>>

@@ -38,7 +38,8 @@ export interface Config {
   readonly chroot: string
   readonly sessionTimeoutMs: number
   readonly readOnly: boolean
-  readonly attemptTimeoutMs: number
+  /** Timeout of one connection attempt as the user set it; undefined: derived (`Connection.attemptTimeoutMs`). */
+  readonly attemptTimeoutMs: number | undefined
   readonly reconnectDelayMs: number
   readonly maxPendingRequests: number
   readonly maxFrameBytes: number

@@ -4,7 +4,8 @@
  * `_tag`, and `code` for server errors), and scoped resources become handles with `close()`.
  */
 import { Cause, Effect, Exit, Option, Scope } from "effect"
-import type { Call, Direct } from "../internal/operations.js"
+import type { Call } from "../internal/calls.js"
+import type { Direct } from "../internal/operations.js"
 
 /** Options every facade call accepts. */
 export interface CallOptions {
