@@ -15,7 +15,7 @@ import type { CommitStage } from "../server/commit/CommitStage.js"
 import * as Snapshots from "../server/commit/Snapshots.js"
 import type { ZkConfig } from "../server/Config.js"
 import * as Ensemble from "../server/Ensemble.js"
-import { autopurge, coreConfig, logRecovery, makeLogger, readJaas } from "../server/Server.js"
+import { autopurge, coreClock, coreConfig, logRecovery, makeLogger, readJaas } from "../server/Server.js"
 import { ServerCore } from "../server/ServerCore.js"
 import { ServerError } from "../server/ServerError.js"
 import { readTxnEntry } from "../wire/TxnRecords.js"
@@ -134,11 +134,10 @@ export const make = (config: ZkConfig, options: PeerOptions): Effect.Effect<Runn
     })
 
     const auth = AuthProviders.make({ superDigest: config.superDigest })
-    const coreClock = { nowMs: () => clock.unsafeCurrentTimeMillis(), monotonicMs: () => Number(clock.unsafeCurrentTimeNanos() / 1_000_000n) }
     const serve = (stage: CommitStage) =>
       Effect.acquireRelease(
         Effect.gen(function* () {
-          const core = new ServerCore(cfg, store.tree, stage, coreClock, auth, logger)
+          const core = new ServerCore(cfg, store.tree, stage, coreClock(clock), auth, logger)
           // In the role's scope: see Snapshots for why a peer snapshots only while it serves.
           core.onCommitted = (yield* Snapshots.start(store, config.snapCount)).committed
           yield* ClientPort.installFourLetterWords(core, clientConfig, store, clientPort.port).pipe(Effect.provide(disk))

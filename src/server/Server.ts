@@ -6,7 +6,7 @@
  */
 import { readFile } from "node:fs/promises"
 import { resolve as resolvePath } from "node:path"
-import { Context, Effect, Layer, Runtime, type Scope } from "effect"
+import { type Clock, Context, Effect, Layer, Runtime, type Scope } from "effect"
 import * as AuthProviders from "../auth/Digest.js"
 import { parseServerUsers } from "../auth/Jaas.js"
 import { Disk } from "../disk/Disk.js"
@@ -14,7 +14,7 @@ import * as Purge from "../storage/Purge.js"
 import * as Storage from "../storage/Storage.js"
 import { isQuorum, type ZkConfig } from "./Config.js"
 import * as ClientPort from "./ClientPort.js"
-import type { CoreConfig, CoreLogger } from "./CoreConfig.js"
+import type { CoreClock, CoreConfig, CoreLogger } from "./CoreConfig.js"
 import { ServerCore } from "./ServerCore.js"
 import * as GroupCommit from "./commit/GroupCommit.js"
 import * as Snapshots from "./commit/Snapshots.js"
@@ -77,6 +77,15 @@ export const autopurge = (config: ZkConfig, store: Storage.Store): Effect.Effect
     purgeIntervalHours: config.autopurgePurgeInterval
   })
 
+/**
+ * The core's clocks from Effect's Clock, in whole ms: times go into txns and stats as longs, and a
+ * virtual clock can stand at a fraction of a ms (a jittered sleep under TestClock or the simulation).
+ */
+export const coreClock = (clock: Clock.Clock): CoreClock => ({
+  nowMs: () => Math.floor(clock.unsafeCurrentTimeMillis()),
+  monotonicMs: () => Number(clock.unsafeCurrentTimeNanos() / 1_000_000n)
+})
+
 export const makeLogger = (runtime: Runtime.Runtime<never>): CoreLogger => {
   const run = Runtime.runSync(runtime)
   return {
@@ -125,7 +134,7 @@ export const make = (config: ZkConfig): Effect.Effect<RunningServer, ServerError
       cfg,
       store.tree,
       commit.stage,
-      { nowMs: () => clock.unsafeCurrentTimeMillis(), monotonicMs: () => Number(clock.unsafeCurrentTimeNanos() / 1_000_000n) },
+      coreClock(clock),
       AuthProviders.make({ superDigest: config.superDigest }),
       logger
     )

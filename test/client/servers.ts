@@ -7,7 +7,7 @@
  * targets with EZK_TEST_TARGETS=zookeeper,ezk,in-process-ensemble (default: all available).
  */
 import { afterAll, beforeAll, describe, it } from "@effect/vitest"
-import { Clock, Duration, Effect, type Scope } from "effect"
+import { Duration, Effect, type Scope } from "effect"
 import { Transport } from "../../src/net/Transport.js"
 import * as Testing from "../../src/quorum/Testing.js"
 import * as SimTime from "../../src/sim/SimTime.js"
@@ -115,20 +115,6 @@ export const describeServers = (title: string, body: (server: ServerUnderTest) =
 const ensembleConnectString = "s1:2181,s2:2181,s3:2181"
 
 /**
- * The virtual clock with sleeps rounded up to whole ms. A jittered retry (Retry.defaultSchedule)
- * sleeps fractional ms, which would make the shared virtual time, and so the servers' clocks,
- * fractional, unlike Date.now(); a server then fails to encode a txn time (LongOutOfRange).
- */
-const wholeMillisSleeps = (clock: Clock.Clock): Clock.Clock => ({
-  [Clock.ClockTypeId]: Clock.ClockTypeId,
-  unsafeCurrentTimeMillis: () => clock.unsafeCurrentTimeMillis(),
-  currentTimeMillis: clock.currentTimeMillis,
-  unsafeCurrentTimeNanos: () => clock.unsafeCurrentTimeNanos(),
-  currentTimeNanos: clock.currentTimeNanos,
-  sleep: (duration) => clock.sleep(Duration.millis(Math.ceil(Duration.toMillis(duration))))
-})
-
-/**
  * Runs `body` on a fresh 3-peer ensemble in virtual time: s3 leads (fixed, so no election time),
  * tickTime 500 (sessions up to 10 s), extended types on as on the ezk target.
  */
@@ -141,8 +127,7 @@ const onInProcessEnsemble = (body: TestBody) =>
     }
     // Virtual time runs as fast as the CPU allows (a stuck test would spin, never hitting vitest's timeout).
     yield* Effect.provideService(body(), Transport, ens.clientTransport("client")).pipe(
-      Effect.timeoutFail({ duration: Duration.minutes(2), onTimeout: () => new Error("not done within 2 virtual minutes") }),
-      Effect.withClock(wholeMillisSleeps(yield* Effect.clock))
+      Effect.timeoutFail({ duration: Duration.minutes(2), onTimeout: () => new Error("not done within 2 virtual minutes") })
     )
   })))
 
