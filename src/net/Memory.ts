@@ -70,6 +70,12 @@ export interface Network {
   /** Breaks every connection between a and b (or every connection of a). */
   readonly reset: (a: string, b?: string) => void
   readonly refuse: (host: string, port?: number) => void
+  /**
+   * SIGSTOP as the network sees it: connects to the host still complete (its kernel accepts them) but
+   * the host's listener hears of them, and its sockets read, only after `thaw`.
+   */
+  readonly freeze: (host: string) => void
+  readonly thaw: (host: string) => void
   /** Breaks the host's side of its connections now; what it sent arrives `lingerMs` later, then the reset. */
   readonly abandon: (host: string, lingerMs: number) => void
   readonly unrefuse: (host: string, port?: number) => void
@@ -128,7 +134,10 @@ export const makeNetwork = (options: NetworkOptions = {}): Effect.Effect<Network
     const between = (c: Conn, a: string, b?: string) =>
       b === undefined ? c.a.host === a || c.b.host === a : (c.a.host === a && c.b.host === b) || (c.a.host === b && c.b.host === a)
 
-    const links = makeLinks({ now, random, later, blocked, delayOf, chunking, highWater, trace: options.trace === true ? trace : null, startedAt })
+    const frozenHosts = new Set<string>()
+    /** Accepts a frozen host's listeners have not yet heard of, in order. */
+    const heldAccepts: Array<{ readonly host: string; readonly accept: () => void }> = []
+    const links = makeLinks({ now, random, later, blocked, frozen: (host) => frozenHosts.has(host), delayOf, chunking, highWater, trace: options.trace === true ? trace : null, startedAt })
     const { conns, deliver, breakConn, socketOf } = links
 
     const ephemeral = (host: string): number => {
@@ -168,7 +177,10 @@ export const makeNetwork = (options: NetworkOptions = {}): Effect.Effect<Network
                 return Effect.fail(new TransportError({ reason: "Refused", address }))
               }
               const conn = links.open({ host: self, port: ephemeral(self) }, { host: to, port: o.port, allowHalfOpen: listener.allowHalfOpen })
-              listener.onSocket(socketOf(conn.b))
+              // A held accept of a connection reset meanwhile never reaches the listener.
+              const accept = () => void (conn.broken || listener.onSocket(socketOf(conn.b)))
+              if (frozenHosts.has(to)) heldAccepts.push({ host: to, accept })
+              else accept()
               return Effect.succeed(socketOf(conn.a))
             })
           )
@@ -247,6 +259,16 @@ export const makeNetwork = (options: NetworkOptions = {}): Effect.Effect<Network
             breakConn(c, host)
           })
         }
+      },
+      freeze: (host) => void frozenHosts.add(host),
+      thaw: (host) => {
+        if (!frozenHosts.delete(host)) return
+        const held = heldAccepts.filter((h) => h.host === host)
+        heldAccepts.splice(0, heldAccepts.length, ...heldAccepts.filter((h) => h.host !== host))
+        later(0, () => {
+          for (const h of held) h.accept()
+        })
+        kickAll((c) => between(c, host))
       },
       refuse: (host, port) => void refused.add(port === undefined ? host : `${host}:${port}`),
       unrefuse: (host, port) => void refused.delete(port === undefined ? host : `${host}:${port}`),

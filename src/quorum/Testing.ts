@@ -53,7 +53,7 @@ export interface PeerHandle {
   readonly wipe: Effect.Effect<void>
   /**
    * SIGSTOP: none of the peer's fibers runs until `resume` (timers that fire meanwhile wait too);
-   * its connections stay open and accept bytes, but it neither reads nor answers.
+   * its connections stay open and accept bytes, and new ones connect, but it neither reads nor answers.
    */
   readonly pause: () => void
   /** SIGCONT: the peer's fibers run again, in the order they became ready. */
@@ -147,10 +147,19 @@ export const ensemble = (options: EnsembleOptions): Effect.Effect<Ensemble, Serv
       let running: QuorumServer.RunningPeer | null = null
       const process = pausable(baseScheduler)
       const wallClock = skewed(baseClock)
+      // SIGSTOP holds the peer's fibers and what the network would hand to its sockets and listeners.
+      const stopProcess = () => {
+        process.pause()
+        network.freeze(host)
+      }
+      const runProcess = () => {
+        process.resume()
+        network.thaw(host)
+      }
       const start = Effect.gen(function* () {
         if (scope !== null) return
         // A new process: whatever SIGSTOP held the old one does not hold it.
-        process.resume()
+        runProcess()
         const s = yield* Scope.fork(outer, ExecutionStrategy.sequential)
         const peer = yield* QuorumServer.make({ ...config, clientPortAddress: host }, { sid, ...(options.elector !== undefined ? { elector: () => Effect.succeed(options.elector!(sid)) } : elector !== undefined ? { elector } : {}) }).pipe(
           Effect.provideService(Transport, network.transportFor(host)),
@@ -161,12 +170,15 @@ export const ensemble = (options: EnsembleOptions): Effect.Effect<Ensemble, Serv
           Scope.extend(s),
           Effect.tapError(() => Scope.close(s, Exit.void))
         )
+        // Added last, so it runs first when the scope closes from outside (a test ending, or failing,
+        // while the peer is stopped): its fibers must run to be interrupted, or the close hangs.
+        yield* Scope.addFinalizer(s, Effect.sync(runProcess))
         scope = s
         running = peer
       })
       const close = Effect.suspend(() => {
         // A stopped process's fibers must run to be interrupted.
-        process.resume()
+        runProcess()
         const s = scope
         scope = null
         running = null
@@ -190,8 +202,8 @@ export const ensemble = (options: EnsembleOptions): Effect.Effect<Ensemble, Serv
           yield* control.setFaults({ writeLimitBytes: null, failSync: false })
         }),
         start,
-        pause: process.pause,
-        resume: process.resume,
+        pause: stopProcess,
+        resume: runProcess,
         jumpClock: wallClock.jump,
         wipe: Effect.gen(function* () {
           for (const path of yield* Effect.orDie(disk.list("/data/version-2"))) yield* Effect.orDie(disk.unlink(`/data/version-2/${path}`))

@@ -29,6 +29,7 @@ describe("ensemble process faults on virtual time", () => {
         yield* until(() => leaderOf(ens) !== undefined && ens.peers.every((p) => p.running()?.core() != null))
         const old = leaderOf(ens)!
         const epoch = old.running()!.context.epochs.current
+        const onOld = yield* ZooKeeper.make({ connectString: `${old.host}:2181`, sessionTimeoutMs: 30_000 }).pipe(Effect.provideService(Transport, ens.clientTransport("old-client")))
         old.pause()
         yield* until(() => {
           const l = leaderOf(ens)
@@ -39,6 +40,9 @@ describe("ensemble process faults on virtual time", () => {
         const other = ens.peers.find((p) => p !== old)!
         const zk = yield* ZooKeeper.make({ connectString: `${other.host}:2181`, sessionTimeoutMs: 10_000 }).pipe(Effect.provideService(Transport, ens.clientTransport()))
         yield* zk.create("/after-pause", bytes("x"))
+        // A session on the paused peer gets no answer, not even to a read it could serve from memory.
+        const unanswered = yield* onOld.getData("/").pipe(Effect.timeout(Duration.seconds(2)), Effect.option)
+        assert.isTrue(unanswered._tag === "None", "a paused peer answered a read")
         old.resume()
         yield* until(() => old.running()?.status.state === "FOLLOWING" && old.running()!.core() !== null)
         yield* until(() => new Set(ens.peers.map((p) => p.running()!.context.store.tree.lastProcessedZxid)).size === 1)

@@ -49,6 +49,8 @@ export interface LinkEnv {
   readonly later: (delayMs: number, f: () => void) => void
   /** Whether bytes from one host to another are held (partition or stall). */
   readonly blocked: (from: string, to: string) => boolean
+  /** Whether a host's process is stopped (SIGSTOP): nothing is delivered to it until it runs again. */
+  readonly frozen: (host: string) => boolean
   /** One-way delay of the next segment between two hosts. */
   readonly delayOf: (from: string, to: string) => number
   readonly chunking: boolean
@@ -60,7 +62,7 @@ export interface LinkEnv {
 
 /** The open connections and the operations on them. */
 export const makeLinks = (env: LinkEnv) => {
-  const { now, random, later, blocked, delayOf, chunking, highWater, trace, startedAt } = env
+  const { now, random, later, blocked, frozen, delayOf, chunking, highWater, trace, startedAt } = env
   const conns = new Set<Conn>()
 
   const maybeClose = (e: Endpoint): void => {
@@ -75,7 +77,8 @@ export const makeLinks = (env: LinkEnv) => {
     const to = from.peer
     while (!from.conn.broken && from.queue.length > 0 && from.queue[0]!.due <= now() && from.heldUntil <= now() && !blocked(from.host, to.host)) {
       // Like a node socket, nothing is read until a data handler is set (or while paused).
-      if ((to.paused || to.handlers.data === undefined) && !to.closed) break
+      // A stopped process reads nothing: its kernel buffers what arrives (FIN included).
+      if ((to.paused || to.handlers.data === undefined || frozen(to.host)) && !to.closed) break
       const head = from.queue[0]!
       if (head.data === null) {
         from.queue.shift()
