@@ -8,13 +8,15 @@
 import { Data, Effect, Queue, type Scope } from "effect"
 import type { Socket } from "../net/Transport.js"
 import * as SnapStream from "../storage/SnapStream.js"
+import * as HopTimes from "../server/HopTimes.js"
 import type { DataTreeOptions } from "../tree/DataTree.js"
 import { JuteWriter } from "../wire/Jute.js"
 import { type QuorumPacket, QuorumPacketReader, PacketType, writeQuorumPacket } from "../wire/Quorum.js"
 import { WireError } from "../wire/WireError.js"
 
 export type Inbound =
-  | { readonly _tag: "Packet"; readonly packet: QuorumPacket }
+  /** `at`: arrival time (HopTimes.now(), 0 unless EZK_HOPS is on). */
+  | { readonly _tag: "Packet"; readonly packet: QuorumPacket; readonly at: number }
   /** The next piece of the SNAP stream's body, already loaded into the tree being built (to persist it). */
   | { readonly _tag: "SnapshotBody"; readonly bytes: Uint8Array }
   | { readonly _tag: "Snapshot"; readonly snapshot: SnapStream.Received }
@@ -98,9 +100,10 @@ export const make = (socket: Socket, options: ChannelOptions = {}): Effect.Effec
             continue
           }
           let snapZxid = 0
+          const at = HopTimes.now()
           for (const packet of reader.feed(bytes)) {
             if (packet.type === PacketType.SNAP) snapZxid = packet.zxid
-            deliver({ _tag: "Packet", packet })
+            deliver({ _tag: "Packet", packet, at })
           }
           bytes = null
           if (reader.awaitingSnapshot) {
