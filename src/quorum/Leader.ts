@@ -328,14 +328,13 @@ export const run = (ctx: PeerContext): Effect.Effect<never, PeerError, Scope.Sco
         yield* Effect.logInfo(`leader ${ctx.sid}: syncing ${observer ? "observer" : "follower"} ${l.sid} (last zxid ${Zxid.toHex(ack.zxid)}) with ${kind}`)
         if (snapshot !== null) yield* streamSnapshot(l, snapshot)
 
-        for (;;) {
+        while (!l.synced) {
           const item = yield* Queue.take(channel.inbox)
           if (item._tag !== "Packet") return yield* new PeerError({ phase: "sync", detail: item._tag === "Closed" ? item.reason : "unexpected snapshot stream" })
           const p = item.packet
-          HopTimes.record(`leader: ${packetTypeName(p.type)} in → handled`, item.at)
           const now = yield* Clock.currentTimeMillis
           l.lastHeard = now
-          if (p.type === PacketType.ACK && p.zxid === Zxid.epochStart(newEpoch) && !l.synced) {
+          if (p.type === PacketType.ACK && p.zxid === Zxid.epochStart(newEpoch)) {
             l.synced = true
             if (!observer) newLeaderAcked.add(l.sid)
             if (yield* Deferred.isDone(serving)) channel.send(packet(PacketType.UPTODATE, -1))
@@ -344,6 +343,16 @@ export const run = (ctx: PeerContext): Effect.Effect<never, PeerError, Scope.Sco
           }
           yield* Effect.try({ try: () => onBroadcastPacket(l, p, now), catch: (e) => (e instanceof PeerError ? e : new PeerError({ phase: "broadcast", detail: String(e) })) })
         }
+        // Synced: its packets are handled in the socket's data callback as they arrive (no fiber
+        // wakes per ACK); this fiber waits for the channel to close (a handler error closes it).
+        yield* channel.direct((p, at) => {
+          HopTimes.record(`leader: ${packetTypeName(p.type)} in → handled`, at)
+          const now = clock.unsafeCurrentTimeMillis()
+          l.lastHeard = now
+          onBroadcastPacket(l, p, now)
+        })
+        const end = yield* Queue.take(channel.inbox)
+        return yield* new PeerError({ phase: "broadcast", detail: end._tag === "Closed" ? end.reason : "unexpected snapshot stream" })
       }).pipe(
         Effect.tapError((e) => Effect.logWarning(`leader ${ctx.sid}: dropping learner: ${e.message}`)),
         Effect.ignore,

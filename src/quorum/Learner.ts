@@ -384,10 +384,16 @@ export const run = (ctx: PeerContext, leader: Member, kind: LearnerKind): Effect
           throw new PeerError({ phase: "broadcast", detail: `unexpected ${packetTypeName(p.type)} from leader ${leader.sid}` })
       }
     }
-    // Silence is watched by one timer re-armed from the last arrival, not one per wait: arming and
-    // cancelling a timeout around every take cost two fibers per packet.
+    // Broadcast packets are handled in the socket's data callback as they arrive (no fiber wakes per
+    // packet); this fiber only watches for the end: the channel closing (a handler error closes it)
+    // or the leader's silence, by one timer re-armed from the last arrival.
     let lastHeard = clock.unsafeCurrentTimeMillis()
     const syncLimitMs = Duration.toMillis(syncLimit)
+    yield* channel.direct((p, at) => {
+      lastHeard = clock.unsafeCurrentTimeMillis()
+      HopTimes.record(`follower: ${packetTypeName(p.type)} in → handled`, at)
+      handle(p, at)
+    })
     const silence = Effect.gen(function* () {
       for (;;) {
         const quietMs = clock.unsafeCurrentTimeMillis() - lastHeard
@@ -395,20 +401,9 @@ export const run = (ctx: PeerContext, leader: Member, kind: LearnerKind): Effect
         yield* Effect.sleep(syncLimitMs - quietMs)
       }
     })
-    const receive = Effect.gen(function* () {
-      for (;;) {
-        const items = yield* Queue.takeBetween(channel.inbox, 1, 4096)
-        lastHeard = clock.unsafeCurrentTimeMillis()
-        yield* guard(() => {
-          for (const item of items) {
-            if (item._tag === "Closed") throw new PeerError({ phase: "broadcast", detail: item.reason })
-            if (item._tag !== "Packet") throw new PeerError({ phase: "broadcast", detail: "a snapshot stream in broadcast" })
-            HopTimes.record(`follower: ${packetTypeName(item.packet.type)} in → handled`, item.at)
-            handle(item.packet, item.at)
-          }
-        })
-      }
-    })
-    return yield* Effect.raceFirst(receive, silence)
+    const closed = Effect.flatMap(Queue.take(channel.inbox), (item) =>
+      Effect.fail(new PeerError({ phase: "broadcast", detail: item._tag === "Closed" ? item.reason : "a snapshot stream in broadcast" }))
+    )
+    return yield* Effect.raceFirst(closed, silence)
   }).pipe(Effect.catchAllDefect((d) => Effect.fail(d instanceof PeerError ? d : new PeerError({ phase: "broadcast", detail: String(d) }))))
 
