@@ -304,9 +304,6 @@ export class TxnLogWriter {
     return this.writing === 0 ? this.closeOldHandles() : Effect.void
   }
 
-  /** Waits until no batch is being written. */
-  private readonly idle: Effect.Effect<void> = Effect.suspend(() => (this.writing === 0 ? Effect.void : Effect.zipRight(this.batchFinished, this.idle)))
-
   private writeSegment(seg: Segment, batch: JuteWriter): Effect.Effect<void, DiskError> {
     const bytes = seg.bytes ?? batch.bytes.subarray(seg.start, seg.end)
     const path = join(this.options.dir, seg.name)
@@ -340,16 +337,17 @@ export class TxnLogWriter {
   /** Syncs what is pending and closes every file; the writer can be used again (it starts a new file). */
   readonly close: Effect.Effect<void, DiskError> = Effect.zipRight(
     this.sync,
-    Effect.zipRight(
-      this.idle,
-      Effect.suspend(() => {
-        this.tail = null
-        const hs = [...this.handles.values()]
-        this.handles.clear()
-        return Effect.forEach(hs, (h) => h.close, { discard: true })
-      })
-    )
+    Effect.suspend(() => this.closeWhenIdle())
   )
+
+  /** Closes the files once no batch is being written (checked in the same step that closes them). */
+  private closeWhenIdle(): Effect.Effect<void, DiskError> {
+    if (this.writing > 0) return Effect.zipRight(this.batchFinished, Effect.suspend(() => this.closeWhenIdle()))
+    this.tail = null
+    const hs = [...this.handles.values()]
+    this.handles.clear()
+    return Effect.forEach(hs, (h) => h.close, { discard: true })
+  }
 
   /**
    * Forgets pending state after the logs were changed underneath (truncation for a ZAB TRUNC):
