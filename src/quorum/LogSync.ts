@@ -27,6 +27,11 @@ export const start = (log: TxnLogWriter, onDurable: (upTo: Zxid, syncMs: number)
     let requested = log.lastSyncedZxid
     let reported = requested
     let wokenAt = 0
+    const syncRetrying = log.sync.pipe(
+      Effect.tapError((e) => Effect.logError(`txn log sync failed, retrying (nothing is acknowledged meanwhile): ${e.message}`)),
+      Effect.retry(SYNC_RETRY),
+      Effect.orDie
+    )
     // `maxFlights` workers: a wake finds an idle one while the others wait for their syncs.
     const worker = Effect.gen(function* () {
       for (;;) {
@@ -40,11 +45,7 @@ export const start = (log: TxnLogWriter, onDurable: (upTo: Zxid, syncMs: number)
         wokenAt = 0
         const started = yield* Clock.currentTimeNanos
         const syncAt = HopTimes.now()
-        yield* log.sync.pipe(
-          Effect.tapError((e) => Effect.logError(`txn log sync failed, retrying (nothing is acknowledged meanwhile): ${e.message}`)),
-          Effect.retry(SYNC_RETRY),
-          Effect.orDie
-        )
+        yield* syncRetrying
         HopTimes.record("log: sync (write + fsync)", syncAt)
         // A sync covers every append before it: one started earlier and finishing later adds nothing.
         if (upTo <= reported) continue
