@@ -346,7 +346,7 @@ export const run = (ctx: PeerContext): Effect.Effect<never, PeerError, Scope.Sco
         // Synced: its packets are handled in the socket's data callback as they arrive (no fiber
         // wakes per ACK); this fiber waits for the channel to close (a handler error closes it).
         yield* channel.direct((p, at) => {
-          HopTimes.record(`leader: ${packetTypeName(p.type)} in → handled`, at)
+          if (HopTimes.enabled) HopTimes.record(`leader: ${packetTypeName(p.type)} in → handled`, at)
           const now = clock.unsafeCurrentTimeMillis()
           l.lastHeard = now
           onBroadcastPacket(l, p, now)

@@ -391,7 +391,7 @@ export const run = (ctx: PeerContext, leader: Member, kind: LearnerKind): Effect
     const syncLimitMs = Duration.toMillis(syncLimit)
     yield* channel.direct((p, at) => {
       lastHeard = clock.unsafeCurrentTimeMillis()
-      HopTimes.record(`follower: ${packetTypeName(p.type)} in → handled`, at)
+      if (HopTimes.enabled) HopTimes.record(`follower: ${packetTypeName(p.type)} in → handled`, at)
       handle(p, at)
     })
     const silence = Effect.gen(function* () {
