@@ -33,6 +33,7 @@ import * as Discovery from "./core/Discovery.js"
 import { ProposalTracker } from "./core/ProposalTracker.js"
 import type { TxnLogRead } from "./CommittedLog.js"
 import { Flaws } from "./Flaws.js"
+import * as HopTimes from "../server/HopTimes.js"
 import * as LogSync from "./LogSync.js"
 import * as PacketChannel from "./PacketChannel.js"
 import { initLimitDuration, type PeerContext, PeerError } from "./PeerContext.js"
@@ -62,6 +63,8 @@ interface Outstanding {
   readonly raw: Uint8Array
   readonly write: PendingWrite
   readonly proposedMs: number
+  /** HopTimes.now() at the proposal (0 unless EZK_HOPS is on). */
+  readonly proposedAt: number
 }
 
 /** The quorum config text NEWLEADER carries (quorum.md §1.5). */
@@ -140,6 +143,7 @@ export const run = (ctx: PeerContext): Effect.Effect<never, PeerError, Scope.Sco
       const now = clock.unsafeCurrentTimeMillis()
       for (let i = 0; i < zxids.length; i++) {
         const o = outstanding.shift()!
+        HopTimes.record("leader: proposed → committed", o.proposedAt)
         committedLog.add({ zxid: o.zxid, raw: o.raw })
         core?.proposalLatencyMs.record(now - o.proposedMs)
         for (const l of learners.values()) {
@@ -153,8 +157,11 @@ export const run = (ctx: PeerContext): Effect.Effect<never, PeerError, Scope.Sco
       const upTo = outstanding.length > 0 ? outstanding[0]!.zxid - 1 : Infinity
       while (pendingSyncs.length > 0 && pendingSyncs[0]!.upTo <= upTo) pendingSyncs.shift()!.learner.channel.send(packet(PacketType.SYNC, 0))
     }
+    let ownDurable = 0
     const sync = yield* LogSync.start(log, (upTo, ms) => {
       core?.stats.fsyncMs.record(ms)
+      if (HopTimes.enabled) for (const o of outstanding) if (o.zxid <= upTo && o.zxid > ownDurable) HopTimes.record("leader: proposed → own log durable", o.proposedAt)
+      ownDurable = upTo
       committed(tracker.ack(ctx.sid, upTo))
     })
     let abdicated = false
@@ -166,7 +173,7 @@ export const run = (ctx: PeerContext): Effect.Effect<never, PeerError, Scope.Sco
         const now = clock.unsafeCurrentTimeMillis()
         log.append(write.header.zxid, raw)
         tracker.propose(write.header.zxid, now)
-        outstanding.push({ zxid: write.header.zxid, raw, write, proposedMs: now })
+        outstanding.push({ zxid: write.header.zxid, raw, write, proposedMs: now, proposedAt: HopTimes.now() })
         proposals.count++
         proposals.last = raw.length
         proposals.min = proposals.min < 0 ? raw.length : Math.min(proposals.min, raw.length)
@@ -239,6 +246,7 @@ export const run = (ctx: PeerContext): Effect.Effect<never, PeerError, Scope.Sco
     const onBroadcastPacket = (l: LearnerHandle, p: QuorumPacket, now: number): void => {
       switch (p.type) {
         case PacketType.ACK:
+          if (HopTimes.enabled) for (const o of outstanding) if (o.zxid === p.zxid) HopTimes.record(`leader: proposed → ACK from ${l.sid}`, o.proposedAt)
           return committed(tracker.ack(l.sid, p.zxid))
         case PacketType.PING: {
           const c = core
@@ -320,11 +328,13 @@ export const run = (ctx: PeerContext): Effect.Effect<never, PeerError, Scope.Sco
         yield* Effect.logInfo(`leader ${ctx.sid}: syncing ${observer ? "observer" : "follower"} ${l.sid} (last zxid ${Zxid.toHex(ack.zxid)}) with ${kind}`)
         if (snapshot !== null) yield* streamSnapshot(l, snapshot)
 
-        for (;;) {
-          const p = yield* take
+        while (!l.synced) {
+          const item = yield* Queue.take(channel.inbox)
+          if (item._tag !== "Packet") return yield* new PeerError({ phase: "sync", detail: item._tag === "Closed" ? item.reason : "unexpected snapshot stream" })
+          const p = item.packet
           const now = yield* Clock.currentTimeMillis
           l.lastHeard = now
-          if (p.type === PacketType.ACK && p.zxid === Zxid.epochStart(newEpoch) && !l.synced) {
+          if (p.type === PacketType.ACK && p.zxid === Zxid.epochStart(newEpoch)) {
             l.synced = true
             if (!observer) newLeaderAcked.add(l.sid)
             if (yield* Deferred.isDone(serving)) channel.send(packet(PacketType.UPTODATE, -1))
@@ -333,6 +343,16 @@ export const run = (ctx: PeerContext): Effect.Effect<never, PeerError, Scope.Sco
           }
           yield* Effect.try({ try: () => onBroadcastPacket(l, p, now), catch: (e) => (e instanceof PeerError ? e : new PeerError({ phase: "broadcast", detail: String(e) })) })
         }
+        // Synced: its packets are handled in the socket's data callback as they arrive (no fiber
+        // wakes per ACK); this fiber waits for the channel to close (a handler error closes it).
+        yield* channel.direct((p, at) => {
+          if (HopTimes.enabled) HopTimes.record(`leader: ${packetTypeName(p.type)} in → handled`, at)
+          const now = clock.unsafeCurrentTimeMillis()
+          l.lastHeard = now
+          onBroadcastPacket(l, p, now)
+        })
+        const end = yield* Queue.take(channel.inbox)
+        return yield* new PeerError({ phase: "broadcast", detail: end._tag === "Closed" ? end.reason : "unexpected snapshot stream" })
       }).pipe(
         Effect.tapError((e) => Effect.logWarning(`leader ${ctx.sid}: dropping learner: ${e.message}`)),
         Effect.ignore,

@@ -10,7 +10,7 @@
  * (written to disk as it arrived) is sealed and fsynced, every txn received is logged and fsynced,
  * then currentEpoch is written, and only then is NEWLEADER acknowledged.
  */
-import { Clock, Effect, Option, Queue, type Scope } from "effect"
+import { Clock, Duration, Effect, Option, Queue, type Scope } from "effect"
 import { Transport } from "../net/Transport.js"
 import type { SnapshotSink } from "../storage/SnapStream.js"
 import type { CommitStage, ForwardedRequest } from "../server/commit/CommitStage.js"
@@ -31,6 +31,7 @@ import * as Zxid from "../wire/Zxid.js"
 import * as LearnerSync from "./core/LearnerSync.js"
 import { follows } from "./core/ZxidOrder.js"
 import { Flaws } from "./Flaws.js"
+import * as HopTimes from "../server/HopTimes.js"
 import * as LogSync from "./LogSync.js"
 import * as PacketChannel from "./PacketChannel.js"
 import { initLimitDuration, type Member, type PeerContext, PeerError, syncLimitDuration } from "./PeerContext.js"
@@ -298,9 +299,21 @@ export const run = (ctx: PeerContext, leader: Member, kind: LearnerKind): Effect
       if (kind === "follower") ackUpTo(upTo)
     })
     const unacked: Array<number> = []
+    /** EZK_HOPS: arrival times of the unacked proposals, then ACK times of the uncommitted ones. */
+    const arrivedAt = new Map<number, number>()
+    const ackedAt = new Map<number, number>()
     const ackUpTo = (upTo: number): void => {
       let n = 0
-      while (n < unacked.length && unacked[n]! <= upTo) channel.send(packet(PacketType.ACK, unacked[n++]!))
+      while (n < unacked.length && unacked[n]! <= upTo) {
+        const zxid = unacked[n++]!
+        channel.send(packet(PacketType.ACK, zxid))
+        if (HopTimes.enabled) {
+          const at = arrivedAt.get(zxid)
+          if (at !== undefined) HopTimes.record("follower: PROPOSAL in → ACK sent", at)
+          arrivedAt.delete(zxid)
+          ackedAt.set(zxid, HopTimes.now())
+        }
+      }
       unacked.splice(0, n)
     }
     const logNew = (): void => {
@@ -340,10 +353,11 @@ export const run = (ctx: PeerContext, leader: Member, kind: LearnerKind): Effect
     // Broadcast: whatever has arrived is handled as one batch (one timeout, one log sync and one
     // socket write for many packets), synchronously.
     const clock = yield* Effect.clock
-    const handle = (p: QuorumPacket): void => {
+    const handle = (p: QuorumPacket, at: number): void => {
       switch (p.type) {
         case PacketType.PROPOSAL:
           proposals.push(accept(p))
+          if (HopTimes.enabled) arrivedAt.set(p.zxid, at)
           return logNew()
         case PacketType.INFORM: {
           const prop = accept(p)
@@ -354,6 +368,11 @@ export const run = (ctx: PeerContext, leader: Member, kind: LearnerKind): Effect
         }
         case PacketType.COMMIT:
           committed.add(p.zxid)
+          if (HopTimes.enabled) {
+            const acked = ackedAt.get(p.zxid)
+            if (acked !== undefined) HopTimes.record("follower: ACK sent → COMMIT in", acked)
+            ackedAt.delete(p.zxid)
+          }
           return applyCommitted(clock.unsafeCurrentTimeMillis())
         case PacketType.PING:
           return channel.send(packet(PacketType.PING, p.zxid, writeSessionTouches(core.takeTouches())))
@@ -365,17 +384,26 @@ export const run = (ctx: PeerContext, leader: Member, kind: LearnerKind): Effect
           throw new PeerError({ phase: "broadcast", detail: `unexpected ${packetTypeName(p.type)} from leader ${leader.sid}` })
       }
     }
-    for (;;) {
-      const items = yield* Queue.takeBetween(channel.inbox, 1, 4096).pipe(
-        Effect.timeoutFail({ duration: syncLimit, onTimeout: () => new PeerError({ phase: "broadcast", detail: `leader ${leader.sid} silent for ${syncLimit.toString()}` }) })
-      )
-      yield* guard(() => {
-        for (const item of items) {
-          if (item._tag === "Closed") throw new PeerError({ phase: "broadcast", detail: item.reason })
-          if (item._tag !== "Packet") throw new PeerError({ phase: "broadcast", detail: "a snapshot stream in broadcast" })
-          handle(item.packet)
-        }
-      })
-    }
+    // Broadcast packets are handled in the socket's data callback as they arrive (no fiber wakes per
+    // packet); this fiber only watches for the end: the channel closing (a handler error closes it)
+    // or the leader's silence, by one timer re-armed from the last arrival.
+    let lastHeard = clock.unsafeCurrentTimeMillis()
+    const syncLimitMs = Duration.toMillis(syncLimit)
+    yield* channel.direct((p, at) => {
+      lastHeard = clock.unsafeCurrentTimeMillis()
+      if (HopTimes.enabled) HopTimes.record(`follower: ${packetTypeName(p.type)} in → handled`, at)
+      handle(p, at)
+    })
+    const silence = Effect.gen(function* () {
+      for (;;) {
+        const quietMs = clock.unsafeCurrentTimeMillis() - lastHeard
+        if (quietMs >= syncLimitMs) return yield* new PeerError({ phase: "broadcast", detail: `leader ${leader.sid} silent for ${syncLimit.toString()}` })
+        yield* Effect.sleep(syncLimitMs - quietMs)
+      }
+    })
+    const closed = Effect.flatMap(Queue.take(channel.inbox), (item) =>
+      Effect.fail(new PeerError({ phase: "broadcast", detail: item._tag === "Closed" ? item.reason : "a snapshot stream in broadcast" }))
+    )
+    return yield* Effect.raceFirst(closed, silence)
   }).pipe(Effect.catchAllDefect((d) => Effect.fail(d instanceof PeerError ? d : new PeerError({ phase: "broadcast", detail: String(d) }))))
 

@@ -1,11 +1,12 @@
 /**
  * The quorum roles' log writer loop: appends are batched, each batch made durable with one write,
- * and only then reported (a follower ACKs, a leader counts its own ACK). A failing disk is retried
- * with backoff and nothing is reported meanwhile: never ACK what is not durable.
+ * and only then reported (a follower ACKs, a leader counts its own ACK), in log order. A failing
+ * disk is retried with backoff and nothing is reported meanwhile: never ACK what is not durable.
  */
 import { Clock, Duration, Effect, Schedule, type Scope } from "effect"
 import type { TxnLogWriter } from "../storage/TxnLog.js"
 import { toHex, type Zxid } from "../wire/Zxid.js"
+import * as HopTimes from "../server/HopTimes.js"
 import { type PeerContext, PeerError } from "./PeerContext.js"
 
 const SYNC_RETRY = Schedule.exponential(Duration.millis(50), 2).pipe(Schedule.union(Schedule.spaced(Duration.seconds(5))))
@@ -15,27 +16,50 @@ export interface LogSync {
   readonly wake: () => void
 }
 
-/** `onDurable` gets the last zxid made durable and how long the sync took (mntr's fsync time), in ms. */
+/**
+ * `onDurable` gets the last zxid made durable and how long its sync took (mntr's fsync time), in
+ * ms, always with a larger zxid than the call before. A wake while syncs are in flight starts
+ * another at once (up to the writer's `maxFlights`): appends do not wait for a slow sync to end.
+ */
 export const start = (log: TxnLogWriter, onDurable: (upTo: Zxid, syncMs: number) => void): Effect.Effect<LogSync, never, Scope.Scope> =>
   Effect.gen(function* () {
     const work = yield* Effect.makeLatch(false)
-    yield* Effect.gen(function* () {
+    let requested = log.lastSyncedZxid
+    let reported = requested
+    let wokenAt = 0
+    const syncRetrying = log.sync.pipe(
+      Effect.tapError((e) => Effect.logError(`txn log sync failed, retrying (nothing is acknowledged meanwhile): ${e.message}`)),
+      Effect.retry(SYNC_RETRY),
+      Effect.orDie
+    )
+    // `maxFlights` workers: a wake finds an idle one while the others wait for their syncs.
+    const worker = Effect.gen(function* () {
       for (;;) {
         yield* work.await
         yield* work.close
         // Everything appended before this point is in the batch the sync writes.
         const upTo = log.lastAppendedZxid
-        if (upTo <= log.lastSyncedZxid) continue
+        if (upTo <= requested) continue
+        requested = upTo
+        HopTimes.record("log: first wake → sync starts", wokenAt)
+        wokenAt = 0
         const started = yield* Clock.currentTimeNanos
-        yield* log.sync.pipe(
-          Effect.tapError((e) => Effect.logError(`txn log sync failed, retrying (nothing is acknowledged meanwhile): ${e.message}`)),
-          Effect.retry(SYNC_RETRY),
-          Effect.orDie
-        )
+        const syncAt = HopTimes.now()
+        yield* syncRetrying
+        HopTimes.record("log: sync (write + fsync)", syncAt)
+        // A sync covers every append before it: one started earlier and finishing later adds nothing.
+        if (upTo <= reported) continue
+        reported = upTo
         onDurable(upTo, Number((yield* Clock.currentTimeNanos) - started) / 1e6)
       }
-    }).pipe(Effect.forkScoped)
-    return { wake: () => work.unsafeOpen() }
+    })
+    for (let i = 0; i < log.maxFlights; i++) yield* Effect.forkScoped(worker)
+    return {
+      wake: () => {
+        if (HopTimes.enabled && wokenAt === 0) wokenAt = HopTimes.now()
+        work.unsafeOpen()
+      }
+    }
   })
 
 /**

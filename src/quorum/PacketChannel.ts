@@ -7,14 +7,17 @@
  */
 import { Data, Effect, Queue, type Scope } from "effect"
 import type { Socket } from "../net/Transport.js"
+import * as HopTimes from "../server/HopTimes.js"
 import * as SnapStream from "../storage/SnapStream.js"
 import type { DataTreeOptions } from "../tree/DataTree.js"
 import { JuteWriter } from "../wire/Jute.js"
 import { type QuorumPacket, QuorumPacketReader, PacketType, writeQuorumPacket } from "../wire/Quorum.js"
 import { WireError } from "../wire/WireError.js"
+import { PeerError } from "./PeerContext.js"
 
 export type Inbound =
-  | { readonly _tag: "Packet"; readonly packet: QuorumPacket }
+  /** `at`: arrival time (HopTimes.now(), 0 unless EZK_HOPS is on). */
+  | { readonly _tag: "Packet"; readonly packet: QuorumPacket; readonly at: number }
   /** The next piece of the SNAP stream's body, already loaded into the tree being built (to persist it). */
   | { readonly _tag: "SnapshotBody"; readonly bytes: Uint8Array }
   | { readonly _tag: "Snapshot"; readonly snapshot: SnapStream.Received }
@@ -30,6 +33,12 @@ export interface PacketChannel {
    * first, packets sent from now on wait until the stream's `end`.
    */
   stream(): RawStream
+  /**
+   * From now on packets go to `handler` in the socket's data callback as they arrive (those already
+   * in the inbox first), not through the inbox, which then only gets `Closed`: no fiber wakes per
+   * packet. A handler that throws closes the channel, its error's detail the reason.
+   */
+  direct(handler: (packet: QuorumPacket, at: number) => void): Effect.Effect<void>
   /** Packets in order; ends with one `Closed`. */
   readonly inbox: Queue.Dequeue<Inbound>
   /** Closes the connection (idempotent). */
@@ -73,8 +82,19 @@ export const make = (socket: Socket, options: ChannelOptions = {}): Effect.Effec
     let closeReason = ""
     let drained: (() => void) | null = null
 
+    let handler: ((packet: QuorumPacket, at: number) => void) | null = null
     const deliver = (item: Inbound): void => {
-      Queue.unsafeOffer(inbox, item)
+      if (handler === null || item._tag === "Closed") {
+        Queue.unsafeOffer(inbox, item)
+        return
+      }
+      if (closed) return
+      if (item._tag !== "Packet") return fail(`a snapshot stream from ${peer} after sync`)
+      try {
+        handler(item.packet, item.at)
+      } catch (e) {
+        fail(e instanceof PeerError ? e.detail : String(e))
+      }
     }
     const fail = (reason: string): void => {
       if (closed) return
@@ -98,9 +118,10 @@ export const make = (socket: Socket, options: ChannelOptions = {}): Effect.Effec
             continue
           }
           let snapZxid = 0
+          const at = HopTimes.now()
           for (const packet of reader.feed(bytes)) {
             if (packet.type === PacketType.SNAP) snapZxid = packet.zxid
-            deliver({ _tag: "Packet", packet })
+            deliver({ _tag: "Packet", packet, at })
           }
           bytes = null
           if (reader.awaitingSnapshot) {
@@ -168,6 +189,12 @@ export const make = (socket: Socket, options: ChannelOptions = {}): Effect.Effec
           }
         }
       },
+      direct: (h) =>
+        Effect.sync(() => {
+          const queued = Effect.runSync(Queue.takeAll(inbox))
+          handler = h
+          for (const item of queued) deliver(item)
+        }),
       inbox,
       close: Effect.sync(() => fail("closed"))
     }

@@ -4,7 +4,7 @@
  * durable with one fdatasync (SyncRequestProcessor's flush). Callers acknowledge a txn only after
  * a `sync` that started after its `append` succeeds. The record format is ./TxnLogFormat.ts.
  */
-import { Effect } from "effect"
+import { Deferred, Effect, FiberId } from "effect"
 import { Disk, type DiskError, type DiskFile, type DiskService, join } from "../disk/Disk.js"
 import { adler32 } from "../tree/Crc32.js"
 import { JuteWriter } from "../wire/Jute.js"
@@ -52,13 +52,11 @@ interface Segment {
  */
 export class TxnLogWriter {
   private batch = new JuteWriter(64 * 1024)
-  private spare = new JuteWriter(64 * 1024)
   private segments: Array<Segment> = []
   /** Segments of a failed sync, written again (same bytes, same positions) by the next one. */
   private retry: Array<Segment> = []
   private tail: Tail | null = null
   private readonly handles = new Map<string, DiskFile>()
-  private readonly lock = Effect.unsafeMakeSemaphore(1)
   private readonly preAlloc: number
   /** Zxid of the last append. */
   lastAppendedZxid: number
@@ -201,24 +199,71 @@ export class TxnLogWriter {
   }
 
   /**
-   * Makes every txn appended before this call durable: one positional O_DSYNC write per file
-   * touched (normally one), plus a 1-byte write when the preallocated area grows and
-   * creating/syncing the directory for a new file. Appends
-   * may continue meanwhile; they go into a fresh batch. On failure the unsynced bytes are kept and
-   * written again, at the same positions, by the next `sync`. Uninterruptible: an abandoned batch
-   * would leave a hole before later records, and readers take a hole for the end of the log.
+   * Makes every txn appended before this call durable: the pending batch is written with one
+   * positional O_DSYNC write per file touched (normally one), plus a 1-byte write when the
+   * preallocated area grows and creating/syncing the directory for a new file. Appends may continue
+   * meanwhile; they go into a fresh batch.
+   *
+   * Up to `maxFlights` batches are written at once (a batch that arrives while another is on its
+   * way to the disk does not wait for it: on a disk whose syncs vary from 0.1 to tens of ms the wait
+   * behind a slow sync was most of a write's latency), and a sync succeeds only once its batch and
+   * every batch before it are durable, so what is reported durable is always a prefix of the log.
+   * A batch that creates a file, grows the preallocation or rewrites a failed batch is written
+   * alone. On failure the unsynced bytes are kept and written again, at the same positions, by the
+   * next `sync`; later batches are not reported durable until then. Uninterruptible: an abandoned
+   * batch would leave a hole before later records, and readers take a hole for the end of the log.
    */
-  readonly sync: Effect.Effect<void, DiskError> = this.lock.withPermits(1)(Effect.uninterruptible(Effect.suspend(() => this.flush())))
+  readonly sync: Effect.Effect<void, DiskError> = Effect.uninterruptible(Effect.suspend(() => this.startSync()))
 
-  private flush(): Effect.Effect<void, DiskError> {
-    if (this.segments.length === 0 && this.retry.length === 0) return Effect.void
+  /** Batches written at once, at most. */
+  readonly maxFlights = MAX_FLIGHTS
+  /** Batches started and not yet known durable as a prefix, oldest first. */
+  private flights: Array<Flight> = []
+  private writing = 0
+  private writingAlone = false
+  /** Syncs waiting until a batch being written finishes. */
+  private waiters: Array<() => void> = []
+  private readonly freeBuffers: Array<JuteWriter> = []
+
+  private startSync(): Effect.Effect<void, DiskError> {
+    if (this.segments.length === 0 && this.retry.length === 0) {
+      // Everything appended so far is in a batch already started (or durable).
+      const last = this.flights[this.flights.length - 1]
+      return last === undefined ? Effect.void : Deferred.await(last.done)
+    }
+    const alone = this.mustWriteAlone()
+    if (alone ? this.writing > 0 : this.writingAlone || this.writing >= MAX_FLIGHTS) {
+      return Effect.zipRight(this.batchFinished, Effect.suspend(() => this.startSync()))
+    }
+    return this.fly(alone)
+  }
+
+  private mustWriteAlone(): boolean {
+    if (this.retry.length > 0) return true
+    for (const s of this.segments) if (s.isNew || s.padTo > 0 || !this.handles.has(s.name)) return true
+    return false
+  }
+
+  private readonly batchFinished: Effect.Effect<void> = Effect.async<void>((resume) => {
+    this.waiters.push(() => resume(Effect.void))
+  })
+
+  /** Writes the pending batch (and what failed before) as one flight; succeeds once the prefix up to it is durable. */
+  private fly(alone: boolean): Effect.Effect<void, DiskError> {
     const batch = this.batch
-    const work = this.retry.length === 0 ? this.segments : this.retry.concat(this.segments)
-    this.batch = this.spare
+    const rewrites = this.retry.length > 0
+    const work = rewrites ? this.retry.concat(this.segments) : this.segments
+    let lastZxid = 0
+    for (const s of work) if (s.lastZxid > lastZxid) lastZxid = s.lastZxid
+    const flight: Flight = { lastZxid, state: "writing", done: Deferred.unsafeMake(FiberId.none) }
+    this.batch = this.freeBuffers.pop() ?? new JuteWriter(64 * 1024)
     this.batch.reset()
     this.segments = []
     this.retry = []
     this.pendingCount = 0
+    this.flights.push(flight)
+    this.writing++
+    if (alone) this.writingAlone = true
     let i = 0
     const loop: Effect.Effect<void, DiskError> = Effect.suspend(() =>
       i < work.length ? Effect.zipRight(this.writeSegment(work[i]!, batch), Effect.suspend(() => (i++, loop))) : Effect.void
@@ -226,18 +271,37 @@ export class TxnLogWriter {
     return loop.pipe(
       Effect.matchEffect({
         onFailure: (e) => {
-          // Keep what did not make it, with its own bytes, ahead of later appends.
-          this.retry = work.slice(i).map((s) => ownBytes(s, batch))
-          this.spare = batch
-          return Effect.fail(e)
+          // Keep what did not make it, with its own bytes, for the next sync; no later batch counts as durable before it.
+          this.retry = this.retry.concat(work.slice(i).map((s) => ownBytes(s, batch)))
+          flight.state = "failed"
+          for (let k = this.flights.indexOf(flight); k < this.flights.length; k++) Deferred.unsafeDone(this.flights[k]!.done, Effect.fail(e))
+          return this.landed(alone, batch)
         },
         onSuccess: () => {
-          for (const s of work) if (s.lastZxid > this.lastSyncedZxid) this.lastSyncedZxid = s.lastZxid
-          this.spare = batch
-          return this.closeOldHandles()
+          flight.state = "written"
+          // Written alone after every other batch finished, it rewrote whatever had failed before it.
+          if (rewrites) for (const f of this.flights) if (f.state === "failed") f.state = "written"
+          return this.landed(alone, batch)
         }
-      })
+      }),
+      Effect.zipRight(Deferred.await(flight.done))
     )
+  }
+
+  /** A flight finished: the durable prefix moves on, and waiting syncs may start. */
+  private landed(alone: boolean, batch: JuteWriter): Effect.Effect<void> {
+    this.writing--
+    if (alone) this.writingAlone = false
+    this.freeBuffers.push(batch)
+    while (this.flights.length > 0 && this.flights[0]!.state === "written") {
+      const f = this.flights.shift()!
+      if (f.lastZxid > this.lastSyncedZxid) this.lastSyncedZxid = f.lastZxid
+      Deferred.unsafeDone(f.done, Effect.void)
+    }
+    const waiters = this.waiters
+    this.waiters = []
+    for (const wake of waiters) wake()
+    return this.writing === 0 ? this.closeOldHandles() : Effect.void
   }
 
   private writeSegment(seg: Segment, batch: JuteWriter): Effect.Effect<void, DiskError> {
@@ -273,15 +337,17 @@ export class TxnLogWriter {
   /** Syncs what is pending and closes every file; the writer can be used again (it starts a new file). */
   readonly close: Effect.Effect<void, DiskError> = Effect.zipRight(
     this.sync,
-    this.lock.withPermits(1)(
-      Effect.suspend(() => {
-        this.tail = null
-        const hs = [...this.handles.values()]
-        this.handles.clear()
-        return Effect.forEach(hs, (h) => h.close, { discard: true })
-      })
-    )
+    Effect.suspend(() => this.closeWhenIdle())
   )
+
+  /** Closes the files once no batch is being written (checked in the same step that closes them). */
+  private closeWhenIdle(): Effect.Effect<void, DiskError> {
+    if (this.writing > 0) return Effect.zipRight(this.batchFinished, Effect.suspend(() => this.closeWhenIdle()))
+    this.tail = null
+    const hs = [...this.handles.values()]
+    this.handles.clear()
+    return Effect.forEach(hs, (h) => h.close, { discard: true })
+  }
 
   /**
    * Forgets pending state after the logs were changed underneath (truncation for a ZAB TRUNC):
@@ -296,6 +362,19 @@ export class TxnLogWriter {
 }
 
 const ZERO_BYTE = new Uint8Array(1)
+
+/** Batches written at once: a few, since each takes a thread of libuv's pool (4 by default) while the disk syncs it. */
+const MAX_FLIGHTS = 3
+
+/** One batch on its way to the disk. */
+interface Flight {
+  /** Its last txn. */
+  readonly lastZxid: number
+  /** "failed": its unwritten bytes wait in `retry` for a later batch. */
+  state: "writing" | "written" | "failed"
+  /** Succeeds once this batch and every one before it are durable; fails when one of them failed. */
+  readonly done: Deferred.Deferred<void, DiskError>
+}
 
 const ownBytes = (s: Segment, batch: JuteWriter): Segment =>
   s.bytes !== null ? s : { ...s, bytes: batch.bytes.slice(s.start, s.end), start: 0, end: s.end - s.start }

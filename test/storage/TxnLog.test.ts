@@ -6,7 +6,7 @@
  */
 import { assert, describe, it } from "@effect/vitest"
 import { Cause, Effect, Exit, FastCheck as fc, Logger, LogLevel, Random } from "effect"
-import { Disk, type DiskFile, type DiskService, join, makeMemory } from "../../src/disk/Disk.js"
+import { Disk, DiskError, type DiskFile, type DiskService, join, makeMemory } from "../../src/disk/Disk.js"
 import { DataTree } from "../../src/tree/DataTree.js"
 import * as Recovery from "../../src/storage/Recovery.js"
 import * as SnapshotWriter from "../../src/storage/SnapshotWriter.js"
@@ -33,6 +33,27 @@ const counting = (inner: DiskService) => {
     syncDir: (d) => Effect.zipRight(Effect.sync(() => counts.syncDirs++), inner.syncDir(d))
   }
   return { disk, counts }
+}
+
+/**
+ * A Disk whose file writes, while `hold` is on, wait until the test lets each one through (or
+ * fails it), in any order: batches in flight together, finishing out of order.
+ */
+const gated = (inner: DiskService) => {
+  const held: Array<(outcome: "write" | "fail") => void> = []
+  const gate = { hold: false, held }
+  const wrap = (f: DiskFile): DiskFile => ({
+    ...f,
+    write: (b, at) =>
+      gate.hold
+        ? Effect.flatMap(
+            Effect.async<"write" | "fail">((resume) => void held.push((outcome) => resume(Effect.succeed(outcome)))),
+            (outcome) => (outcome === "write" ? f.write(b, at) : Effect.fail(new DiskError({ op: "write", path: f.path, cause: Object.assign(new Error("EIO: injected"), { code: "EIO" }) })))
+          )
+        : f.write(b, at)
+  })
+  const disk: DiskService = { ...inner, open: (p, m, o) => Effect.map(inner.open(p, m, o), wrap) }
+  return { disk, gate }
 }
 
 /** A memory disk with an empty database (snapshot.0) and a driver producing txns on top of it. */
@@ -155,6 +176,84 @@ describe("TxnLog writer", () => {
       yield* s.control.setFaults({ failSync: false })
       yield* w.sync
       assert.strictEqual(w.lastSyncedZxid, 25)
+      yield* s.control.crash()
+      const recovered = yield* s.recover()
+      assertSameTree(recovered.tree, s.driver.tree)
+    })
+  )
+})
+
+describe("TxnLog writer: batches in flight together", () => {
+  /** A writer past its file creation (a first batch is written alone), with writes held from now on. */
+  const started = (seed: number) =>
+    Effect.gen(function* () {
+      const s = setup()
+      const g = gated(s.disk)
+      const w = new TxnLog.TxnLogWriter(g.disk, { dir, preAllocSizeBytes: 0 })
+      const r = rng(seed)
+      const append = (n: number) => {
+        for (let i = 0; i < n; i++) w.appendEntry(s.driver.random(r))
+      }
+      append(5)
+      yield* w.sync
+      g.gate.hold = true
+      return { s, w, gate: g.gate, append }
+    })
+
+  it.effect("a batch does not wait for the one in flight; durability is reported in log order", () =>
+    Effect.gen(function* () {
+      const { s, w, gate, append } = yield* started(20)
+      append(3)
+      const first = yield* Effect.fork(w.sync)
+      yield* Effect.yieldNow()
+      append(3)
+      const second = yield* Effect.fork(w.sync)
+      yield* Effect.yieldNow()
+      append(1)
+      const third = yield* Effect.fork(w.sync)
+      yield* Effect.yieldNow()
+      assert.strictEqual(gate.held.length, w.maxFlights, "the three batches are written at once")
+      append(1)
+      const fourth = yield* Effect.fork(w.sync)
+      yield* Effect.yieldNow()
+      assert.strictEqual(gate.held.length, w.maxFlights, "a fourth waits for a free flight")
+      // The later batches land first: nothing counts as durable past the one still in flight.
+      gate.held[2]!("write")
+      gate.held[1]!("write")
+      yield* Effect.yieldNow()
+      assert.strictEqual(w.lastSyncedZxid, 5)
+      assert.isNull(second.unsafePoll())
+      assert.isNull(third.unsafePoll())
+      gate.held[0]!("write")
+      yield* first.await
+      assert.strictEqual(w.lastSyncedZxid, 12)
+      assert.isTrue(Exit.isSuccess(yield* second.await) && Exit.isSuccess(yield* third.await))
+      gate.held[3]!("write")
+      assert.isTrue(Exit.isSuccess(yield* fourth.await))
+      assert.strictEqual(w.lastSyncedZxid, 13)
+      const recovered = yield* s.recover()
+      assertSameTree(recovered.tree, s.driver.tree)
+    })
+  )
+
+  it.effect("a failed batch holds back the later ones until a sync writes it again", () =>
+    Effect.gen(function* () {
+      const { s, w, gate, append } = yield* started(21)
+      append(3)
+      const first = yield* Effect.fork(w.sync)
+      yield* Effect.yieldNow()
+      append(3)
+      const second = yield* Effect.fork(w.sync)
+      yield* Effect.yieldNow()
+      gate.held[1]!("write")
+      gate.held[0]!("fail")
+      assert.strictEqual(Exit.isFailure(yield* first.await), true)
+      // Its own bytes are on disk, but a crash now would end the log before them.
+      assert.strictEqual(Exit.isFailure(yield* second.await), true)
+      assert.strictEqual(w.lastSyncedZxid, 5)
+      gate.hold = false
+      yield* w.sync
+      assert.strictEqual(w.lastSyncedZxid, 11)
       yield* s.control.crash()
       const recovered = yield* s.recover()
       assertSameTree(recovered.tree, s.driver.tree)

@@ -10,6 +10,7 @@ import { Op } from "../../wire/Codes.js"
 import type { Txn, TxnHeader } from "../../wire/TxnRecords.js"
 import { type PendingWrite, WriteKind } from "../commit/CommitStage.js"
 import type { Connection } from "../Connection.js"
+import * as HopTimes from "../HopTimes.js"
 import type { CoreLogger } from "../CoreConfig.js"
 import { drainQueuedReads } from "../Reads.js"
 import type { SessionEntry } from "../sessions/SessionTracker.js"
@@ -21,6 +22,8 @@ export class LearnerForwarding {
   private readonly touched = new Map<bigint, number>()
   /** Sync requests forwarded to the leader, oldest first. */
   private readonly pendingSyncs: Array<{ readonly conn: Connection; readonly xid: number; readonly path: string }> = []
+  /** EZK_HOPS: when each forwarded write left, by session and cxid. */
+  private readonly forwardedAt = new Map<string, number>()
 
   constructor(
     private readonly writes: WritePath,
@@ -47,6 +50,7 @@ export class LearnerForwarding {
     if (q.type === Op.closeSession) s.closing = true
     conn.queue.push(null)
     conn.forwardedXids.push(xid)
+    if (HopTimes.enabled) this.forwardedAt.set(`${s.id}:${xid}`, HopTimes.now())
     this.writes.forwardWrite({ sessionId: s.id, cxid: xid, type, body: frame.subarray(8), authInfo: conn.ids })
   }
 
@@ -87,6 +91,7 @@ export class LearnerForwarding {
       else if (conn.queueHead < conn.queue.length && conn.queue[conn.queueHead] === null && header.cxid === conn.forwardedXids[0]) {
         conn.forwardedXids.shift()
         kind = WriteKind.Client
+        if (HopTimes.enabled) this.recordForwarded(`${header.clientId}:${header.cxid}`)
       }
     }
     const mine = kind !== WriteKind.Remote
@@ -102,5 +107,12 @@ export class LearnerForwarding {
       digestLo: digest?.lo ?? 0,
       hasDigest: digest !== null
     }
+  }
+
+  private recordForwarded(key: string): void {
+    const at = this.forwardedAt.get(key)
+    if (at === undefined) return
+    HopTimes.record("follower: client write forwarded → committed here", at)
+    this.forwardedAt.delete(key)
   }
 }
