@@ -9,7 +9,6 @@ import { Clock, Deferred, Duration, Effect, FiberSet, Queue, Schedule, type Scop
 import { Transport, type Socket } from "../net/Transport.js"
 import type { CommitStage, PendingWrite } from "../server/commit/CommitStage.js"
 import type { ServerCore } from "../server/ServerCore.js"
-import type { SnapshotEncoder } from "../storage/SnapshotWriter.js"
 import * as SnapStream from "../storage/SnapStream.js"
 import { readRequest } from "../wire/ClientRecords.js"
 import { Op } from "../wire/Codes.js"
@@ -24,38 +23,18 @@ import {
   readLearnerInfo,
   readRevalidateRequest,
   readSessionTouches,
-  writeConfigText,
   writeIntData,
   writeRevalidateReply
 } from "../wire/Quorum.js"
 import * as Zxid from "../wire/Zxid.js"
 import * as Discovery from "./core/Discovery.js"
 import { ProposalTracker } from "./core/ProposalTracker.js"
-import type { TxnLogRead } from "./CommittedLog.js"
 import { Flaws } from "./Flaws.js"
 import * as HopTimes from "../server/HopTimes.js"
+import { type LearnerHandle, packet, type SnapshotToSend, syncLearner } from "./LeaderSync.js"
 import * as LogSync from "./LogSync.js"
 import * as PacketChannel from "./PacketChannel.js"
 import { initLimitDuration, type PeerContext, PeerError } from "./PeerContext.js"
-
-const packet = (type: number, zxid: number, data: Uint8Array | null = null): QuorumPacket => ({ type, zxid, data, authinfo: null })
-
-interface LearnerHandle {
-  readonly sid: number
-  readonly observer: boolean
-  readonly channel: PacketChannel.PacketChannel
-  /** Last time anything arrived from it (ms). */
-  lastHeard: number
-  /** Acknowledged NEWLEADER: counts towards the synced quorum. */
-  synced: boolean
-  /** Receives broadcast traffic (registered atomically with its sync packets). */
-  forwarding: boolean
-}
-
-interface SnapshotToSend {
-  readonly encoder: SnapshotEncoder
-  readonly raw: PacketChannel.RawStream
-}
 
 /** A proposal's bytes and write, kept in the ProposalTracker's order until it commits. */
 interface Outstanding {
@@ -66,10 +45,6 @@ interface Outstanding {
   /** HopTimes.now() at the proposal (0 unless EZK_HOPS is on). */
   readonly proposedAt: number
 }
-
-/** The quorum config text NEWLEADER carries (quorum.md §1.5). */
-const configText = (ctx: PeerContext): string =>
-  ctx.members.map((m) => `server.${m.sid}=${m.host}:${m.quorumPort}:${m.electionPort}:${m.type}`).join("\n") + "\nversion=0"
 
 export const run = (ctx: PeerContext): Effect.Effect<never, PeerError, Scope.Scope> =>
   Effect.gen(function* () {
@@ -194,40 +169,6 @@ export const run = (ctx: PeerContext): Effect.Effect<never, PeerError, Scope.Sco
       }
     }
 
-    /**
-     * Sync packets for a learner whose last logged zxid is `peerLast`; registers it for broadcast in
-     * the same turn. A SNAP's snapshot is returned to be streamed: the packets queued here and the
-     * broadcast from now on wait behind it in the channel.
-     */
-    const syncLearner = (l: LearnerHandle, peerLast: number, newEpoch: number, txnLog: TxnLogRead | undefined): { readonly kind: string; readonly snapshot: SnapshotToSend | null } => {
-      const lastProcessed = ctx.store.tree.lastProcessedZxid
-      const decision = committedLog.decide(peerLast, lastProcessed, txnLog)
-      let kind: string
-      let snapshot: SnapshotToSend | null = null
-      if (decision.kind === "SNAP") {
-        kind = `SNAP ${Zxid.toHex(lastProcessed)}`
-        l.channel.send(packet(PacketType.SNAP, lastProcessed))
-        // Taken now, with the zxid in the SNAP packet: every txn after it reaches the learner as broadcast.
-        snapshot = { encoder: SnapStream.encoder(ctx.store.tree), raw: l.channel.stream() }
-      } else {
-        const fromDisk = txnLog !== undefined && decision.proposals.length > 0 && decision.proposals[0]!.zxid < committedLog.minZxid(lastProcessed)
-        kind = `${decision.kind} ${Zxid.toHex(decision.zxid)} + ${decision.proposals.length} txns${fromDisk ? " (from the txn log)" : ""}`
-        l.channel.send(packet(decision.kind === "DIFF" ? PacketType.DIFF : PacketType.TRUNC, decision.zxid))
-        for (const t of decision.proposals) {
-          if (l.observer) l.channel.send(packet(PacketType.INFORM, t.zxid, t.raw))
-          else {
-            l.channel.send(packet(PacketType.PROPOSAL, t.zxid, t.raw))
-            l.channel.send(packet(PacketType.COMMIT, t.zxid))
-          }
-        }
-      }
-      // In-flight proposals follow, then everything broadcast from now on.
-      if (!l.observer) for (const o of outstanding) l.channel.send(packet(PacketType.PROPOSAL, o.zxid, o.raw))
-      l.forwarding = true
-      l.channel.send(packet(PacketType.NEWLEADER, Zxid.epochStart(newEpoch), writeConfigText(configText(ctx))))
-      return { kind, snapshot }
-    }
-
     /** Streams a SNAP's snapshot, yielding between chunks: broadcast and commits go on meanwhile. */
     let snapsInFlight = 0
     const streamSnapshot = (l: LearnerHandle, s: SnapshotToSend) =>
@@ -324,7 +265,7 @@ export const run = (ctx: PeerContext): Effect.Effect<never, PeerError, Scope.Sco
         // Read before the decision, which then runs in one turn with the learner's registration; the
         // decision checks the read still reaches the committed log, which may have moved meanwhile.
         const txnLog = yield* committedLog.readTxnLog(ctx.store, ack.zxid)
-        const { kind, snapshot } = syncLearner(l, ack.zxid, newEpoch, txnLog)
+        const { kind, snapshot } = syncLearner(ctx, outstanding, l, ack.zxid, newEpoch, txnLog)
         yield* Effect.logInfo(`leader ${ctx.sid}: syncing ${observer ? "observer" : "follower"} ${l.sid} (last zxid ${Zxid.toHex(ack.zxid)}) with ${kind}`)
         if (snapshot !== null) yield* streamSnapshot(l, snapshot)
 
