@@ -128,29 +128,12 @@ const utf8 = new TextDecoder("utf-8", { ignoreBOM: true })
 /** Node's native one-byte-per-character decoder (absent outside Node); works on any Uint8Array. */
 const latin1Slice = (globalThis as { Buffer?: { prototype: { latin1Slice?: (this: Uint8Array, start: number, end: number) => string } } }).Buffer?.prototype.latin1Slice
 
-/**
- * A path of a snapshot. ASCII paths (nearly all) go through latin1Slice, which needs no view
- * of the bytes; others through TextDecoder, which is still several times faster than building
- * strings a character at a time.
- */
-const readPath = (r: JuteReader, n: number): string | null => {
-  if (n < 0) {
-    if (n === -1) return null
-    throw new WireError({ reason: "BadLength", detail: `path length ${n} at ${r.pos - 4}` })
-  }
-  if (n > r.remaining) throw new WireError({ reason: "Truncated", detail: `path of ${n} bytes at ${r.pos}` })
-  const start = r.pos
-  const end = start + n
-  r.pos = end
-  if (n === 0) return ""
-  const bytes = r.bytes
-  if (latin1Slice !== undefined) {
-    let ascii = 0
-    for (let i = start; i < end; i++) ascii |= bytes[i]!
-    if (ascii < 0x80) return latin1Slice.call(bytes, start, end)
-  }
-  return utf8.decode(bytes.subarray(start, end))
-}
+/** Decodes bytes[start, end) as a string: ASCII (nearly all paths and names) through latin1Slice, which needs no view; else TextDecoder. */
+const decodeText = (bytes: Uint8Array, start: number, end: number, ascii: boolean): string =>
+  ascii && latin1Slice !== undefined ? latin1Slice.call(bytes, start, end) : utf8.decode(bytes.subarray(start, end))
+
+/** A node's key: its path, "/" for the root (stored as ""). */
+const pathString = (bytes: Uint8Array, start: number, end: number, ascii: boolean): string => (start === end ? "/" : decodeText(bytes, start, end, ascii))
 
 /** Small node data is copied into shared chunks: a view per node is far cheaper than an ArrayBuffer per node. */
 const ARENA_CHUNK_BYTES = 1 << 18
@@ -177,6 +160,15 @@ class DataArena {
     this.at = at + n
     return chunk.subarray(at, at + n)
   }
+}
+
+const SYSTEM_PREFIX = [0x2f, 0x7a, 0x6f, 0x6f, 0x6b, 0x65, 0x65, 0x70, 0x65, 0x72, 0x2f] // "/zookeeper/"
+
+/** Whether the path bytes[start, end) lies under /zookeeper/ (such nodes add nothing to the digest). */
+const isSystemPath = (bytes: Uint8Array, start: number, end: number): boolean => {
+  if (end - start < SYSTEM_PREFIX.length) return false
+  for (let i = 0; i < SYSTEM_PREFIX.length; i++) if (bytes[start + i] !== SYSTEM_PREFIX[i]) return false
+  return true
 }
 
 /**
@@ -269,9 +261,12 @@ export class TreeLoader {
   readonly unresolvedAcl: Array<string> = []
   private readonly refs = new Set<number>()
   private placeholder: number | null = null
-  // The chain of ancestors of the last node loaded: in pre-order, every parent is on it.
-  private readonly chainPaths: Array<string> = []
+  // The ancestors of the last node loaded (in pre-order every parent is among them): their path
+  // lengths, the nodes, and the last path's bytes, of which each of them is a prefix. Parents are
+  // found by comparing bytes, so no path string is built for most nodes.
+  private readonly chainLengths: Array<number> = []
   private readonly chainNodes: Array<ZNode> = []
+  private lastPath = new Uint8Array(256)
   private readonly arena = new DataArena()
 
   constructor(
@@ -300,14 +295,20 @@ export class TreeLoader {
 
   /** One node record; false (and nothing loaded) at the "/" terminator. */
   node(r: JuteReader): boolean {
-    const { tree, chainPaths, chainNodes } = this
+    const { tree, chainLengths, chainNodes } = this
     const bytes = r.bytes
     const pathLength = r.int()
     const pathStart = r.pos
-    const path = readPath(r, pathLength)
-    if (path === null) throw this.bad("BadTree", `null path after ${this.nodeCount} nodes`)
-    if (path === "/") return false
-    if (path !== "" && path.charCodeAt(0) !== 47) throw this.bad("BadTree", `path ${JSON.stringify(path)}`)
+    if (pathLength < 0) {
+      if (pathLength === -1) throw this.bad("BadTree", `null path after ${this.nodeCount} nodes`)
+      throw new WireError({ reason: "BadLength", detail: `path length ${pathLength} at ${pathStart - 4}` })
+    }
+    if (pathLength > r.remaining) throw new WireError({ reason: "Truncated", detail: `path of ${pathLength} bytes at ${pathStart}` })
+    const pathEnd = pathStart + pathLength
+    r.pos = pathEnd
+    if (pathLength === 1 && bytes[pathStart] === 0x2f) return false
+    const isRoot = pathLength === 0
+    if (!isRoot && bytes[pathStart] !== 0x2f) throw this.bad("BadTree", `path ${JSON.stringify(decodeText(bytes, pathStart, pathEnd, false))}`)
     const dataLength = r.int()
     const dataStart = r.pos
     if (dataLength < -1 || dataLength > r.remaining) throw this.bad("BadRecord", `data length ${dataLength} at ${dataStart - 4}`)
@@ -326,38 +327,68 @@ export class TreeLoader {
     const view = r.view
     const owner = r.remaining >= 8 && view.getInt32(r.pos) === 0 && view.getInt32(r.pos + 4) === 0 ? ((r.pos += 8), NO_OWNER) : r.bigLong()
     const pzxid = r.long()
-    const key = path === "" ? "/" : path
+
+    let ascii = 0
+    for (let i = pathStart; i < pathEnd; i++) ascii |= bytes[i]!
+    // The full path as a string only where it is needed: owned nodes, non-ASCII paths (whose
+    // length in UTF-16 units differs), errors.
+    let path = owner !== NO_OWNER || ascii >= 0x80 ? pathString(bytes, pathStart, pathEnd, ascii < 0x80) : null
     if (aclRef !== -1 && !this.refs.has(aclRef)) {
       if (this.placeholder === null) this.placeholder = tree.acls.add(NO_ACCESS)
       aclRef = this.placeholder
-      this.unresolvedAcl.push(key)
+      this.unresolvedAcl.push((path ??= pathString(bytes, pathStart, pathEnd, ascii < 0x80)))
     }
     // The node's digest straight from the encoded bytes (same value as nodeDigest, without re-encoding).
-    const crc = !this.options.digestEnabled || key.startsWith("/zookeeper/") ? 0 : rawNodeDigest(bytes, pathStart, pathStart + pathLength, dataStart, dataLength, statStart)
+    const crc = !this.options.digestEnabled || isSystemPath(bytes, pathStart, pathEnd) ? 0 : rawNodeDigest(bytes, pathStart, pathEnd, dataStart, dataLength, statStart)
     const node = new ZNode(data, aclRef, czxid, mzxid, ctime, mtime, version, cversion, aversion, owner, pzxid)
-    let parent: ZNode | undefined
-    if (key !== "/") {
-      const parentLength = Math.max(1, key.lastIndexOf("/"))
-      let depth = chainPaths.length
-      while (depth > 0 && !(chainPaths[depth - 1]!.length === parentLength && (parentLength === 1 || key.startsWith(chainPaths[depth - 1]!)))) depth--
-      // Not on the chain (a file not in pre-order): the tree looks the parent up by path.
-      if (depth > 0) {
+    // The chain's length of this node's key ("/" for the root, so "/a" finds the root as its parent).
+    const keyLength = isRoot ? 1 : pathLength
+    if (isRoot) {
+      if (!tree.loadRoot(node, crc)) throw this.bad("BadTree", "duplicate node /")
+      chainLengths.length = 0
+      chainNodes.length = 0
+    } else {
+      let slash = pathEnd - 1
+      while (bytes[slash] !== 0x2f) slash--
+      const parentLength = Math.max(1, slash - pathStart)
+      let depth = chainLengths.length
+      while (depth > 0 && chainLengths[depth - 1]! !== parentLength) depth--
+      let parent: ZNode | undefined
+      if (depth > 0 && (parentLength === 1 || this.sharesPrefix(bytes, pathStart, parentLength))) {
         parent = chainNodes[depth - 1]!
-        chainPaths.length = depth
+        chainLengths.length = depth
         chainNodes.length = depth
+      } else {
+        // Not on the chain (a file not in pre-order): look the parent up by path.
+        const full = (path ??= pathString(bytes, pathStart, pathEnd, ascii < 0x80))
+        parent = tree.get(full.slice(0, Math.max(1, full.lastIndexOf("/"))))
+        if (parent === undefined) throw this.bad("BadTree", `parent of ${full} missing`)
+        chainLengths.length = 0
+        chainNodes.length = 0
       }
+      const name = decodeText(bytes, slash + 1, pathEnd, ascii < 0x80)
+      if (!tree.loadChild(parent, name, node, crc, path, path === null ? pathLength : path.length)) throw this.bad("BadTree", `duplicate node ${pathString(bytes, pathStart, pathEnd, ascii < 0x80)}`)
     }
-    if (!tree.loadNode(key, node, parent, crc)) throw this.bad("BadTree", tree.nodes.get(key) === node ? `duplicate node ${key}` : `parent of ${key} missing`)
-    chainPaths.push(key)
+    if (pathLength > this.lastPath.length) this.lastPath = new Uint8Array(Math.max(pathLength, this.lastPath.length * 2))
+    const last = this.lastPath
+    for (let i = 0; i < pathLength; i++) last[i] = bytes[pathStart + i]!
+    chainLengths.push(keyLength)
     chainNodes.push(node)
     this.nodeCount++
+    return true
+  }
+
+  /** Whether bytes[at, at + n) equal the first n bytes of the last path loaded. */
+  private sharesPrefix(bytes: Uint8Array, at: number, n: number): boolean {
+    const last = this.lastPath
+    for (let i = 0; i < n; i++) if (bytes[at + i] !== last[i]) return false
     return true
   }
 
   /** After the terminator: the finished tree, at `zxid`. */
   finish(zxid: number): DataTree {
     const tree = this.tree
-    if (!tree.nodes.has("/")) throw this.bad("BadTree", "no root node")
+    if (tree.get("/") === undefined) throw this.bad("BadTree", "no root node")
     if (this.placeholder !== null) tree.acls.release(this.placeholder)
     tree.acls.purgeUnused()
     tree.lastProcessedZxid = zxid

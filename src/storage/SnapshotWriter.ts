@@ -40,6 +40,8 @@ export interface SnapshotInfo {
 
 interface Frame {
   readonly parent: string
+  readonly node: ZNode
+  /** The parent's child names when it was reached (the fuzzy walk must not trip over later creates). */
   readonly names: ReadonlyArray<string>
   i: number
 }
@@ -87,15 +89,15 @@ export class SnapshotEncoder {
       this.writtenRefs.add(ref)
       this.refByKey.set(aclKey(acl), ref)
     }
-    const root = tree.nodes.get("/")
+    const root = tree.get("/")
     if (root === undefined) throw new Error("tree without a root")
     this.writeNode("", root)
-    if (root.children !== null && root.children.size > 0) this.stack.push({ parent: "/", names: [...root.children], i: 0 })
+    if (root.children !== null && root.children.size > 0) this.stack.push({ parent: "/", node: root, names: [...root.children.keys()], i: 0 })
   }
 
   /** Visits up to `maxNodes` child entries or until `maxBytes` are buffered; true when the walk is over. */
   step(maxNodes: number, maxBytes: number): boolean {
-    const { stack, tree } = this
+    const { stack } = this
     let n = 0
     while (stack.length > 0 && n < maxNodes && this.out.pos < maxBytes) {
       const top = stack[stack.length - 1]!
@@ -105,17 +107,17 @@ export class SnapshotEncoder {
       }
       const name = top.names[top.i++]!
       n++
-      const path = top.parent === "/" ? "/" + name : top.parent + "/" + name
-      const node = tree.nodes.get(path)
       // Deleted since its parent was visited: its delete is replayed anyway.
+      const node = top.node.children?.get(name)
       if (node === undefined) continue
+      const path = top.parent === "/" ? "/" + name : top.parent + "/" + name
       // Created after the start (so is everything below it): the log recreates it.
       if (node.czxid > this.zxid) {
         this.skippedSubtrees++
         continue
       }
       this.writeNode(path, node)
-      if (node.children !== null && node.children.size > 0) stack.push({ parent: path, names: [...node.children], i: 0 })
+      if (node.children !== null && node.children.size > 0) stack.push({ parent: path, node, names: [...node.children.keys()], i: 0 })
     }
     return stack.length === 0
   }

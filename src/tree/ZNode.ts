@@ -30,8 +30,8 @@ export const kindOfOwner = (owner: bigint, extendedTypes: boolean): NodeKind => 
 export const ttlOfOwner = (owner: bigint): number => Number(owner & 0xff_ffff_ffffn)
 
 export class ZNode {
-  /** Child names; null for a leaf, to keep leaves small. */
-  children: Set<string> | null = null
+  /** Children by name, in creation order (the snapshot order); null for a leaf, to keep leaves small. */
+  children: Map<string, ZNode> | null = null
   /** This node's share of the tree digest (kept by DataTree), so a change hashes only the new state. */
   digest = 0
 

@@ -7,6 +7,7 @@ import { FastCheck as fc } from "effect"
 import * as Snapshot from "../../src/storage/Snapshot.js"
 import * as SnapshotWriter from "../../src/storage/SnapshotWriter.js"
 import { DataTree } from "../../src/tree/DataTree.js"
+import { Op } from "../../src/wire/Codes.js"
 import { assertSameTree, rng, treeOptions, TxnDriver } from "../storage/helpers.js"
 
 const recomputed = (tree: DataTree): bigint => {
@@ -49,4 +50,41 @@ describe("DataTree", () => {
     },
     { fastCheck: { numRuns: 40 } }
   )
+
+  it("looks paths up through each node's children; malformed paths find nothing", () => {
+    const d = new TxnDriver(new DataTree(treeOptions))
+    const acl = [{ perms: 31, id: { scheme: "world", id: "anyone" } }]
+    for (const path of ["/a", "/a/b", "/a/b/c"]) d.commit(0n, d.createTxn(path, path, acl, false))
+    assert.strictEqual(new TextDecoder().decode(d.tree.get("/a/b/c")!.data!), "/a/b/c")
+    assert.strictEqual(d.tree.get("/")!.numChildren, 2, "/zookeeper and /a")
+    for (const bad of ["", "a", "a/b", "/a/", "/a//b", "//a", "/a/b/c/d", "/b"]) assert.isUndefined(d.tree.get(bad), JSON.stringify(bad))
+    assert.strictEqual(d.tree.countDescendants("/a"), 2)
+    assert.strictEqual(d.tree.countDescendants("/"), d.tree.nodeCount - 1)
+  })
+
+  it("a replayed delete of a node that still has children drops its whole subtree, and the replayed creates restore the tree", () => {
+    // Replaying txns on a fuzzy snapshot that holds a later incarnation of /a (with a child) deletes it with the child.
+    const d = new TxnDriver(new DataTree(treeOptions))
+    const acl = [{ perms: 31, id: { scheme: "world", id: "anyone" } }]
+    const session = 0x1234n
+    d.commit(session, { type: Op.createSession, timeOut: 10000 })
+    d.commit(0n, d.createTxn("/a", "a", acl, false))
+    d.commit(0n, d.createTxn("/a/p", "p", acl, false))
+    d.commit(session, d.createTxn("/a/p/e", "e", acl, true))
+    const full = d.tree.nodeCount
+    const fullDigest = d.tree.digest.value
+    d.commit(0n, { type: Op.delete, path: "/a" })
+    assert.isUndefined(d.tree.get("/a/p/e"))
+    assert.strictEqual(d.tree.nodeCount, full - 3)
+    assert.strictEqual(d.tree.countDescendants("/"), d.tree.nodeCount - 1)
+    assert.deepStrictEqual([...d.tree.ephemeralsOf(session)], [])
+    assert.strictEqual(d.tree.digest.value, recomputed(d.tree))
+    d.commit(0n, d.createTxn("/a", "a", acl, false))
+    d.commit(0n, d.createTxn("/a/p", "p", acl, false))
+    d.commit(session, d.createTxn("/a/p/e", "e", acl, true))
+    assert.strictEqual(d.tree.nodeCount, full)
+    assert.deepStrictEqual([...d.tree.ephemeralsOf(session)], ["/a/p/e"])
+    assert.strictEqual(d.tree.digest.value, recomputed(d.tree))
+    assert.notStrictEqual(d.tree.digest.value, fullDigest, "the new incarnations have other zxids")
+  })
 })
