@@ -70,8 +70,8 @@ for (let round = 0; round < rounds; round++) {
     adler = adler32(body, adler, 0, body.length)
   })
   let received: SnapStream.Received | null = null
-  // A copy per piece, as a socket hands over fresh buffers.
-  for (let p = 0; p < stream.bytes.length && received === null; p += PIECE) received = decoder.feed(stream.bytes.slice(p, Math.min(stream.bytes.length, p + PIECE)))
+  // A fresh Buffer per piece, as a socket hands them over.
+  for (let p = 0; p < stream.bytes.length && received === null; p += PIECE) received = decoder.feed(Buffer.from(stream.bytes.subarray(p, Math.min(stream.bytes.length, p + PIECE))))
   const ms = cpuMs(t0)
   const wall = performance.now() - w0
   if (received === null) throw new Error("stream not complete")

@@ -135,30 +135,30 @@ const decodeText = (bytes: Uint8Array, start: number, end: number, ascii: boolea
 /** A node's key: its path, "/" for the root (stored as ""). */
 const pathString = (bytes: Uint8Array, start: number, end: number, ascii: boolean): string => (start === end ? "/" : decodeText(bytes, start, end, ascii))
 
-/** Small node data is copied into shared chunks: a view per node is far cheaper than an ArrayBuffer per node. */
+/** Small node data is copied into shared chunks: a slice per node would cost an ArrayBuffer each. */
 const ARENA_CHUNK_BYTES = 1 << 18
 const ARENA_MAX_ITEM_BYTES = 4096
 
 /**
- * Copies node data out of the file buffer (which must not stay referenced). Trade-off: a chunk
- * lives while any node still holds its original data.
+ * Copies node data out of the file buffer (which must not stay referenced) into `chunk`, where
+ * the node shares it (ZNode.shareData). Trade-off: a chunk lives while any node still holds its
+ * original data.
  */
 class DataArena {
-  private chunk = new Uint8Array(0)
+  chunk = new Uint8Array(0)
   private at = 0
-  copy(src: Uint8Array, start: number, n: number): Uint8Array {
-    if (n > ARENA_MAX_ITEM_BYTES) return src.slice(start, start + n)
+  /** Copies src[start, start + n) into `chunk` (a fresh one if it is full); returns where. */
+  copy(src: Uint8Array, start: number, n: number): number {
     if (this.at + n > this.chunk.length) {
       this.chunk = new Uint8Array(ARENA_CHUNK_BYTES)
       this.at = 0
     }
     const at = this.at
     const chunk = this.chunk
-    // A loop for tiny items; `set` beats it (and stays fast whatever array type `src` is) beyond.
-    if (n > 16) chunk.set(src.subarray(start, start + n), at)
-    else for (let i = 0; i < n; i++) chunk[at + i] = src[start + i]!
+    // A loop: `set` would need a view of `src` per item.
+    for (let i = 0; i < n; i++) chunk[at + i] = src[start + i]!
     this.at = at + n
-    return chunk.subarray(at, at + n)
+    return at
   }
 }
 
@@ -312,7 +312,8 @@ export class TreeLoader {
     const dataLength = r.int()
     const dataStart = r.pos
     if (dataLength < -1 || dataLength > r.remaining) throw this.bad("BadRecord", `data length ${dataLength} at ${dataStart - 4}`)
-    const data = dataLength === -1 ? null : dataLength === 0 ? EMPTY_DATA : this.arena.copy(bytes, dataStart, dataLength)
+    const data = dataLength === -1 ? null : dataLength === 0 ? EMPTY_DATA : dataLength > ARENA_MAX_ITEM_BYTES ? bytes.slice(dataStart, dataStart + dataLength) : null
+    const shareAt = data === null && dataLength > 0 ? this.arena.copy(bytes, dataStart, dataLength) : -1
     if (dataLength > 0) r.pos += dataLength
     let aclRef = r.long()
     const statStart = r.pos
@@ -341,6 +342,7 @@ export class TreeLoader {
     // The node's digest straight from the encoded bytes (same value as nodeDigest, without re-encoding).
     const crc = !this.options.digestEnabled || isSystemPath(bytes, pathStart, pathEnd) ? 0 : rawNodeDigest(bytes, pathStart, pathEnd, dataStart, dataLength, statStart)
     const node = new ZNode(data, aclRef, czxid, mzxid, ctime, mtime, version, cversion, aversion, owner, pzxid)
+    if (shareAt >= 0) node.shareData(this.arena.chunk, shareAt, dataLength)
     // The chain's length of this node's key ("/" for the root, so "/a" finds the root as its parent).
     const keyLength = isRoot ? 1 : pathLength
     if (isRoot) {

@@ -115,7 +115,7 @@ export class DataTree {
 
   private loaded(pathLength: number, node: ZNode, digest: number): void {
     this.count++
-    this.approximateDataSize += pathLength + (node.data === null ? 0 : node.data.length)
+    this.approximateDataSize += pathLength + node.dataLength
     this.acls.retain(node.aclRef)
     if (this.options.digestEnabled) this.digest.add((node.digest = digest))
   }
@@ -318,7 +318,7 @@ export class DataTree {
     if (parent.children === null) parent.children = new Map()
     parent.children.set(name, node)
     this.count++
-    this.approximateDataSize += path.length + (node.data === null ? 0 : node.data.length)
+    this.approximateDataSize += path.length + node.dataLength
     this.changed(parentPath, parent, before)
     if (this.options.digestEnabled) this.digest.add(this.rehash(path, node))
     this.indexOwner(path, owner)
@@ -393,7 +393,7 @@ export class DataTree {
     if (node.children !== null) for (const [name, child] of node.children) this.dropSubtree(childPath(path, name), child)
     if (this.options.digestEnabled) this.digest.sub(node.digest)
     this.count--
-    this.approximateDataSize -= path.length + (node.data === null ? 0 : node.data.length)
+    this.approximateDataSize -= path.length + node.dataLength
     this.acls.release(node.aclRef)
     this.unindexOwner(path, node.owner)
   }
@@ -402,7 +402,7 @@ export class DataTree {
     const node = this.get(path)
     if (node === undefined) throw new TreeError(Err.NoNode)
     const before = node.digest
-    this.approximateDataSize += (data === null ? 0 : data.length) - (node.data === null ? 0 : node.data.length)
+    this.approximateDataSize += (data === null ? 0 : data.length) - node.dataLength
     node.data = data
     node.version = version
     node.mzxid = zxid

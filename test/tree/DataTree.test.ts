@@ -7,6 +7,7 @@ import { FastCheck as fc } from "effect"
 import * as Snapshot from "../../src/storage/Snapshot.js"
 import * as SnapshotWriter from "../../src/storage/SnapshotWriter.js"
 import { DataTree } from "../../src/tree/DataTree.js"
+import { nodeStat, ZNode } from "../../src/tree/ZNode.js"
 import { Op } from "../../src/wire/Codes.js"
 import { assertSameTree, rng, treeOptions, TxnDriver } from "../storage/helpers.js"
 
@@ -86,5 +87,20 @@ describe("DataTree", () => {
     assert.deepStrictEqual([...d.tree.ephemeralsOf(session)], ["/a/p/e"])
     assert.strictEqual(d.tree.digest.value, recomputed(d.tree))
     assert.notStrictEqual(d.tree.digest.value, fullDigest, "the new incarnations have other zxids")
+  })
+
+  it("data shared from a chunk (snapshot loading) reads as its own bytes, and a new value replaces it", () => {
+    const chunk = new TextEncoder().encode("xxhelloyy")
+    const node = new ZNode(null, -1, 1, 1, 0, 0, 0, 0, 0, 0n, 1)
+    node.shareData(chunk, 2, 5)
+    assert.strictEqual(node.dataLength, 5)
+    assert.strictEqual(nodeStat(node).dataLength, 5)
+    assert.strictEqual(new TextDecoder().decode(node.data!), "hello")
+    assert.strictEqual(node.data!.length, 5)
+    node.data = null
+    assert.isNull(node.data)
+    assert.strictEqual(node.dataLength, 0)
+    node.shareData(chunk, 0, 0)
+    assert.strictEqual(node.data!.length, 0)
   })
 })
