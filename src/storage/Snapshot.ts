@@ -155,8 +155,7 @@ class DataArena {
     }
     const at = this.at
     const chunk = this.chunk
-    // A loop: `set` would need a view of `src` per item.
-    for (let i = 0; i < n; i++) chunk[at + i] = src[start + i]!
+    chunk.set(src.subarray(start, start + n), at)
     this.at = at + n
     return at
   }
