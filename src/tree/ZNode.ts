@@ -29,32 +29,115 @@ export const kindOfOwner = (owner: bigint, extendedTypes: boolean): NodeKind => 
 /** TTL in ms of a TTL owner encoding. */
 export const ttlOfOwner = (owner: bigint): number => Number(owner & 0xff_ffff_ffffn)
 
+/**
+ * Zxids and times are above 2^31, where V8 boxes a number field in a heap object of its own: a
+ * node keeps each as two small integers instead (high part, low 30 bits), which saves five
+ * allocations and ~60 bytes per node (~15 % of loading a 1M-node snapshot).
+ */
+const LOW = 1073741824
+
 export class ZNode {
   /** Children by name, in creation order (the snapshot order); null for a leaf, to keep leaves small. */
   children: Map<string, ZNode> | null = null
-  /** This node's share of the tree digest (kept by DataTree), so a change hashes only the new state. */
-  digest = 0
 
   /** The data; while `sharedAt >= 0`, the shared chunk that holds it (see `shareData`). */
   private stored: Uint8Array | null
   private sharedAt = -1
   private sharedLength = 0
+  private czxidHi: number
+  private czxidLo: number
+  private mzxidHi: number
+  private mzxidLo: number
+  private ctimeHi: number
+  private ctimeLo: number
+  private mtimeHi: number
+  private mtimeLo: number
+  private pzxidHi: number
+  private pzxidLo: number
+  /** The CRC in two 16-bit halves (a CRC of 2^30 or more would be boxed too). */
+  private digestHi = 0
+  private digestLo = 0
 
   constructor(
     data: Uint8Array | null,
     public aclRef: number,
-    public czxid: number,
-    public mzxid: number,
-    public ctime: number,
-    public mtime: number,
+    czxid: number,
+    mzxid: number,
+    ctime: number,
+    mtime: number,
     public version: number,
     /** Stored cversion: number of child creations (client.md §9). */
     public cversion: number,
     public aversion: number,
     public owner: bigint,
-    public pzxid: number
+    pzxid: number
   ) {
     this.stored = data
+    this.czxidHi = Math.floor(czxid / LOW)
+    this.czxidLo = czxid - this.czxidHi * LOW
+    this.mzxidHi = Math.floor(mzxid / LOW)
+    this.mzxidLo = mzxid - this.mzxidHi * LOW
+    this.ctimeHi = Math.floor(ctime / LOW)
+    this.ctimeLo = ctime - this.ctimeHi * LOW
+    this.mtimeHi = Math.floor(mtime / LOW)
+    this.mtimeLo = mtime - this.mtimeHi * LOW
+    this.pzxidHi = Math.floor(pzxid / LOW)
+    this.pzxidLo = pzxid - this.pzxidHi * LOW
+  }
+
+  get czxid(): number {
+    return this.czxidHi * LOW + this.czxidLo
+  }
+
+  set czxid(v: number) {
+    this.czxidHi = Math.floor(v / LOW)
+    this.czxidLo = v - this.czxidHi * LOW
+  }
+
+  get mzxid(): number {
+    return this.mzxidHi * LOW + this.mzxidLo
+  }
+
+  set mzxid(v: number) {
+    this.mzxidHi = Math.floor(v / LOW)
+    this.mzxidLo = v - this.mzxidHi * LOW
+  }
+
+  get ctime(): number {
+    return this.ctimeHi * LOW + this.ctimeLo
+  }
+
+  set ctime(v: number) {
+    this.ctimeHi = Math.floor(v / LOW)
+    this.ctimeLo = v - this.ctimeHi * LOW
+  }
+
+  get mtime(): number {
+    return this.mtimeHi * LOW + this.mtimeLo
+  }
+
+  set mtime(v: number) {
+    this.mtimeHi = Math.floor(v / LOW)
+    this.mtimeLo = v - this.mtimeHi * LOW
+  }
+
+  get pzxid(): number {
+    return this.pzxidHi * LOW + this.pzxidLo
+  }
+
+  set pzxid(v: number) {
+    this.pzxidHi = Math.floor(v / LOW)
+    this.pzxidLo = v - this.pzxidHi * LOW
+  }
+
+  /** This node's share of the tree digest (kept by DataTree), so a change hashes only the new state. */
+  get digest(): number {
+    return this.digestHi * 65536 + this.digestLo
+  }
+
+  set digest(crc: number) {
+    this.digestHi = crc >>> 16
+    this.digestLo = crc & 0xffff
   }
 
   get data(): Uint8Array | null {

@@ -103,4 +103,20 @@ describe("DataTree", () => {
     node.shareData(chunk, 0, 0)
     assert.strictEqual(node.data!.length, 0)
   })
+
+  it("a node gives back every 64-bit zxid and time and every CRC it was given", () => {
+    const values = [0, 1, -1, 2 ** 30 - 1, 2 ** 30, 2 ** 31, 2 ** 32 + 5, -(2 ** 40) - 3, 1_795_000_000_123, Number.MAX_SAFE_INTEGER, Number.MIN_SAFE_INTEGER]
+    values.forEach((v, i) => {
+      const node = new ZNode(null, -1, v, v, v, v, 0, 0, 0, 0n, v)
+      assert.deepStrictEqual([node.czxid, node.mzxid, node.ctime, node.mtime, node.pzxid], [v, v, v, v, v], `constructed with ${v}`)
+      const next = [1, 2, 3, 4, 5].map((k) => values[(i + k) % values.length]!) as [number, number, number, number, number]
+      ;[node.czxid, node.mzxid, node.ctime, node.mtime, node.pzxid] = next
+      assert.deepStrictEqual([node.czxid, node.mzxid, node.ctime, node.mtime, node.pzxid], next, `set after ${v}`)
+    })
+    const node = new ZNode(null, -1, 0, 0, 0, 0, 0, 0, 0, 0n, 0)
+    for (const crc of [0, 1, 0xffff, 0x10000, 2 ** 30, 2 ** 31, 0xffffffff]) {
+      node.digest = crc
+      assert.strictEqual(node.digest, crc)
+    }
+  })
 })
