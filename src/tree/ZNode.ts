@@ -36,6 +36,12 @@ export const ttlOfOwner = (owner: bigint): number => Number(owner & 0xff_ffff_ff
  */
 const LOW = 1073741824
 
+/** Writes hi * 2^30 + lo as a big-endian 64-bit integer: the upper word is hi / 4 (rounded down), the lower the rest. */
+const putSplit = (v: DataView, at: number, hi: number, lo: number): void => {
+  v.setInt32(at, hi >> 2)
+  v.setUint32(at + 4, ((hi & 3) * LOW + lo) >>> 0)
+}
+
 export class ZNode {
   /** Children by name, in creation order (the snapshot order); null for a leaf, to keep leaves small. */
   children: Map<string, ZNode> | null = null
@@ -128,6 +134,29 @@ export class ZNode {
   set pzxid(v: number) {
     this.pzxidHi = Math.floor(v / LOW)
     this.pzxidLo = v - this.pzxidHi * LOW
+  }
+
+  /**
+   * Writes StatPersisted (czxid, mzxid, ctime, mtime, version, cversion, aversion, ephemeralOwner,
+   * pzxid: the snapshot's layout) straight from the split fields.
+   */
+  writePersistedStat(w: JuteWriter): void {
+    w.ensure(60)
+    const v = w.view
+    const at = w.pos
+    putSplit(v, at, this.czxidHi, this.czxidLo)
+    putSplit(v, at + 8, this.mzxidHi, this.mzxidLo)
+    putSplit(v, at + 16, this.ctimeHi, this.ctimeLo)
+    putSplit(v, at + 24, this.mtimeHi, this.mtimeLo)
+    v.setInt32(at + 32, this.version)
+    v.setInt32(at + 36, this.cversion)
+    v.setInt32(at + 40, this.aversion)
+    if (this.owner === NO_OWNER) {
+      v.setInt32(at + 44, 0)
+      v.setInt32(at + 48, 0)
+    } else v.setBigInt64(at + 44, this.owner)
+    putSplit(v, at + 52, this.pzxidHi, this.pzxidLo)
+    w.pos = at + 60
   }
 
   /** This node's share of the tree digest (kept by DataTree), so a change hashes only the new state. */

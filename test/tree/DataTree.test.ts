@@ -9,6 +9,7 @@ import * as SnapshotWriter from "../../src/storage/SnapshotWriter.js"
 import { DataTree } from "../../src/tree/DataTree.js"
 import { nodeStat, ZNode } from "../../src/tree/ZNode.js"
 import { Op } from "../../src/wire/Codes.js"
+import { JuteWriter } from "../../src/wire/Jute.js"
 import { assertSameTree, rng, treeOptions, TxnDriver } from "../storage/helpers.js"
 
 const recomputed = (tree: DataTree): bigint => {
@@ -112,6 +113,14 @@ describe("DataTree", () => {
       const next = [1, 2, 3, 4, 5].map((k) => values[(i + k) % values.length]!) as [number, number, number, number, number]
       ;[node.czxid, node.mzxid, node.ctime, node.mtime, node.pzxid] = next
       assert.deepStrictEqual([node.czxid, node.mzxid, node.ctime, node.mtime, node.pzxid], next, `set after ${v}`)
+      // StatPersisted as the snapshot writes it: the same 64-bit values.
+      node.owner = BigInt(v)
+      const w = new JuteWriter()
+      node.writePersistedStat(w)
+      const view = new DataView(w.bytes.buffer, 0, w.pos)
+      const longs = [0, 8, 16, 24, 44, 52].map((at) => view.getBigInt64(at))
+      assert.deepStrictEqual(longs, [...next.slice(0, 4), v, next[4]].map((x) => BigInt(x)), `StatPersisted after ${v}`)
+      assert.strictEqual(w.pos, 60)
     })
     const node = new ZNode(null, -1, 0, 0, 0, 0, 0, 0, 0, 0n, 0)
     for (const crc of [0, 1, 0xffff, 0x10000, 2 ** 30, 2 ** 31, 0xffffffff]) {
