@@ -256,6 +256,8 @@ const decodeUnsafe = (
 export class TreeLoader {
   readonly tree: DataTree
   nodeCount = 0
+  /** Parents found by path rather than on the chain (0 for a file in pre-order). */
+  parentLookups = 0
   /** See LoadedSnapshot.unresolvedAcl. */
   readonly unresolvedAcl: Array<string> = []
   private readonly refs = new Set<number>()
@@ -265,6 +267,7 @@ export class TreeLoader {
   // found by comparing bytes, so no path string is built for most nodes.
   private readonly chainLengths: Array<number> = []
   private readonly chainNodes: Array<ZNode> = []
+  private chainDepth = 0
   private lastPath = new Uint8Array(256)
   private readonly arena = new DataArena()
 
@@ -328,8 +331,27 @@ export class TreeLoader {
     const owner = r.remaining >= 8 && view.getInt32(r.pos) === 0 && view.getInt32(r.pos + 4) === 0 ? ((r.pos += 8), NO_OWNER) : r.bigLong()
     const pzxid = r.long()
 
+    // One pass over the path: whether it is ASCII, whether its parent's part equals the last
+    // path's (then the parent is on the chain), and it becomes the last path.
+    let slash = pathEnd - 1
+    if (!isRoot) while (bytes[slash] !== 0x2f) slash--
+    const parentLength = isRoot ? 0 : Math.max(1, slash - pathStart)
+    if (pathLength > this.lastPath.length) {
+      const grown = new Uint8Array(Math.max(pathLength, this.lastPath.length * 2))
+      grown.set(this.lastPath)
+      this.lastPath = grown
+    }
+    const last = this.lastPath
     let ascii = 0
-    for (let i = pathStart; i < pathEnd; i++) ascii |= bytes[i]!
+    let sameParent = true
+    for (let i = 0; i < pathLength; i++) {
+      const b = bytes[pathStart + i]!
+      ascii |= b
+      if (i < parentLength && b !== last[i]) sameParent = false
+      last[i] = b
+    }
+    // The root's key is "/", the prefix of every path.
+    if (isRoot) last[0] = 0x2f
     // The full path as a string only where it is needed: owned nodes, non-ASCII paths (whose
     // length in UTF-16 units differs), errors.
     let path = owner !== NO_OWNER || ascii >= 0x80 ? pathString(bytes, pathStart, pathEnd, ascii < 0x80) : null
@@ -344,45 +366,29 @@ export class TreeLoader {
     if (shareAt >= 0) node.shareData(this.arena.chunk, shareAt, dataLength)
     // The chain's length of this node's key ("/" for the root, so "/a" finds the root as its parent).
     const keyLength = isRoot ? 1 : pathLength
+    let depth = 0
     if (isRoot) {
       if (!tree.loadRoot(node, crc)) throw this.bad("BadTree", "duplicate node /")
-      chainLengths.length = 0
-      chainNodes.length = 0
     } else {
-      let slash = pathEnd - 1
-      while (bytes[slash] !== 0x2f) slash--
-      const parentLength = Math.max(1, slash - pathStart)
-      let depth = chainLengths.length
+      depth = this.chainDepth
       while (depth > 0 && chainLengths[depth - 1]! !== parentLength) depth--
       let parent: ZNode | undefined
-      if (depth > 0 && (parentLength === 1 || this.sharesPrefix(bytes, pathStart, parentLength))) {
-        parent = chainNodes[depth - 1]!
-        chainLengths.length = depth
-        chainNodes.length = depth
-      } else {
+      if (depth > 0 && sameParent) parent = chainNodes[depth - 1]!
+      else {
         // Not on the chain (a file not in pre-order): look the parent up by path.
         const full = (path ??= pathString(bytes, pathStart, pathEnd, ascii < 0x80))
         parent = tree.get(full.slice(0, Math.max(1, full.lastIndexOf("/"))))
         if (parent === undefined) throw this.bad("BadTree", `parent of ${full} missing`)
-        chainLengths.length = 0
-        chainNodes.length = 0
+        this.parentLookups++
+        depth = 0
       }
       const name = decodeText(bytes, slash + 1, pathEnd, ascii < 0x80)
       if (!tree.loadChild(parent, name, node, crc, path, path === null ? pathLength : path.length)) throw this.bad("BadTree", `duplicate node ${pathString(bytes, pathStart, pathEnd, ascii < 0x80)}`)
     }
-    if (pathLength > this.lastPath.length) this.lastPath = new Uint8Array(Math.max(pathLength, this.lastPath.length * 2))
-    const last = this.lastPath
-    for (let i = 0; i < pathLength; i++) last[i] = bytes[pathStart + i]!
-    chainLengths.push(keyLength)
-    chainNodes.push(node)
+    chainLengths[depth] = keyLength
+    chainNodes[depth] = node
+    this.chainDepth = depth + 1
     this.nodeCount++
-    return true
-  }
-
-  /** Whether bytes[at, at + n) equal the first n bytes of the last path loaded. */
-  private sharesPrefix(bytes: Uint8Array, at: number, n: number): boolean {
-    const last = this.lastPath
-    for (let i = 0; i < n; i++) if (bytes[at + i] !== last[i]) return false
     return true
   }
 

@@ -11,7 +11,7 @@ import { Disk, makeMemory } from "../../src/disk/Disk.js"
 import * as Snapshot from "../../src/storage/Snapshot.js"
 import * as SnapStream from "../../src/storage/SnapStream.js"
 import { DataTree } from "../../src/tree/DataTree.js"
-import { JuteWriter } from "../../src/wire/Jute.js"
+import { JuteReader, JuteWriter } from "../../src/wire/Jute.js"
 import { WireError } from "../../src/wire/WireError.js"
 import * as V from "../wire/vectors.js"
 import { assertSameTree, rng, treeOptions, TxnDriver } from "./helpers.js"
@@ -129,6 +129,17 @@ describe("SnapStream: the captured stream", () => {
     tree.recomputeDigest()
     const loaded = decodeWhole(streamOf(paths), 9).tree
     assert.strictEqual(loaded.digest.value, tree.digest.value, "digests from the encoded bytes = digests from the nodes")
+    // Pre-order needs no lookup by path; each node out of it, one.
+    const loader = (paths: ReadonlyArray<string>) => {
+      const l = new Snapshot.TreeLoader(treeOptions, "test")
+      const r = new JuteReader(streamOf(paths), 8)
+      while (l.node(r)) {
+        /* every node */
+      }
+      return l
+    }
+    assert.strictEqual(loader(["", "/a", "/a/b", "/a/b/c", "/a/d", "/e", "/e/f", "/g"]).parentLookups, 0)
+    assert.strictEqual(loader(paths).parentLookups, 5, "/a/x, /a/xy, /a/x/1, /b/\u00e9 and /ab (each after a node that is not its parent or sibling)")
     assert.throws(() => decodeWhole(streamOf(["", "/a", "/b", "/a"])), WireError, "duplicate node /a")
     assert.throws(() => decodeWhole(streamOf(["", "/a", "/a/b", "/ab/c"])), WireError, "parent of /ab/c missing")
     assert.throws(() => decodeWhole(streamOf(["", "/a", "/c/d"])), WireError, "parent of /c/d missing")
