@@ -250,10 +250,10 @@ describe("SnapStream: streaming", () => {
       const m = makeMemory()
       const dir = "/data/version-2"
       yield* m.disk.mkdirp(dir)
-      const receiveOnce = (finish: boolean) =>
+      const receiveOnce = (finish: boolean, flushBytes?: number) =>
         Effect.gen(function* () {
           const scope = yield* Scope.make()
-          const sink = yield* SnapStream.receive(dir, tree.lastProcessedZxid).pipe(Effect.provideService(Disk, m.disk), Scope.extend(scope))
+          const sink = yield* SnapStream.receive(dir, tree.lastProcessedZxid, flushBytes).pipe(Effect.provideService(Disk, m.disk), Scope.extend(scope))
           const pieces: Array<Uint8Array> = []
           const d = new SnapStream.SnapStreamDecoder(tree.lastProcessedZxid, treeOptions, undefined, (b) => pieces.push(b.slice()))
           let out: SnapStream.Received | null = null
@@ -265,13 +265,19 @@ describe("SnapStream: streaming", () => {
         })
       yield* receiveOnce(false)
       assert.deepStrictEqual(yield* m.disk.list(dir), [], "an unfinished snapshot leaves no file")
-      const { pieces, out } = yield* receiveOnce(true)
-      assert.isAbove(pieces.length, 5)
-      // The body is the stream without its signature: everything up to the "/" terminator.
-      assert.strictEqual(cat(...pieces).length, out!.consumed - 14)
-      const loaded = yield* Snapshot.read(dir, Snapshot.snapshotName(tree.lastProcessedZxid), treeOptions).pipe(Effect.provideService(Disk, m.disk))
-      assertSameTree(loaded.tree, tree)
-      assert.strictEqual(loaded.nodeCount, out!.nodeCount)
+      // Pieces gathered into one write at the end (the default 1 MiB), and into writes of at most
+      // 150 bytes, where some pieces are larger and go to the file as they are.
+      for (const flushBytes of [undefined, 150]) {
+        const { pieces, out } = yield* receiveOnce(true, flushBytes)
+        assert.isAbove(pieces.length, 5)
+        if (flushBytes !== undefined) assert.isTrue(pieces.some((p) => p.length > flushBytes) && pieces.some((p) => p.length < flushBytes / 2))
+        // The body is the stream without its signature: everything up to the "/" terminator.
+        assert.strictEqual(cat(...pieces).length, out!.consumed - 14)
+        const loaded = yield* Snapshot.read(dir, Snapshot.snapshotName(tree.lastProcessedZxid), treeOptions).pipe(Effect.provideService(Disk, m.disk))
+        assertSameTree(loaded.tree, tree)
+        assert.strictEqual(loaded.nodeCount, out!.nodeCount)
+        yield* m.disk.unlink(`${dir}/${Snapshot.snapshotName(tree.lastProcessedZxid)}`)
+      }
     })
   )
 })
