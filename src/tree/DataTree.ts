@@ -1,30 +1,18 @@
 /**
  * The in-memory database: znodes (each holding its children by name), ACL cache, ephemerals, containers, TTL nodes, the
- * sessions table and the running digest. Applying a txn is idempotent in the way fuzzy-snapshot
- * recovery needs (storage.md §5) and fires watches through the WatchManager.
+ * sessions table and the running digest. Applying a txn (dispatched in ./ApplyTxn.ts) is
+ * idempotent in the way fuzzy-snapshot recovery needs (storage.md §5) and fires watches through
+ * the WatchManager.
  */
-import type { ACL, Stat } from "../wire/ClientRecords.js"
+import type { ACL } from "../wire/ClientRecords.js"
 import { Err, Op } from "../wire/Codes.js"
 import type { Txn, TxnHeader } from "../wire/TxnRecords.js"
 import { AclCache, OPEN_ACL_REF } from "./AclCache.js"
+import { type ApplyResult, applyTxn, TreeError } from "./ApplyTxn.js"
 import { DigestLog, nodeDigest, TreeDigest } from "./Digest.js"
 import { childPath, nameOf, parentOf } from "./Paths.js"
 import { WatchManager } from "./WatchManager.js"
-import { CONTAINER_OWNER, kindOfOwner, NO_OWNER, nodeStat, ttlOwner, ZNode } from "./ZNode.js"
-
-/** The outcome of applying one txn, from which the reply is built. */
-export interface ApplyResult {
-  readonly type: number
-  readonly err: number
-  /** The node's path (for create: the final path incl. sequence suffix). */
-  readonly path: string
-  /** The node a create/setData/setACL left behind (single ops: the reply reads its stat at once). */
-  readonly node: ZNode | null
-  /** For ops inside a multi: the stat right after the op, since later ops may change the node. */
-  readonly stat: Stat | null
-  /** Per-op results of a multi. */
-  readonly multi: ReadonlyArray<ApplyResult> | null
-}
+import { kindOfOwner, NO_OWNER, ZNode } from "./ZNode.js"
 
 export interface DataTreeOptions {
   /** zookeeper.extendedTypesEnabled: TTL nodes. */
@@ -34,10 +22,6 @@ export interface DataTreeOptions {
 }
 
 const WORLD_READ: ReadonlyArray<ACL> = [{ perms: 1, id: { scheme: "world", id: "anyone" } }]
-
-class TreeError {
-  constructor(readonly code: number) {}
-}
 
 export class DataTree {
   /** The root; each node holds its children by name, so there is no index of every path (a 1M-entry Map made loading a snapshot slow). */
@@ -198,83 +182,12 @@ export class DataTree {
 
   /** Applies a committed txn; errors a replay can hit (NoNode, NodeExists) are reported, not thrown. */
   processTxn(header: TxnHeader, txn: Txn): ApplyResult {
-    const result = this.apply(header, txn, false)
+    const result = applyTxn(this, header, txn, false)
     // A fuzzy snapshot may already contain this create; still move the parent's cversion forward (storage.md §5).
-    if (txn.type === Op.create && result.err === Err.NodeExists) this.bumpParent(parentOf(txn.path), txn.parentCVersion, header.zxid)
+    if (txn.type === Op.create && result.err === Err.NodeExists) this.bumpParentCVersion(parentOf(txn.path), txn.parentCVersion, header.zxid)
     if (header.zxid > this.lastProcessedZxid) this.lastProcessedZxid = header.zxid
     if (this.options.digestEnabled) this.digestLog.record(header.zxid, this.digest)
     return result
-  }
-
-  private apply(header: TxnHeader, txn: Txn, inMulti: boolean): ApplyResult {
-    const { zxid, time } = header
-    const ok = (type: number, path: string, node: ZNode | null): ApplyResult => ({
-      type,
-      err: 0,
-      path,
-      node,
-      stat: inMulti && node !== null ? nodeStat(node) : null,
-      multi: null
-    })
-    try {
-      switch (txn.type) {
-        case Op.create:
-        case Op.create2: {
-          const owner = txn.ephemeral ? header.clientId : NO_OWNER
-          const node = this.createNode(txn.path, txn.data, txn.acl, owner, txn.parentCVersion, zxid, time)
-          return ok(txn.type, txn.path, node)
-        }
-        case Op.createContainer: {
-          return ok(txn.type, txn.path, this.createNode(txn.path, txn.data, txn.acl, CONTAINER_OWNER, txn.parentCVersion, zxid, time))
-        }
-        case Op.createTTL: {
-          return ok(txn.type, txn.path, this.createNode(txn.path, txn.data, txn.acl, ttlOwner(txn.ttl), txn.parentCVersion, zxid, time))
-        }
-        case Op.delete:
-        case Op.deleteContainer:
-          this.deleteNode(txn.path, zxid)
-          return ok(txn.type, txn.path, null)
-        case Op.setData:
-        case Op.reconfig:
-          return ok(txn.type, txn.path, this.setData(txn.path, txn.data, txn.version, zxid, time))
-        case Op.setACL:
-          return ok(txn.type, txn.path, this.setACL(txn.path, txn.acl, txn.version))
-        case Op.check:
-          return ok(txn.type, txn.path, null)
-        case Op.error:
-          return { type: txn.type, err: txn.err, path: "", node: null, stat: null, multi: null }
-        case Op.createSession:
-          this.sessions.set(header.clientId, txn.timeOut)
-          return ok(txn.type, "", null)
-        case Op.closeSession:
-          this.killSession(header.clientId, txn.paths, zxid)
-          return ok(txn.type, "", null)
-        case Op.multi:
-          return this.applyMulti(header, txn.txns)
-      }
-    } catch (e) {
-      if (e instanceof TreeError) return { type: txn.type, err: e.code, path: "path" in txn ? txn.path : "", node: null, stat: null, multi: null }
-      throw e
-    }
-  }
-
-  private applyMulti(header: TxnHeader, txns: ReadonlyArray<Txn>): ApplyResult {
-    const failed = txns.some((t) => t.type === Op.error)
-    const results: Array<ApplyResult> = []
-    let afterFailure = false
-    let err = 0
-    for (const sub of txns) {
-      let t = sub
-      if (sub.type === Op.error) afterFailure = true
-      // A failed multi applies nothing: ops before the failure report 0, after it RuntimeInconsistency.
-      else if (failed) t = { type: Op.error, err: afterFailure ? Err.RuntimeInconsistency : Err.Ok }
-      const r = this.apply(header, t, true)
-      // ZooKeeper applies the NodeExists parent fix-up to sub-txn creates too (their header type is create).
-      if (t.type === Op.create && r.err === Err.NodeExists) this.bumpParent(parentOf(t.path), t.parentCVersion, header.zxid)
-      results.push(r)
-      if (r.err !== 0 && err === 0) err = r.err
-    }
-    return { type: Op.multi, err, path: "", node: null, stat: null, multi: results }
   }
 
   /** Computes and caches a node's digest. */
@@ -289,7 +202,8 @@ export class DataTree {
     this.digest.add(this.rehash(path, node))
   }
 
-  private bumpParent(parentPath: string, parentCVersion: number, zxid: number): void {
+  /** Moves a parent's cversion (and pzxid) forward to what a create that found its node already there carried. */
+  bumpParentCVersion(parentPath: string, parentCVersion: number, zxid: number): void {
     const parent = this.get(parentPath)
     if (parent === undefined) return
     const next = parentCVersion === -1 ? parent.cversion + 1 : parentCVersion
