@@ -21,7 +21,7 @@ const writeChildren = (conn: Connection, node: ZNode): void => {
     return
   }
   w.int(children.size)
-  for (const name of children) w.ustring(name)
+  for (const name of children.keys()) w.ustring(name)
 }
 
 /** Answers one non-txn request on `conn` (the reply is buffered; the caller flushes). */
@@ -131,7 +131,7 @@ const multiRead = (tree: DataTree, conn: Connection, xid: number, zxid: number, 
     if (node === undefined) results.push({ type: Op.error, err: Err.NoNode })
     else if (!canRead(tree, conn, node)) results.push({ type: Op.error, err: Err.NoAuth })
     else if (op.type === Op.getData) results.push({ type: Op.getData, data: node.data, stat: nodeStat(node) })
-    else results.push({ type: Op.getChildren, children: node.children === null ? [] : [...node.children] })
+    else results.push({ type: Op.getChildren, children: node.children === null ? [] : [...node.children.keys()] })
   }
   const mark = conn.beginReply(xid, zxid, 0)
   writeMultiResponse(conn.out, results)

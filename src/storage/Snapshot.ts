@@ -3,7 +3,8 @@
  * nodes in pre-order (root as ""), the "/" terminator, seal 1 (Adler-32), the digest section and
  * seal 2.
  *
- * Reading and the format's facts live here; writing in ./SnapshotWriter.ts. The writer is fuzzy, like ZooKeeper's: it walks the live tree in chunks, yielding to other
+ * Reading and the format's facts live here; building the tree from the records in ./TreeLoader.ts;
+ * writing in ./SnapshotWriter.ts. The writer is fuzzy, like ZooKeeper's: it walks the live tree in chunks, yielding to other
  * fibers between them, so the server keeps applying txns while it runs. Recovery replays every
  * txn after the snapshot's name zxid on top of it; txn application is idempotent (storage.md §5),
  * which makes the result exact. Two choices keep it exact:
@@ -12,15 +13,15 @@
  *  - the digest section is taken when the walk ends, as ZooKeeper does (DataTree.serializeZxidDigest):
  *    after replaying up to that zxid the tree must match it, so a fuzzy snapshot is still checked.
  */
-import { Data, Effect } from "effect"
-import { adler32, crc32 } from "../tree/Crc32.js"
-import { DataTree, type DataTreeOptions } from "../tree/DataTree.js"
-import { NO_OWNER, ZNode } from "../tree/ZNode.js"
-import type { ACL } from "../wire/ClientRecords.js"
-import { readACLs } from "../wire/ClientRecords.js"
+import { Effect } from "effect"
+import { adler32 } from "../tree/Crc32.js"
+import type { DataTree, DataTreeOptions } from "../tree/DataTree.js"
 import { JuteReader } from "../wire/Jute.js"
 import { WireError } from "../wire/WireError.js"
 import { Disk, type DiskError, join } from "../disk/Disk.js"
+import { SnapshotCorrupt, TreeLoader } from "./TreeLoader.js"
+
+export { NO_ACCESS, SnapshotCorrupt, TreeLoader } from "./TreeLoader.js"
 
 /** "ZKSN". */
 export const SNAP_MAGIC = 0x5a4b534e
@@ -58,17 +59,6 @@ export const listSnapshots = (dir: string): Effect.Effect<ReadonlyArray<Snapshot
       return out.sort((a, b) => b.zxid - a.zxid)
     })
   )
-
-/** A snapshot that fails a check; recovery then falls back to an older one. */
-export class SnapshotCorrupt extends Data.TaggedError("SnapshotCorrupt")<{
-  readonly file: string
-  readonly reason: "BadTail" | "BadMagic" | "Seal" | "BadRecord" | "BadTree"
-  readonly detail: string
-}> {
-  override get message(): string {
-    return `snapshot ${this.file} invalid (${this.reason}): ${this.detail}`
-  }
-}
 
 /** The digest section: the tree digest right after txn `zxid` (storage.md §3.1 part 7). */
 export interface ZxidDigest {
@@ -115,81 +105,6 @@ export interface LoadedSnapshot {
    * an empty ACL (no access) until the setACL txn is replayed; recovery warns about any left.
    */
   readonly unresolvedAcl: ReadonlyArray<string>
-}
-
-/** The ACL given to nodes whose ref is missing: nobody but the super user may touch them. */
-export const NO_ACCESS: ReadonlyArray<ACL> = []
-
-const EMPTY_DATA = new Uint8Array(0)
-
-// ignoreBOM: keep a leading U+FEFF as a character, as Java does.
-const utf8 = new TextDecoder("utf-8", { ignoreBOM: true })
-
-/** Node's native one-byte-per-character decoder (absent outside Node); works on any Uint8Array. */
-const latin1Slice = (globalThis as { Buffer?: { prototype: { latin1Slice?: (this: Uint8Array, start: number, end: number) => string } } }).Buffer?.prototype.latin1Slice
-
-/**
- * A path of a snapshot. ASCII paths (nearly all) go through latin1Slice, which needs no view
- * of the bytes; others through TextDecoder, which is still several times faster than building
- * strings a character at a time.
- */
-const readPath = (r: JuteReader, n: number): string | null => {
-  if (n < 0) {
-    if (n === -1) return null
-    throw new WireError({ reason: "BadLength", detail: `path length ${n} at ${r.pos - 4}` })
-  }
-  if (n > r.remaining) throw new WireError({ reason: "Truncated", detail: `path of ${n} bytes at ${r.pos}` })
-  const start = r.pos
-  const end = start + n
-  r.pos = end
-  if (n === 0) return ""
-  const bytes = r.bytes
-  if (latin1Slice !== undefined) {
-    let ascii = 0
-    for (let i = start; i < end; i++) ascii |= bytes[i]!
-    if (ascii < 0x80) return latin1Slice.call(bytes, start, end)
-  }
-  return utf8.decode(bytes.subarray(start, end))
-}
-
-/** Small node data is copied into shared chunks: a view per node is far cheaper than an ArrayBuffer per node. */
-const ARENA_CHUNK_BYTES = 1 << 18
-const ARENA_MAX_ITEM_BYTES = 4096
-
-/**
- * Copies node data out of the file buffer (which must not stay referenced). Trade-off: a chunk
- * lives while any node still holds its original data.
- */
-class DataArena {
-  private chunk = new Uint8Array(0)
-  private at = 0
-  copy(src: Uint8Array, start: number, n: number): Uint8Array {
-    if (n > ARENA_MAX_ITEM_BYTES) return src.slice(start, start + n)
-    if (this.at + n > this.chunk.length) {
-      this.chunk = new Uint8Array(ARENA_CHUNK_BYTES)
-      this.at = 0
-    }
-    const at = this.at
-    const chunk = this.chunk
-    // A loop for tiny items; `set` beats it (and stays fast whatever array type `src` is) beyond.
-    if (n > 16) chunk.set(src.subarray(start, start + n), at)
-    else for (let i = 0; i < n; i++) chunk[at + i] = src[start + i]!
-    this.at = at + n
-    return chunk.subarray(at, at + n)
-  }
-}
-
-/**
- * nodeDigest (storage.md §4) over the encoded node: path bytes, data bytes, then the stat fields
- * in digest order (czxid, mzxid, pzxid, ctime, mtime, versions, owner) taken from StatPersisted's
- * order (czxid, mzxid, ctime, mtime, versions, owner, pzxid).
- */
-const rawNodeDigest = (b: Uint8Array, pathStart: number, pathEnd: number, dataStart: number, dataLength: number, stat: number): number => {
-  let c = crc32(b, 0, pathStart, pathEnd)
-  if (dataLength > 0) c = crc32(b, c, dataStart, dataStart + dataLength)
-  c = crc32(b, c, stat, stat + 16)
-  c = crc32(b, c, stat + 52, stat + 60)
-  return crc32(b, c, stat + 16, stat + 52)
 }
 
 /**
@@ -255,114 +170,6 @@ const decodeUnsafe = (
   }
   const tree = loader.finish(zxid)
   return { tree, zxid, digest, nodeCount: loader.nodeCount, unresolvedAcl: loader.unresolvedAcl }
-}
-
-/**
- * Builds a DataTree from the records of a snapshot body (sessions, ACL cache, nodes in pre-order)
- * as they are read: a whole file at once, or a SNAP stream chunk by chunk as it arrives. Each
- * call reads one complete record; a record that breaks the tree throws SnapshotCorrupt.
- */
-export class TreeLoader {
-  readonly tree: DataTree
-  nodeCount = 0
-  /** See LoadedSnapshot.unresolvedAcl. */
-  readonly unresolvedAcl: Array<string> = []
-  private readonly refs = new Set<number>()
-  private placeholder: number | null = null
-  // The chain of ancestors of the last node loaded: in pre-order, every parent is on it.
-  private readonly chainPaths: Array<string> = []
-  private readonly chainNodes: Array<ZNode> = []
-  private readonly arena = new DataArena()
-
-  constructor(
-    readonly options: DataTreeOptions,
-    /** Names the source in errors. */
-    readonly file: string
-  ) {
-    this.tree = DataTree.empty(options)
-  }
-
-  private bad(reason: SnapshotCorrupt["reason"], detail: string): SnapshotCorrupt {
-    return new SnapshotCorrupt({ file: this.file, reason, detail })
-  }
-
-  /** One `(long sessionId, int timeout)`. */
-  session(r: JuteReader): void {
-    this.tree.sessions.set(r.bigLong(), r.int())
-  }
-
-  /** One ACL-cache entry `(long ref, vector<ACL>)`. */
-  acl(r: JuteReader): void {
-    const ref = r.long()
-    this.tree.acls.load(ref, readACLs(r))
-    this.refs.add(ref)
-  }
-
-  /** One node record; false (and nothing loaded) at the "/" terminator. */
-  node(r: JuteReader): boolean {
-    const { tree, chainPaths, chainNodes } = this
-    const bytes = r.bytes
-    const pathLength = r.int()
-    const pathStart = r.pos
-    const path = readPath(r, pathLength)
-    if (path === null) throw this.bad("BadTree", `null path after ${this.nodeCount} nodes`)
-    if (path === "/") return false
-    if (path !== "" && path.charCodeAt(0) !== 47) throw this.bad("BadTree", `path ${JSON.stringify(path)}`)
-    const dataLength = r.int()
-    const dataStart = r.pos
-    if (dataLength < -1 || dataLength > r.remaining) throw this.bad("BadRecord", `data length ${dataLength} at ${dataStart - 4}`)
-    const data = dataLength === -1 ? null : dataLength === 0 ? EMPTY_DATA : this.arena.copy(bytes, dataStart, dataLength)
-    if (dataLength > 0) r.pos += dataLength
-    let aclRef = r.long()
-    const statStart = r.pos
-    const czxid = r.long()
-    const mzxid = r.long()
-    const ctime = r.long()
-    const mtime = r.long()
-    const version = r.int()
-    const cversion = r.int()
-    const aversion = r.int()
-    // Most nodes are persistent: share one 0n instead of allocating a bigint each.
-    const view = r.view
-    const owner = r.remaining >= 8 && view.getInt32(r.pos) === 0 && view.getInt32(r.pos + 4) === 0 ? ((r.pos += 8), NO_OWNER) : r.bigLong()
-    const pzxid = r.long()
-    const key = path === "" ? "/" : path
-    if (aclRef !== -1 && !this.refs.has(aclRef)) {
-      if (this.placeholder === null) this.placeholder = tree.acls.add(NO_ACCESS)
-      aclRef = this.placeholder
-      this.unresolvedAcl.push(key)
-    }
-    // The node's digest straight from the encoded bytes (same value as nodeDigest, without re-encoding).
-    const crc = !this.options.digestEnabled || key.startsWith("/zookeeper/") ? 0 : rawNodeDigest(bytes, pathStart, pathStart + pathLength, dataStart, dataLength, statStart)
-    const node = new ZNode(data, aclRef, czxid, mzxid, ctime, mtime, version, cversion, aversion, owner, pzxid)
-    let parent: ZNode | undefined
-    if (key !== "/") {
-      const parentLength = Math.max(1, key.lastIndexOf("/"))
-      let depth = chainPaths.length
-      while (depth > 0 && !(chainPaths[depth - 1]!.length === parentLength && (parentLength === 1 || key.startsWith(chainPaths[depth - 1]!)))) depth--
-      // Not on the chain (a file not in pre-order): the tree looks the parent up by path.
-      if (depth > 0) {
-        parent = chainNodes[depth - 1]!
-        chainPaths.length = depth
-        chainNodes.length = depth
-      }
-    }
-    if (!tree.loadNode(key, node, parent, crc)) throw this.bad("BadTree", tree.nodes.get(key) === node ? `duplicate node ${key}` : `parent of ${key} missing`)
-    chainPaths.push(key)
-    chainNodes.push(node)
-    this.nodeCount++
-    return true
-  }
-
-  /** After the terminator: the finished tree, at `zxid`. */
-  finish(zxid: number): DataTree {
-    const tree = this.tree
-    if (!tree.nodes.has("/")) throw this.bad("BadTree", "no root node")
-    if (this.placeholder !== null) tree.acls.release(this.placeholder)
-    tree.acls.purgeUnused()
-    tree.lastProcessedZxid = zxid
-    return tree
-  }
 }
 
 /** Reads and decodes `dir/name`. */

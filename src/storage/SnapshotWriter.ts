@@ -39,7 +39,10 @@ export interface SnapshotInfo {
 }
 
 interface Frame {
-  readonly parent: string
+  /** The parent's path and "/" in UTF-8: children's paths are written from it and their names, never built as strings. */
+  readonly prefix: Uint8Array
+  readonly node: ZNode
+  /** The parent's child names when it was reached (the fuzzy walk must not trip over later creates). */
   readonly names: ReadonlyArray<string>
   i: number
 }
@@ -48,6 +51,29 @@ const aclKey = (acl: ReadonlyArray<ACL>): string => {
   let k = ""
   for (const a of acl) k += `${a.perms}\u0000${a.id.scheme}\u0000${a.id.id}\u0001`
   return k
+}
+
+const ROOT_PREFIX = new Uint8Array([0x2f])
+const utf8 = new TextEncoder()
+
+/** Writes the jute string `prefix` + UTF-8 of `name` (a child's path from its parent's). */
+const writePath = (w: JuteWriter, prefix: Uint8Array, name: string): void => {
+  const n = name.length
+  w.ensure(4 + prefix.length + n * 3)
+  const bytes = w.bytes
+  const start = w.pos + 4
+  let at = start
+  for (let i = 0; i < prefix.length; i++) bytes[at++] = prefix[i]!
+  let i = 0
+  // ASCII fast path; TextEncoder from the first wider character.
+  for (; i < n; i++) {
+    const c = name.charCodeAt(i)
+    if (c >= 0x80) break
+    bytes[at++] = c
+  }
+  if (i < n) at += utf8.encodeInto(name.slice(i), bytes.subarray(at)).written
+  w.view.setInt32(w.pos, at - start)
+  w.pos = at
 }
 
 /**
@@ -87,15 +113,15 @@ export class SnapshotEncoder {
       this.writtenRefs.add(ref)
       this.refByKey.set(aclKey(acl), ref)
     }
-    const root = tree.nodes.get("/")
+    const root = tree.get("/")
     if (root === undefined) throw new Error("tree without a root")
     this.writeNode("", root)
-    if (root.children !== null && root.children.size > 0) this.stack.push({ parent: "/", names: [...root.children], i: 0 })
+    if (root.children !== null && root.children.size > 0) this.stack.push({ prefix: ROOT_PREFIX, node: root, names: [...root.children.keys()], i: 0 })
   }
 
   /** Visits up to `maxNodes` child entries or until `maxBytes` are buffered; true when the walk is over. */
   step(maxNodes: number, maxBytes: number): boolean {
-    const { stack, tree } = this
+    const { stack } = this
     let n = 0
     while (stack.length > 0 && n < maxNodes && this.out.pos < maxBytes) {
       const top = stack[stack.length - 1]!
@@ -105,27 +131,38 @@ export class SnapshotEncoder {
       }
       const name = top.names[top.i++]!
       n++
-      const path = top.parent === "/" ? "/" + name : top.parent + "/" + name
-      const node = tree.nodes.get(path)
       // Deleted since its parent was visited: its delete is replayed anyway.
+      const node = top.node.children?.get(name)
       if (node === undefined) continue
       // Created after the start (so is everything below it): the log recreates it.
       if (node.czxid > this.zxid) {
         this.skippedSubtrees++
         continue
       }
-      this.writeNode(path, node)
-      if (node.children !== null && node.children.size > 0) stack.push({ parent: path, names: [...node.children], i: 0 })
+      const pathAt = this.out.pos + 4
+      writePath(this.out, top.prefix, name)
+      const pathEnd = this.out.pos
+      this.writeRest(node)
+      if (node.children !== null && node.children.size > 0) {
+        const prefix = new Uint8Array(pathEnd - pathAt + 1)
+        prefix.set(this.out.bytes.subarray(pathAt, pathEnd))
+        prefix[prefix.length - 1] = 0x2f
+        stack.push({ prefix, node, names: [...node.children.keys()], i: 0 })
+      }
     }
     return stack.length === 0
   }
 
   private writeNode(path: string, node: ZNode): void {
+    this.out.ustring(path)
+    this.writeRest(node)
+  }
+
+  /** A node record after its path. */
+  private writeRest(node: ZNode): void {
     const w = this.out
-    w.ustring(path).buffer(node.data).long(this.refFor(node.aclRef))
-    w.long(node.czxid).long(node.mzxid).long(node.ctime).long(node.mtime)
-    w.int(node.version).int(node.cversion).int(node.aversion)
-    w.bigLong(node.owner).long(node.pzxid)
+    w.buffer(node.data).long(this.refFor(node.aclRef))
+    node.writePersistedStat(w)
     this.nodes++
   }
 

@@ -1,30 +1,18 @@
 /**
- * The in-memory database: znodes by path, ACL cache, ephemerals, containers, TTL nodes, the
- * sessions table and the running digest. Applying a txn is idempotent in the way fuzzy-snapshot
- * recovery needs (storage.md §5) and fires watches through the WatchManager.
+ * The in-memory database: znodes (each holding its children by name), ACL cache, ephemerals, containers, TTL nodes, the
+ * sessions table and the running digest. Applying a txn (dispatched in ./ApplyTxn.ts) is
+ * idempotent in the way fuzzy-snapshot recovery needs (storage.md §5) and fires watches through
+ * the WatchManager.
  */
-import type { ACL, Stat } from "../wire/ClientRecords.js"
+import type { ACL } from "../wire/ClientRecords.js"
 import { Err, Op } from "../wire/Codes.js"
 import type { Txn, TxnHeader } from "../wire/TxnRecords.js"
 import { AclCache, OPEN_ACL_REF } from "./AclCache.js"
+import { type ApplyResult, applyTxn, TreeError } from "./ApplyTxn.js"
 import { DigestLog, nodeDigest, TreeDigest } from "./Digest.js"
 import { childPath, nameOf, parentOf } from "./Paths.js"
 import { WatchManager } from "./WatchManager.js"
-import { CONTAINER_OWNER, kindOfOwner, NO_OWNER, nodeStat, ttlOwner, ZNode } from "./ZNode.js"
-
-/** The outcome of applying one txn, from which the reply is built. */
-export interface ApplyResult {
-  readonly type: number
-  readonly err: number
-  /** The node's path (for create: the final path incl. sequence suffix). */
-  readonly path: string
-  /** The node a create/setData/setACL left behind (single ops: the reply reads its stat at once). */
-  readonly node: ZNode | null
-  /** For ops inside a multi: the stat right after the op, since later ops may change the node. */
-  readonly stat: Stat | null
-  /** Per-op results of a multi. */
-  readonly multi: ReadonlyArray<ApplyResult> | null
-}
+import { kindOfOwner, NO_OWNER, ZNode } from "./ZNode.js"
 
 export interface DataTreeOptions {
   /** zookeeper.extendedTypesEnabled: TTL nodes. */
@@ -35,12 +23,10 @@ export interface DataTreeOptions {
 
 const WORLD_READ: ReadonlyArray<ACL> = [{ perms: 1, id: { scheme: "world", id: "anyone" } }]
 
-class TreeError {
-  constructor(readonly code: number) {}
-}
-
 export class DataTree {
-  readonly nodes = new Map<string, ZNode>()
+  /** The root; each node holds its children by name, so there is no index of every path (a 1M-entry Map made loading a snapshot slow). */
+  private root: ZNode | undefined
+  private count = 0
   readonly acls = new AclCache()
   /** Paths of ephemeral nodes by owning session. */
   readonly ephemerals = new Map<bigint, Set<string>>()
@@ -62,42 +48,60 @@ export class DataTree {
     builtIns = true
   ) {
     if (!builtIns) return
-    this.nodes.set("/", new ZNode(new Uint8Array(0), OPEN_ACL_REF, 0, 0, 0, 0, 0, 0, 0, NO_OWNER, 0))
+    const root = new ZNode(new Uint8Array(0), OPEN_ACL_REF, 0, 0, 0, 0, 0, 0, 0, NO_OWNER, 0)
+    this.root = root
+    this.count = 1
     this.approximateDataSize = 1
     this.addSystemNode("/zookeeper", OPEN_ACL_REF, 0)
     // config before quota: the child order ZooKeeper's HashSet yields, so a fresh snapshot.0 matches its bytes.
     this.addSystemNode("/zookeeper/config", this.acls.add(WORLD_READ), -1)
     this.addSystemNode("/zookeeper/quota", OPEN_ACL_REF, 0)
-    this.digest.add(this.rehash("/", this.nodes.get("/")!))
+    this.digest.add(this.rehash("/", root))
   }
 
-  /** A tree with no nodes and an empty ACL cache, to be filled by `loadNode` (storage/Snapshot). */
+  /** A tree with no nodes and an empty ACL cache, to be filled by `loadRoot`/`loadChild` (storage/Snapshot). */
   static empty(options: DataTreeOptions): DataTree {
     return new DataTree(options, false)
   }
 
   /**
-   * Adds a node read from a snapshot (the root as "/"): links it to its parent, indexes its owner
-   * (ephemeral/container/TTL), takes a reference on its ACL ref and adds it to the digest. A loader
-   * that knows the parent (pre-order: it was just loaded) passes it to skip the lookup, and may pass
-   * the node's digest computed from the encoded bytes (it must equal nodeDigest). Returns
-   * false when the parent is missing or the path was already loaded; the tree is then unusable.
+   * Adds the root read from a snapshot (its digest as for loadChild). False when the tree already
+   * has one; the tree is then unusable.
    */
-  loadNode(path: string, node: ZNode, parent?: ZNode, digest?: number): boolean {
-    if (path !== "/") {
-      const p = parent ?? this.nodes.get(parentOf(path))
-      if (p === undefined) return false
-      if (p.children === null) p.children = new Set()
-      p.children.add(nameOf(path))
-    }
-    const size = this.nodes.size
-    this.nodes.set(path, node)
-    this.approximateDataSize += path.length + (node.data === null ? 0 : node.data.length)
-    if (this.nodes.size === size) return false
-    this.acls.retain(node.aclRef)
-    this.indexOwner(path, node.owner)
-    if (this.options.digestEnabled) this.digest.add((node.digest = digest ?? nodeDigest(path, node)))
+  loadRoot(node: ZNode, digest: number): boolean {
+    if (this.root !== undefined) return false
+    this.root = node
+    this.loaded(1, node, digest)
     return true
+  }
+
+  /**
+   * Adds a node read from a snapshot under `parent` (a node of this tree): links it, takes a
+   * reference on its ACL ref, indexes its owner (ephemeral/container/TTL) and adds `digest` (its
+   * nodeDigest, which the loader computes from the encoded bytes) to the tree digest. `path` is
+   * the node's full path, needed only for an owned node (null otherwise, to spare building it);
+   * `pathLength` its length. False when the parent already has a child of that name; the tree is
+   * then unusable.
+   */
+  loadChild(parent: ZNode, name: string, node: ZNode, digest: number, path: string | null, pathLength: number): boolean {
+    let kids = parent.children
+    if (kids === null) kids = parent.children = new Map()
+    const size = kids.size
+    kids.set(name, node)
+    if (kids.size === size) return false
+    if (node.owner !== NO_OWNER) {
+      if (path === null) throw new Error(`loadChild: path of the owned node ${name} missing`)
+      this.indexOwner(path, node.owner)
+    }
+    this.loaded(pathLength, node, digest)
+    return true
+  }
+
+  private loaded(pathLength: number, node: ZNode, digest: number): void {
+    this.count++
+    this.approximateDataSize += pathLength + node.dataLength
+    this.acls.retain(node.aclRef)
+    if (this.options.digestEnabled) this.digest.add((node.digest = digest))
   }
 
   /** Recomputes the running digest from every node (a check after loading; storage.md §4). */
@@ -105,27 +109,52 @@ export class DataTree {
     this.digest.hi = 0
     this.digest.lo = 0
     if (!this.options.digestEnabled) return
-    for (const [path, node] of this.nodes) this.digest.add(this.rehash(path, node))
+    for (const [path, node] of this.entries()) this.digest.add(this.rehash(path, node))
   }
 
   private addSystemNode(path: string, aclRef: number, aversion: number): void {
     const node = new ZNode(new Uint8Array(0), aclRef, 0, 0, 0, 0, 0, 0, aversion, NO_OWNER, 0)
-    this.nodes.set(path, node)
-    this.approximateDataSize += path.length + (node.data === null ? 0 : node.data.length)
-    this.attach(path)
+    const parent = this.get(parentOf(path))
+    if (parent === undefined) throw new Error(`parent of ${path} missing`)
+    if (parent.children === null) parent.children = new Map()
+    parent.children.set(nameOf(path), node)
+    this.count++
+    this.approximateDataSize += path.length
     this.digest.add(this.rehash(path, node))
   }
 
-  /** Links a built-in node into its parent's child set. */
-  private attach(path: string): void {
-    const parent = this.nodes.get(parentOf(path))
-    if (parent === undefined) throw new Error(`parent of ${path} missing`)
-    if (parent.children === null) parent.children = new Set()
-    parent.children.add(nameOf(path))
+  /** The node at an absolute path ("/" the root); undefined for a missing node or a malformed path. */
+  get(path: string): ZNode | undefined {
+    let node = this.root
+    if (node === undefined || path.charCodeAt(0) !== 47) return undefined
+    if (path.length === 1) return node
+    let from = 1
+    for (;;) {
+      const kids: Map<string, ZNode> | null = node.children
+      if (kids === null) return undefined
+      const slash = path.indexOf("/", from)
+      node = kids.get(slash < 0 ? path.slice(from) : path.slice(from, slash))
+      if (node === undefined || slash < 0) return node
+      from = slash + 1
+    }
   }
 
-  get(path: string): ZNode | undefined {
-    return this.nodes.get(path)
+  /** Every node with its path, parents before children (pre-order, children in insertion order). */
+  *entries(): Generator<readonly [string, ZNode]> {
+    if (this.root === undefined) return
+    const stack: Array<readonly [string, ZNode]> = [["/", this.root]]
+    while (stack.length > 0) {
+      const [path, node] = stack.pop()!
+      yield [path, node]
+      if (node.children === null) continue
+      const kids = [...node.children].reverse()
+      for (const [name, child] of kids) stack.push([childPath(path, name), child])
+    }
+  }
+
+  /** Every path, parents before children. */
+  *paths(): Generator<string> {
+    for (const [path] of this.entries()) yield path
   }
 
   aclOf(node: ZNode): ReadonlyArray<ACL> {
@@ -133,17 +162,14 @@ export class DataTree {
   }
 
   get nodeCount(): number {
-    return this.nodes.size
+    return this.count
   }
 
   /** Number of descendants of a path (getAllChildrenNumber). */
   countDescendants(path: string): number {
-    if (path === "/") return this.nodes.size - 1
-    const node = this.nodes.get(path)
-    if (node === undefined || node.children === null) return 0
-    let n = 0
-    for (const name of node.children) n += 1 + this.countDescendants(childPath(path, name))
-    return n
+    if (path === "/") return this.count - 1
+    const node = this.get(path)
+    return node === undefined ? 0 : descendantsOf(node)
   }
 
   /** Ephemeral paths of a session (getEphemerals, closeSession). */
@@ -156,83 +182,12 @@ export class DataTree {
 
   /** Applies a committed txn; errors a replay can hit (NoNode, NodeExists) are reported, not thrown. */
   processTxn(header: TxnHeader, txn: Txn): ApplyResult {
-    const result = this.apply(header, txn, false)
+    const result = applyTxn(this, header, txn, false)
     // A fuzzy snapshot may already contain this create; still move the parent's cversion forward (storage.md §5).
-    if (txn.type === Op.create && result.err === Err.NodeExists) this.bumpParent(parentOf(txn.path), txn.parentCVersion, header.zxid)
+    if (txn.type === Op.create && result.err === Err.NodeExists) this.bumpParentCVersion(parentOf(txn.path), txn.parentCVersion, header.zxid)
     if (header.zxid > this.lastProcessedZxid) this.lastProcessedZxid = header.zxid
     if (this.options.digestEnabled) this.digestLog.record(header.zxid, this.digest)
     return result
-  }
-
-  private apply(header: TxnHeader, txn: Txn, inMulti: boolean): ApplyResult {
-    const { zxid, time } = header
-    const ok = (type: number, path: string, node: ZNode | null): ApplyResult => ({
-      type,
-      err: 0,
-      path,
-      node,
-      stat: inMulti && node !== null ? nodeStat(node) : null,
-      multi: null
-    })
-    try {
-      switch (txn.type) {
-        case Op.create:
-        case Op.create2: {
-          const owner = txn.ephemeral ? header.clientId : NO_OWNER
-          const node = this.createNode(txn.path, txn.data, txn.acl, owner, txn.parentCVersion, zxid, time)
-          return ok(txn.type, txn.path, node)
-        }
-        case Op.createContainer: {
-          return ok(txn.type, txn.path, this.createNode(txn.path, txn.data, txn.acl, CONTAINER_OWNER, txn.parentCVersion, zxid, time))
-        }
-        case Op.createTTL: {
-          return ok(txn.type, txn.path, this.createNode(txn.path, txn.data, txn.acl, ttlOwner(txn.ttl), txn.parentCVersion, zxid, time))
-        }
-        case Op.delete:
-        case Op.deleteContainer:
-          this.deleteNode(txn.path, zxid)
-          return ok(txn.type, txn.path, null)
-        case Op.setData:
-        case Op.reconfig:
-          return ok(txn.type, txn.path, this.setData(txn.path, txn.data, txn.version, zxid, time))
-        case Op.setACL:
-          return ok(txn.type, txn.path, this.setACL(txn.path, txn.acl, txn.version))
-        case Op.check:
-          return ok(txn.type, txn.path, null)
-        case Op.error:
-          return { type: txn.type, err: txn.err, path: "", node: null, stat: null, multi: null }
-        case Op.createSession:
-          this.sessions.set(header.clientId, txn.timeOut)
-          return ok(txn.type, "", null)
-        case Op.closeSession:
-          this.killSession(header.clientId, txn.paths, zxid)
-          return ok(txn.type, "", null)
-        case Op.multi:
-          return this.applyMulti(header, txn.txns)
-      }
-    } catch (e) {
-      if (e instanceof TreeError) return { type: txn.type, err: e.code, path: "path" in txn ? txn.path : "", node: null, stat: null, multi: null }
-      throw e
-    }
-  }
-
-  private applyMulti(header: TxnHeader, txns: ReadonlyArray<Txn>): ApplyResult {
-    const failed = txns.some((t) => t.type === Op.error)
-    const results: Array<ApplyResult> = []
-    let afterFailure = false
-    let err = 0
-    for (const sub of txns) {
-      let t = sub
-      if (sub.type === Op.error) afterFailure = true
-      // A failed multi applies nothing: ops before the failure report 0, after it RuntimeInconsistency.
-      else if (failed) t = { type: Op.error, err: afterFailure ? Err.RuntimeInconsistency : Err.Ok }
-      const r = this.apply(header, t, true)
-      // ZooKeeper applies the NodeExists parent fix-up to sub-txn creates too (their header type is create).
-      if (t.type === Op.create && r.err === Err.NodeExists) this.bumpParent(parentOf(t.path), t.parentCVersion, header.zxid)
-      results.push(r)
-      if (r.err !== 0 && err === 0) err = r.err
-    }
-    return { type: Op.multi, err, path: "", node: null, stat: null, multi: results }
   }
 
   /** Computes and caches a node's digest. */
@@ -247,8 +202,9 @@ export class DataTree {
     this.digest.add(this.rehash(path, node))
   }
 
-  private bumpParent(parentPath: string, parentCVersion: number, zxid: number): void {
-    const parent = this.nodes.get(parentPath)
+  /** Moves a parent's cversion (and pzxid) forward to what a create that found its node already there carried. */
+  bumpParentCVersion(parentPath: string, parentCVersion: number, zxid: number): void {
+    const parent = this.get(parentPath)
     if (parent === undefined) return
     const next = parentCVersion === -1 ? parent.cversion + 1 : parentCVersion
     if (next > parent.cversion) {
@@ -262,7 +218,7 @@ export class DataTree {
   /** Creates a node; throws TreeError(NoNode/NodeExists). */
   createNode(path: string, data: Uint8Array | null, acl: ReadonlyArray<ACL>, owner: bigint, parentCVersion: number, zxid: number, time: number): ZNode {
     const parentPath = parentOf(path)
-    const parent = this.nodes.get(parentPath)
+    const parent = this.get(parentPath)
     if (parent === undefined) throw new TreeError(Err.NoNode)
     const name = nameOf(path)
     if (parent.children !== null && parent.children.has(name)) throw new TreeError(Err.NodeExists)
@@ -273,10 +229,10 @@ export class DataTree {
       parent.pzxid = zxid
     }
     const node = new ZNode(data, this.acls.add(acl), zxid, zxid, time, time, 0, 0, 0, owner, zxid)
-    if (parent.children === null) parent.children = new Set()
-    parent.children.add(name)
-    this.nodes.set(path, node)
-    this.approximateDataSize += path.length + (node.data === null ? 0 : node.data.length)
+    if (parent.children === null) parent.children = new Map()
+    parent.children.set(name, node)
+    this.count++
+    this.approximateDataSize += path.length + node.dataLength
     this.changed(parentPath, parent, before)
     if (this.options.digestEnabled) this.digest.add(this.rehash(path, node))
     this.indexOwner(path, owner)
@@ -318,9 +274,10 @@ export class DataTree {
   /** Deletes a node; throws TreeError(NoNode). The parent's cversion is unchanged (storage.md §5). */
   deleteNode(path: string, zxid: number): void {
     const parentPath = parentOf(path)
-    const parent = this.nodes.get(parentPath)
+    const parent = this.get(parentPath)
     if (parent === undefined) throw new TreeError(Err.NoNode)
-    const node = this.nodes.get(path)
+    const name = nameOf(path)
+    const node = parent.children?.get(name)
     if (node === undefined) {
       // As ZooKeeper's DataTree.deleteNode: the child may already be gone from a fuzzy snapshot, but
       // the parent's pzxid must still move forward, or replay leaves it behind the live value.
@@ -331,25 +288,35 @@ export class DataTree {
       }
       throw new TreeError(Err.NoNode)
     }
-    if (this.options.digestEnabled) this.digest.sub(node.digest)
     const acl = this.acls.get(node.aclRef)
-    this.nodes.delete(path)
-    this.approximateDataSize -= path.length + (node.data === null ? 0 : node.data.length)
-    this.acls.release(node.aclRef)
-    this.unindexOwner(path, node.owner)
+    this.dropSubtree(path, node)
     const before = parent.digest
-    parent.children?.delete(nameOf(path))
-    if (parent.children !== null && parent.children.size === 0) parent.children = null
+    parent.children!.delete(name)
+    if (parent.children!.size === 0) parent.children = null
     if (zxid > parent.pzxid) parent.pzxid = zxid
     this.changed(parentPath, parent, before)
     this.watches.nodeDeleted(path, acl, this.acls.get(parent.aclRef))
   }
 
+  /**
+   * Forgets a node being deleted and, should it have any, its descendants: a client cannot delete a
+   * node with children, but replaying txns on a fuzzy snapshot can (one that holds a later
+   * incarnation of the node); the replayed creates bring them back.
+   */
+  private dropSubtree(path: string, node: ZNode): void {
+    if (node.children !== null) for (const [name, child] of node.children) this.dropSubtree(childPath(path, name), child)
+    if (this.options.digestEnabled) this.digest.sub(node.digest)
+    this.count--
+    this.approximateDataSize -= path.length + node.dataLength
+    this.acls.release(node.aclRef)
+    this.unindexOwner(path, node.owner)
+  }
+
   setData(path: string, data: Uint8Array | null, version: number, zxid: number, time: number): ZNode {
-    const node = this.nodes.get(path)
+    const node = this.get(path)
     if (node === undefined) throw new TreeError(Err.NoNode)
     const before = node.digest
-    this.approximateDataSize += (data === null ? 0 : data.length) - (node.data === null ? 0 : node.data.length)
+    this.approximateDataSize += (data === null ? 0 : data.length) - node.dataLength
     node.data = data
     node.version = version
     node.mzxid = zxid
@@ -360,7 +327,7 @@ export class DataTree {
   }
 
   setACL(path: string, acl: ReadonlyArray<ACL>, version: number): ZNode {
-    const node = this.nodes.get(path)
+    const node = this.get(path)
     if (node === undefined) throw new TreeError(Err.NoNode)
     const before = node.digest
     const old = node.aclRef
@@ -384,4 +351,11 @@ export class DataTree {
     }
     this.ephemerals.delete(sessionId)
   }
+}
+
+const descendantsOf = (node: ZNode): number => {
+  if (node.children === null) return 0
+  let n = 0
+  for (const child of node.children.values()) n += 1 + descendantsOf(child)
+  return n
 }

@@ -80,7 +80,7 @@ describe("Prep and Pending", () => {
     p.commit()
     assert.strictEqual(p.pending.size, 0)
     assert.strictEqual(new TextDecoder().decode(p.tree.get("/a")!.data!), "v1")
-    assert.deepStrictEqual([...p.tree.nodes.keys()].filter((k) => k.startsWith("/a")).sort(), ["/a", "/a/b", "/a/s-0000000001"])
+    assert.deepStrictEqual([...p.tree.paths()].filter((k) => k.startsWith("/a")).sort(), ["/a", "/a/b", "/a/s-0000000001"])
     assert.strictEqual(p.pending.digest.value, p.tree.digest.value)
   })
 
@@ -228,7 +228,7 @@ describe("Prep and Pending (property)", () => {
       const eager = run(steps, true)
       const batched = run(steps, false)
       assert.deepStrictEqual(batched.txns, eager.txns)
-      assert.deepStrictEqual([...batched.tree.nodes.keys()].sort(), [...eager.tree.nodes.keys()].sort())
+      assert.deepStrictEqual([...batched.tree.paths()].sort(), [...eager.tree.paths()].sort())
       assert.strictEqual(batched.tree.digest.value, eager.tree.digest.value)
     },
     { fastCheck: { numRuns: 300 } }

@@ -63,7 +63,7 @@ describe("ZooKeeper 3.8 ensemble data dirs", () => {
         assert.deepStrictEqual([...rec.recentTxns], [])
 
         const finalTree = expected["recovery"]["finalTree"] as Record<string, Record<string, any>>
-        assert.deepStrictEqual([...store.tree.nodes.keys()].sort(), Object.keys(finalTree).sort())
+        assert.deepStrictEqual([...store.tree.paths()].sort(), Object.keys(finalTree).sort())
         for (const [path, n] of Object.entries(finalTree)) {
           const node = store.tree.get(path)!
           const s = nodeStat(node)

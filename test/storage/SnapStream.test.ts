@@ -11,7 +11,7 @@ import { Disk, makeMemory } from "../../src/disk/Disk.js"
 import * as Snapshot from "../../src/storage/Snapshot.js"
 import * as SnapStream from "../../src/storage/SnapStream.js"
 import { DataTree } from "../../src/tree/DataTree.js"
-import { JuteWriter } from "../../src/wire/Jute.js"
+import { JuteReader, JuteWriter } from "../../src/wire/Jute.js"
 import { WireError } from "../../src/wire/WireError.js"
 import * as V from "../wire/vectors.js"
 import { assertSameTree, rng, treeOptions, TxnDriver } from "./helpers.js"
@@ -56,9 +56,9 @@ describe("SnapStream: the captured stream", () => {
     assert.strictEqual(tree.lastProcessedZxid, SNAP_ZXID)
     assert.deepStrictEqual([...tree.sessions], want["sessions"])
     const paths = (want["nodes"] as Array<Record<string, any>>).map((n) => (n["path"] === "" ? "/" : n["path"]))
-    assert.deepStrictEqual([...tree.nodes.keys()].sort(), [...paths].sort())
+    assert.deepStrictEqual([...tree.paths()].sort(), [...paths].sort())
     for (const n of want["nodes"] as Array<Record<string, any>>) {
-      const node = tree.nodes.get(n["path"] === "" ? "/" : n["path"])!
+      const node = tree.get(n["path"] === "" ? "/" : n["path"])!
       assert.deepStrictEqual(V.buf(node.data ?? new Uint8Array(0)), V.canonical(n["data"]), n["path"])
       const s = n["stat"]
       assert.deepStrictEqual(
@@ -103,6 +103,47 @@ describe("SnapStream: the captured stream", () => {
     assert.throws(() => decodeWhole(negative), WireError, "BadLength")
     const orphan = new JuteWriter().int(0).int(0).ustring("/a/b").buffer(null).long(-1).raw(new Uint8Array(60)).ustring("/").ustring("BenWasHere").copy()
     assert.throws(() => decodeWhole(orphan), WireError)
+  })
+
+  /** A stream of bare nodes (no sessions, no ACLs) with the given paths, in that order ("" the root). */
+  const streamOf = (paths: ReadonlyArray<string>): Uint8Array => {
+    const w = new JuteWriter().int(0).int(0)
+    paths.forEach((path, i) => {
+      const stat = new JuteWriter().long(i + 1).long(i + 1).long(0).long(0).int(0).int(0).int(0).long(0).long(i + 1).copy()
+      w.ustring(path).buffer(new TextEncoder().encode(path)).long(-1).raw(stat)
+    })
+    return w.ustring("/").ustring("BenWasHere").copy()
+  }
+
+  it("finds each parent by its path bytes, also out of pre-order, and refuses duplicates and parents that are not there", () => {
+    // "/a/x" comes after "/b" (its parent left the chain), "/a/xy" has "/a/x" as a prefix but not as
+    // parent, "/b/\u00e9" is not ASCII.
+    const paths = ["", "/a", "/b", "/a/x", "/a/xy", "/a/x/1", "/b/\u00e9", "/b/\u00e9/2", "/ab", "/ab/c"]
+    const tree = decodeWhole(streamOf(paths), 9).tree
+    assert.deepStrictEqual([...tree.paths()].sort(), ["/", ...paths.slice(1)].sort())
+    for (const path of paths.slice(1)) assert.strictEqual(new TextDecoder().decode(tree.get(path)!.data!), path, path)
+    assert.strictEqual(tree.get("/a")!.numChildren, 2)
+    assert.strictEqual(tree.get("/a/x")!.numChildren, 1)
+    assert.strictEqual(tree.get("/ab")!.numChildren, 1)
+    assert.strictEqual(tree.nodeCount, paths.length)
+    tree.recomputeDigest()
+    const loaded = decodeWhole(streamOf(paths), 9).tree
+    assert.strictEqual(loaded.digest.value, tree.digest.value, "digests from the encoded bytes = digests from the nodes")
+    // Pre-order needs no lookup by path; each node out of it, one.
+    const loader = (paths: ReadonlyArray<string>) => {
+      const l = new Snapshot.TreeLoader(treeOptions, "test")
+      const r = new JuteReader(streamOf(paths), 8)
+      while (l.node(r)) {
+        /* every node */
+      }
+      return l
+    }
+    assert.strictEqual(loader(["", "/a", "/a/b", "/a/b/c", "/a/d", "/e", "/e/f", "/g"]).parentLookups, 0)
+    assert.strictEqual(loader(paths).parentLookups, 5, "/a/x, /a/xy, /a/x/1, /b/\u00e9 and /ab (each after a node that is not its parent or sibling)")
+    assert.throws(() => decodeWhole(streamOf(["", "/a", "/b", "/a"])), WireError, "duplicate node /a")
+    assert.throws(() => decodeWhole(streamOf(["", "/a", "/a/b", "/ab/c"])), WireError, "parent of /ab/c missing")
+    assert.throws(() => decodeWhole(streamOf(["", "/a", "/c/d"])), WireError, "parent of /c/d missing")
+    assert.throws(() => decodeWhole(streamOf(["", "/a", ""])), WireError, "duplicate node /")
   })
 })
 
@@ -157,7 +198,7 @@ describe("SnapStream: our own trees", () => {
   it("an empty database is the smallest stream", () => {
     const bytes = SnapStream.encode(new DataTree(treeOptions))
     assert.strictEqual(V.toHex(bytes.subarray(bytes.length - 14)), "0000000a42656e57617348657265")
-    assert.strictEqual(decodeWhole(bytes, 0).nodeCount, new DataTree(treeOptions).nodes.size)
+    assert.strictEqual(decodeWhole(bytes, 0).nodeCount, new DataTree(treeOptions).nodeCount)
   })
 })
 
@@ -209,10 +250,10 @@ describe("SnapStream: streaming", () => {
       const m = makeMemory()
       const dir = "/data/version-2"
       yield* m.disk.mkdirp(dir)
-      const receiveOnce = (finish: boolean) =>
+      const receiveOnce = (finish: boolean, flushBytes?: number) =>
         Effect.gen(function* () {
           const scope = yield* Scope.make()
-          const sink = yield* SnapStream.receive(dir, tree.lastProcessedZxid).pipe(Effect.provideService(Disk, m.disk), Scope.extend(scope))
+          const sink = yield* SnapStream.receive(dir, tree.lastProcessedZxid, flushBytes).pipe(Effect.provideService(Disk, m.disk), Scope.extend(scope))
           const pieces: Array<Uint8Array> = []
           const d = new SnapStream.SnapStreamDecoder(tree.lastProcessedZxid, treeOptions, undefined, (b) => pieces.push(b.slice()))
           let out: SnapStream.Received | null = null
@@ -224,13 +265,19 @@ describe("SnapStream: streaming", () => {
         })
       yield* receiveOnce(false)
       assert.deepStrictEqual(yield* m.disk.list(dir), [], "an unfinished snapshot leaves no file")
-      const { pieces, out } = yield* receiveOnce(true)
-      assert.isAbove(pieces.length, 5)
-      // The body is the stream without its signature: everything up to the "/" terminator.
-      assert.strictEqual(cat(...pieces).length, out!.consumed - 14)
-      const loaded = yield* Snapshot.read(dir, Snapshot.snapshotName(tree.lastProcessedZxid), treeOptions).pipe(Effect.provideService(Disk, m.disk))
-      assertSameTree(loaded.tree, tree)
-      assert.strictEqual(loaded.nodeCount, out!.nodeCount)
+      // Pieces gathered into one write at the end (the default 1 MiB), and into writes of at most
+      // 150 bytes, where some pieces are larger and go to the file as they are.
+      for (const flushBytes of [undefined, 150]) {
+        const { pieces, out } = yield* receiveOnce(true, flushBytes)
+        assert.isAbove(pieces.length, 5)
+        if (flushBytes !== undefined) assert.isTrue(pieces.some((p) => p.length > flushBytes) && pieces.some((p) => p.length < flushBytes / 2))
+        // The body is the stream without its signature: everything up to the "/" terminator.
+        assert.strictEqual(cat(...pieces).length, out!.consumed - 14)
+        const loaded = yield* Snapshot.read(dir, Snapshot.snapshotName(tree.lastProcessedZxid), treeOptions).pipe(Effect.provideService(Disk, m.disk))
+        assertSameTree(loaded.tree, tree)
+        assert.strictEqual(loaded.nodeCount, out!.nodeCount)
+        yield* m.disk.unlink(`${dir}/${Snapshot.snapshotName(tree.lastProcessedZxid)}`)
+      }
     })
   )
 })

@@ -114,7 +114,7 @@ describe("Snapshot", () => {
       yield* log.sync
       const enc = new SnapshotWriter.SnapshotEncoder(driver.tree)
       // Pick a node the walk has not reached yet and give it a brand-new ACL list.
-      const target = [...driver.tree.nodes.keys()].filter((p) => !p.startsWith("/zookeeper")).pop()!
+      const target = [...driver.tree.paths()].filter((p) => !p.startsWith("/zookeeper")).pop()!
       const acl = [{ perms: 3, id: { scheme: "digest", id: "late:abc" } }]
       log.appendEntry(driver.commit(0n, { type: Op.setACL, path: target, acl, version: driver.tree.get(target)!.aversion + 1 }))
       yield* log.sync

@@ -81,7 +81,7 @@ export class TxnDriver {
   random(r: Rng): TxnEntry {
     const t = this.tree
     const sessions = [...t.sessions.keys()]
-    const paths = [...t.nodes.keys()].filter((p) => p !== "/zookeeper" && !p.startsWith("/zookeeper/"))
+    const paths = [...t.paths()].filter((p) => p !== "/zookeeper" && !p.startsWith("/zookeeper/"))
     const persistentParents = paths.filter((p) => t.get(p)!.owner === 0n)
     const leaves = paths.filter((p) => p !== "/" && t.get(p)!.children === null)
     const k = r.int(100)
@@ -151,7 +151,7 @@ const hex = (b: Uint8Array | null): string => (b === null ? "" : Buffer.from(b).
 /** The client's view of a tree, in the layout of live_client_view.json. */
 export const clientView = (tree: DataTree): Record<string, unknown> => {
   const out: Record<string, unknown> = {}
-  for (const path of [...tree.nodes.keys()].sort()) {
+  for (const path of [...tree.paths()].sort()) {
     const n = tree.get(path)!
     const s = nodeStat(n)
     out[path] = {
@@ -165,8 +165,8 @@ export const clientView = (tree: DataTree): Record<string, unknown> => {
 
 /** Asserts two trees hold the same nodes (data, ACL lists, stored stats, owners), sessions and digest. */
 export const assertSameTree = (actual: DataTree, expected: DataTree, label = ""): void => {
-  assert.deepStrictEqual([...actual.nodes.keys()].sort(), [...expected.nodes.keys()].sort(), `${label} paths`)
-  for (const [path, e] of expected.nodes) {
+  assert.deepStrictEqual([...actual.paths()].sort(), [...expected.paths()].sort(), `${label} paths`)
+  for (const [path, e] of expected.entries()) {
     const a = actual.get(path)!
     assert.strictEqual(hex(a.data), hex(e.data), `${label} data of ${path}`)
     assert.strictEqual(a.data === null, e.data === null, `${label} null data of ${path}`)
