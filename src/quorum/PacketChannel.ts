@@ -190,10 +190,17 @@ export const make = (socket: Socket, options: ChannelOptions = {}): Effect.Effec
         }
       },
       direct: (h) =>
-        Effect.sync(() => {
-          const queued = Effect.runSync(Queue.takeAll(inbox))
-          handler = h
-          for (const item of queued) deliver(item)
+        Effect.suspend(() => {
+          // Packets arriving between the drain and the switch wait here, behind what the inbox holds.
+          const held: Array<Inbound> = []
+          handler = (packet, at) => void held.push({ _tag: "Packet", packet, at })
+          return Queue.takeAll(inbox).pipe(
+            Effect.map((queued) => {
+              handler = h
+              for (const item of queued) deliver(item)
+              for (const item of held) deliver(item)
+            })
+          )
         }),
       inbox,
       close: Effect.sync(() => fail("closed"))
