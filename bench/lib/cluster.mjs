@@ -4,7 +4,6 @@
 import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import net from "node:net";
 import path from "node:path";
-import { freePort } from "./proto.mjs";
 import { REPO_DIR, startServer, waitServed, ZK_ENV_KEYS, ZK_SERVER_SH } from "./targets.mjs";
 
 /** @param {"ezk" | "zookeeper"} kind */
@@ -22,9 +21,30 @@ export function clusterAvailable(kind, ezkMain) {
  * @param {{ tickTime: number, initLimit: number, syncLimit: number }} o.timing
  * @param {string} o.ezkMain
  */
+/**
+ * A port that was free a moment ago, below Linux's ephemeral range (32768+), never the same twice in
+ * this process. A `listen(0)` port can be taken as the source port of another peer's outgoing
+ * connection before its own peer binds it (seen: a ZooKeeper peer exiting at start with code 1).
+ */
+const handedOut = new Set();
+async function portBelowEphemeralRange() {
+  for (;;) {
+    const candidate = 20_000 + Math.floor(Math.random() * 12_000);
+    if (handedOut.has(candidate)) continue;
+    const free = await new Promise((resolve) => {
+      const srv = net.createServer();
+      srv.once("error", () => resolve(false));
+      srv.listen(candidate, "127.0.0.1", () => srv.close(() => resolve(true)));
+    });
+    if (!free) continue;
+    handedOut.add(candidate);
+    return candidate;
+  }
+}
+
 export async function makeCluster(o) {
   const ports = [];
-  for (let i = 0; i < o.nodes * 3; i++) ports.push(await freePort());
+  for (let i = 0; i < o.nodes * 3; i++) ports.push(await portBelowEphemeralRange());
   const peers = Array.from({ length: o.nodes }, (_, i) => {
     const sid = i + 1;
     const workDir = path.join(o.root, `peer${sid}`);
