@@ -31,9 +31,10 @@ import * as Discovery from "./core/Discovery.js"
 import { ProposalTracker } from "./core/ProposalTracker.js"
 import { Flaws } from "./Flaws.js"
 import * as HopTimes from "../server/HopTimes.js"
-import { type LearnerHandle, packet, type SnapshotToSend, syncLearner } from "./LeaderSync.js"
+import { type LearnerHandle, type SnapshotToSend, syncLearner } from "./LeaderSync.js"
 import * as LogSync from "./LogSync.js"
 import * as PacketChannel from "./PacketChannel.js"
+import { packet } from "./PacketChannel.js"
 import { initLimitDuration, type PeerContext, PeerError } from "./PeerContext.js"
 
 /** A proposal's bytes and write, kept in the ProposalTracker's order until it commits. */

@@ -6,13 +6,12 @@
  */
 import type { SnapshotEncoder } from "../storage/SnapshotWriter.js"
 import * as SnapStream from "../storage/SnapStream.js"
-import { PacketType, type QuorumPacket, writeConfigText } from "../wire/Quorum.js"
+import { PacketType, writeConfigText } from "../wire/Quorum.js"
 import * as Zxid from "../wire/Zxid.js"
 import type { TxnLogRead } from "./CommittedLog.js"
 import type * as PacketChannel from "./PacketChannel.js"
+import { packet } from "./PacketChannel.js"
 import type { PeerContext } from "./PeerContext.js"
-
-export const packet = (type: number, zxid: number, data: Uint8Array | null = null): QuorumPacket => ({ type, zxid, data, authinfo: null })
 
 export interface LearnerHandle {
   readonly sid: number

@@ -11,7 +11,6 @@
  * then currentEpoch is written, and only then is NEWLEADER acknowledged.
  */
 import { Clock, Duration, Effect, Option, Queue, type Scope } from "effect"
-import { Transport } from "../net/Transport.js"
 import type { SnapshotSink } from "../storage/SnapStream.js"
 import type { CommitStage, ForwardedRequest } from "../server/commit/CommitStage.js"
 import type { ServerCore } from "../server/ServerCore.js"
@@ -33,7 +32,9 @@ import { follows } from "./core/ZxidOrder.js"
 import { Flaws } from "./Flaws.js"
 import * as HopTimes from "../server/HopTimes.js"
 import * as LogSync from "./LogSync.js"
+import { connectToLeader } from "./LearnerConnect.js"
 import * as PacketChannel from "./PacketChannel.js"
+import { packet } from "./PacketChannel.js"
 import { initLimitDuration, type Member, type PeerContext, PeerError, syncLimitDuration } from "./PeerContext.js"
 
 export type LearnerKind = "follower" | "observer"
@@ -47,46 +48,17 @@ interface Proposal {
   readonly entry: TxnEntry
 }
 
-const packet = (type: number, zxid: number, data: Uint8Array | null = null): QuorumPacket => ({ type, zxid, data, authinfo: null })
-
 const decodeEntry = (data: Uint8Array | null, what: string): TxnEntry => {
   if (data === null) throw new PeerError({ phase: "sync", detail: `${what} without a txn` })
   return readTxnEntry(data)
 }
-
-/**
- * Connects to the leader's quorum port within initLimit ticks: right after an election the new leader
- * may not be listening yet. Retries back off from 5 ms to 100 ms (ZooKeeper waits a flat 100 ms,
- * leaderConnectDelayDuringRetryMs): the leader usually listens within milliseconds, and a refused
- * connect costs next to nothing, so the first retries come quickly (failover was ~100 ms slower).
- */
-const connect = (ctx: PeerContext, leader: Member) =>
-  Effect.gen(function* () {
-    const transport = yield* Transport
-    const me = ctx.members.find((m) => m.sid === ctx.sid)
-    const deadline = (yield* Clock.currentTimeMillis) + ctx.tickTime * ctx.initLimit
-    let lastError = ""
-    let delayMs = 5
-    for (;;) {
-      const left = deadline - (yield* Clock.currentTimeMillis)
-      if (left <= 0) break
-      const socket = yield* Effect.either(
-        transport.connect({ host: leader.host, port: leader.quorumPort, timeoutMs: left, ...(me !== undefined ? { localHost: me.host } : {}) })
-      )
-      if (socket._tag === "Right") return socket.right
-      lastError = socket.left.message
-      yield* Effect.sleep(Math.min(delayMs, left))
-      delayMs = Math.min(delayMs * 2, 100)
-    }
-    return yield* new PeerError({ phase: "connect", detail: `cannot reach leader ${leader.sid} at ${leader.host}:${leader.quorumPort}: ${lastError}` })
-  })
 
 /** Runs the learner role until the leader is lost; always ends in failure (the peer then looks again). */
 export const run = (ctx: PeerContext, leader: Member, kind: LearnerKind): Effect.Effect<never, PeerError, Scope.Scope> =>
   Effect.gen(function* () {
     const flaws = yield* Flaws
     yield* LogSync.reconcile(ctx)
-    const socket = yield* connect(ctx, leader)
+    const socket = yield* connectToLeader(ctx, leader)
     const channel = yield* PacketChannel.make(socket, { tree: ctx.treeOptions })
     yield* Effect.logInfo(`${kind} ${ctx.sid}: connected to leader ${leader.sid} at ${channel.peer}`)
 

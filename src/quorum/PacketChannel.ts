@@ -65,6 +65,9 @@ export interface ChannelOptions {
   readonly maxPacket?: number
 }
 
+/** A packet without auth info (every packet but a learner's REQUEST). */
+export const packet = (type: number, zxid: number, data: Uint8Array | null = null): QuorumPacket => ({ type, zxid, data, authinfo: null })
+
 /** Wraps a connected socket; the socket is destroyed when the current scope closes. */
 export const make = (socket: Socket, options: ChannelOptions = {}): Effect.Effect<PacketChannel, never, Scope.Scope> =>
   Effect.gen(function* () {
