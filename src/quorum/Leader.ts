@@ -305,9 +305,9 @@ export const run = (ctx: PeerContext): Effect.Effect<never, PeerError, Scope.Sco
     const handlers = yield* FiberSet.make()
     const runFork = yield* FiberSet.runtime(handlers)<never>()
     yield* transport
-      .listen({ host: me.host, port: me.quorumPort }, (socket) => void runFork(handle(socket)))
-      .pipe(Effect.mapError((e) => new PeerError({ phase: "connect", detail: `quorum port ${me.host}:${me.quorumPort}: ${e.message}` })))
-    yield* Effect.logInfo(`leader ${ctx.sid}: waiting for followers on ${me.host}:${me.quorumPort}`)
+      .listen({ host: ctx.quorumListenHost, port: me.quorumPort }, (socket) => void runFork(handle(socket)))
+      .pipe(Effect.mapError((e) => new PeerError({ phase: "connect", detail: `quorum port ${ctx.quorumListenHost}:${me.quorumPort}: ${e.message}` })))
+    yield* Effect.logInfo(`leader ${ctx.sid}: waiting for followers on ${ctx.quorumListenHost}:${me.quorumPort}`)
 
     // Discovery: a quorum (ourselves included) must join and acknowledge the epoch within initLimit each.
     const timeout = (what: string) => () => new PeerError({ phase: "discovery", detail: `no quorum ${what} within initLimit (${ctx.initLimit} ticks)` })

@@ -29,6 +29,8 @@ export interface PeerContext {
   readonly tickTime: number
   readonly initLimit: number
   readonly syncLimit: number
+  /** Where a leader listens for learners: 0.0.0.0 with `quorumListenOnAllIPs`, else our `server.N` host. */
+  readonly quorumListenHost: string
   readonly store: Storage.Store
   readonly treeOptions: DataTreeOptions
   readonly epochs: Epochs

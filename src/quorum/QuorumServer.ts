@@ -160,6 +160,7 @@ export const make = (config: ZkConfig, options: PeerOptions): Effect.Effect<Runn
       tickTime: config.tickTime,
       initLimit: config.quorum.initLimit ?? 10,
       syncLimit: config.quorum.syncLimit ?? 5,
+      quorumListenHost: config.quorum.quorumListenOnAllIPs ? "0.0.0.0" : me.host,
       store,
       treeOptions,
       epochs,
@@ -180,8 +181,8 @@ export const make = (config: ZkConfig, options: PeerOptions): Effect.Effect<Runn
     // until this peer wins an election — and then it would win, fail to listen and win again, forever.
     // Checked once here, like the client and election ports: a clear error at start instead.
     if (me.type === "participant") {
-      yield* Effect.scoped((yield* Transport).listen({ host: me.host, port: me.quorumPort }, (socket) => socket.destroy())).pipe(
-        Effect.mapError((e) => new ServerError({ reason: e.reason === "AddressInUse" ? "PortInUse" : "Listen", message: `quorum port ${me.host}:${me.quorumPort}: ${e.message}` }))
+      yield* Effect.scoped((yield* Transport).listen({ host: context.quorumListenHost, port: me.quorumPort }, (socket) => socket.destroy())).pipe(
+        Effect.mapError((e) => new ServerError({ reason: e.reason === "AddressInUse" ? "PortInUse" : "Listen", message: `quorum port ${context.quorumListenHost}:${me.quorumPort}: ${e.message}` }))
       )
     }
     const elector = yield* electorOf(context).pipe(
