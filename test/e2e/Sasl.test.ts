@@ -131,8 +131,13 @@ describeTargets(
 
     it.skipIf(noKazoo())("kazoo with sasl_options: create/read/set as bob; wrong password AuthFailed; anonymous NoAuth", async () => {
       const p = uniquePath("sasl-kazoo")
-      const out = await runPython(kazooScript, [t.server().connectString, p])
-      assert.deepStrictEqual(out, {
+      const out = (await runPython(kazooScript, [t.server().connectString, p])) as Record<string, unknown>
+      // With a wrong password kazoo either gets AuthFailedError on its first request or, when the
+      // server's AuthFailed and close reach it while it is still starting, never finishes `start`
+      // (seen against Apache ZooKeeper 3.8 in a loaded run). Either way it reads nothing; the exact
+      // reply on the wire is checked below, byte for byte.
+      assert.include(["AuthFailedError", "start: KazooTimeoutError"], out.bad, JSON.stringify(out))
+      assert.deepStrictEqual({ ...out, bad: "AuthFailedError" }, {
         created: p,
         data: "kv",
         acl: [["sasl", "bob", 31]],
