@@ -14,36 +14,16 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import * as SnapStream from "../src/storage/SnapStream.js"
 import { adler32 } from "../src/tree/Crc32.js"
-import { DataTree } from "../src/tree/DataTree.js"
-import { Op } from "../src/wire/Codes.js"
-import type { Txn } from "../src/wire/TxnRecords.js"
+import { buildTree, options, PIECE } from "./lib/snapTree.js"
 
 const nodes = Number(process.argv[2] ?? 1_000_000)
 const rounds = Number(process.argv[3] ?? 1)
-const options = { extendedTypes: false, digestEnabled: true }
-const PIECE = 64 * 1024
-
-const buildTree = (n: number): DataTree => {
-  const tree = new DataTree(options)
-  const acl = [{ perms: 31, id: { scheme: "world", id: "anyone" } }]
-  const data = new Uint8Array(100).fill(0x61)
-  // Zxids and times as a real ensemble has them (epoch 1 and later: above 2^32).
-  let zxid = 0x100000000
-  const apply = (txn: Txn) => {
-    zxid++
-    tree.processTxn({ clientId: 0x1000000000000n, cxid: zxid, zxid, time: 1_795_000_000_000 + zxid, type: txn.type }, txn)
-  }
-  apply({ type: Op.create, path: "/ezkrss", data: null, acl, ephemeral: false, parentCVersion: -1 })
-  for (let k = 0; k * 1000 < n; k++) apply({ type: Op.create, path: `/ezkrss/b${k}`, data: null, acl, ephemeral: false, parentCVersion: -1 })
-  for (let i = 0; i < n; i++) apply({ type: Op.create, path: `/ezkrss/b${Math.floor(i / 1000)}/n${i % 1000}`, data, acl, ephemeral: false, parentCVersion: -1 })
-  return tree
-}
 
 /** The stream of a tree of `n` znodes and its tree's digest, from the cache or built now. */
 const streamOf = (n: number): { bytes: Uint8Array; zxid: number; hi: number; lo: number } => {
   const file = join(tmpdir(), `ezk-snap-load-${n}.bin`)
   if (existsSync(file) && existsSync(`${file}.json`)) return { bytes: new Uint8Array(readFileSync(file)), ...JSON.parse(readFileSync(`${file}.json`, "utf8")) }
-  const tree = buildTree(n)
+  const tree = buildTree(n, 0x100000000)
   const bytes = SnapStream.encode(tree)
   const meta = { zxid: tree.lastProcessedZxid, hi: tree.digest.hi, lo: tree.digest.lo }
   writeFileSync(file, bytes)

@@ -9,29 +9,10 @@
  */
 import * as SnapStream from "../src/storage/SnapStream.js"
 import { adler32 } from "../src/tree/Crc32.js"
-import { DataTree } from "../src/tree/DataTree.js"
-import { Op } from "../src/wire/Codes.js"
-import type { Txn } from "../src/wire/TxnRecords.js"
+import { buildTree, options, PIECE } from "./lib/snapTree.js"
 
 const nodes = Number(process.argv[2] ?? 1_000_000)
 const rounds = Number(process.argv[3] ?? 3)
-const options = { extendedTypes: false, digestEnabled: true }
-const PIECE = 64 * 1024
-
-const buildTree = (n: number): DataTree => {
-  const tree = new DataTree(options)
-  const acl = [{ perms: 31, id: { scheme: "world", id: "anyone" } }]
-  const data = new Uint8Array(100).fill(0x61)
-  let zxid = 0
-  const apply = (txn: Txn) => {
-    zxid++
-    tree.processTxn({ clientId: 0x1000000000000n, cxid: zxid, zxid, time: 1_795_000_000_000 + zxid, type: txn.type }, txn)
-  }
-  apply({ type: Op.create, path: "/ezkrss", data: null, acl, ephemeral: false, parentCVersion: -1 })
-  for (let k = 0; k * 1000 < n; k++) apply({ type: Op.create, path: `/ezkrss/b${k}`, data: null, acl, ephemeral: false, parentCVersion: -1 })
-  for (let i = 0; i < n; i++) apply({ type: Op.create, path: `/ezkrss/b${Math.floor(i / 1000)}/n${i % 1000}`, data, acl, ephemeral: false, parentCVersion: -1 })
-  return tree
-}
 
 /** CPU ms of this process since `from` (process.cpuUsage). */
 const cpuMs = (from: NodeJS.CpuUsage): number => {
