@@ -197,25 +197,25 @@ describe("TxnLog writer: batches in flight together", () => {
       append(5)
       yield* w.sync
       g.gate.hold = true
-      return { s, w, gate: g.gate, append }
+      /** Appends n entries and starts a sync of them, which reaches the (gated) disk before this returns. */
+      const batch = (n: number) =>
+        Effect.gen(function* () {
+          append(n)
+          const sync = yield* Effect.fork(w.sync)
+          yield* Effect.yieldNow()
+          return sync
+        })
+      return { s, w, gate: g.gate, batch }
     })
 
   it.effect("a batch does not wait for the one in flight; durability is reported in log order", () =>
     Effect.gen(function* () {
-      const { s, w, gate, append } = yield* started(20)
-      append(3)
-      const first = yield* Effect.fork(w.sync)
-      yield* Effect.yieldNow()
-      append(3)
-      const second = yield* Effect.fork(w.sync)
-      yield* Effect.yieldNow()
-      append(1)
-      const third = yield* Effect.fork(w.sync)
-      yield* Effect.yieldNow()
+      const { s, w, gate, batch } = yield* started(20)
+      const first = yield* batch(3)
+      const second = yield* batch(3)
+      const third = yield* batch(1)
       assert.strictEqual(gate.held.length, w.maxFlights, "the three batches are written at once")
-      append(1)
-      const fourth = yield* Effect.fork(w.sync)
-      yield* Effect.yieldNow()
+      const fourth = yield* batch(1)
       assert.strictEqual(gate.held.length, w.maxFlights, "a fourth waits for a free flight")
       // The later batches land first: nothing counts as durable past the one still in flight.
       gate.held[2]!("write")
@@ -238,13 +238,9 @@ describe("TxnLog writer: batches in flight together", () => {
 
   it.effect("a failed batch holds back the later ones until a sync writes it again", () =>
     Effect.gen(function* () {
-      const { s, w, gate, append } = yield* started(21)
-      append(3)
-      const first = yield* Effect.fork(w.sync)
-      yield* Effect.yieldNow()
-      append(3)
-      const second = yield* Effect.fork(w.sync)
-      yield* Effect.yieldNow()
+      const { s, w, gate, batch } = yield* started(21)
+      const first = yield* batch(3)
+      const second = yield* batch(3)
       gate.held[1]!("write")
       gate.held[0]!("fail")
       assert.strictEqual(Exit.isFailure(yield* first.await), true)
